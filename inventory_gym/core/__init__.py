@@ -1,0 +1,1 @@
+"""What every problem shares: the shells, spaces and array helpers."""

@@ -1,0 +1,185 @@
+"""The single-system Gymnasium shell around a problem kernel (numpy, batch of one)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import numpy as np
+
+from inventory_gym.core.problem import Problem
+from inventory_gym.core.shell import check_discrete, make_layout, non_finite_error, split_kwargs
+
+DEMAND_BLOCK = 256
+"""Periods of demand sampled at a time: one sampler call per step would cost more than the
+kernel itself at batch size one."""
+
+
+class InventoryEnv(gym.Env):
+    """Generic single-system env; a problem subclass sets :attr:`problem` and documents it.
+
+    Runs the problem's kernel in numpy on a batch of one. The episode never terminates (the
+    problems have no terminal state); ``gym.make`` adds the ``TimeLimit`` that truncates it.
+    For the torch backend, use the native vector env (``gym.make_vec``), also with one env.
+    """
+
+    problem: ClassVar[Problem]
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 4}
+
+    def __init__(self, render_mode: str | None = None, backend: str = "numpy", **kwargs: Any):
+        if backend != "numpy":
+            raise ValueError(
+                f"backend={backend!r}: the single env runs numpy; for the torch (and "
+                "differentiable) backend use gym.make_vec(id, num_envs=N, "
+                "vectorization_mode='vector_entry_point', backend='torch') (N may be 1)"
+            )
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(
+                f"render_mode must be one of {self.metadata['render_modes']} or None, "
+                f"got {render_mode!r}"
+            )
+        self.render_mode = render_mode
+        self.config, params = split_kwargs(dict(kwargs))
+        self.params = self.problem.make_params(**params)
+        layout = make_layout(self.problem, self.params, self.config)
+        self.layout = layout
+        self.observation_space = layout.observation_space
+        self.action_space = layout.action_space
+        self._demand_model = self.problem.demand(self.params)
+        self._action_high = layout.action_high
+        self._action_high_list = layout.action_high.tolist()
+        self._scalar_action = self.problem.action_dim == 1
+        self._state = None
+        self._t = 0
+        self._last: dict[str, Any] | None = None
+
+    # -- episode ---------------------------------------------------------------------------
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Start an episode from the problem's initial state.
+
+        Args:
+            seed: seeds ``self.np_random``, which draws all demand.
+            options: unused.
+        """
+        super().reset(seed=seed)
+        self._state = self.problem.initial_state(self.params, 1, np, dtype=np.float64)
+        window = self.config.demand_window
+        self._t = 0
+        self._offset = window
+        self._block = np.empty((1, 0))
+        self._pos = 0
+        if window:
+            self._history = self._sample(0, window)
+        self._last = None
+        return self._observe(), {}
+
+    def _sample(self, start: int, periods: int) -> np.ndarray:
+        horizon = self._demand_model.horizon
+        if horizon is not None:
+            if start >= horizon:
+                raise ValueError(
+                    f"the demand series has {horizon} periods and the episode needs period "
+                    f"{start}: shorten max_episode_steps (demand_window={self.config.demand_window}"
+                    " periods of it are used as history)"
+                )
+            periods = min(periods, horizon - start)
+        return self._demand_model.sample(self.np_random, 1, periods, start=start)
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        """Place the order(s) ``action``, serve one period of demand, return ``-cost``.
+
+        Box actions outside the bounds are clipped to ``[0, max_order]`` (the order actually
+        placed is ``info["order"]``); NaN or infinite actions raise a ``ValueError``.
+        """
+        if self._state is None:
+            raise gym.error.ResetNeeded("call reset() before step()")
+        order = self._to_order(action)
+        if self._pos == self._block.shape[1]:
+            self._block = self._sample(self._offset + self._t, DEMAND_BLOCK)
+            self._pos = 0
+        demand = self._block[:, self._pos]
+        self._pos += 1
+        self._t += 1
+        state, costs, flows = self.problem.transition(self._state, order, demand, self.params, np)
+        self._state = state
+        if self.config.demand_window:
+            self._history = np.concat([self._history[:, 1:], demand[:, None]], axis=1)
+        info = {name: float(value[0]) for name, value in zip(costs._fields, costs)}
+        info.update((name, float(value[0])) for name, value in zip(flows._fields, flows))
+        info["order"] = float(order[0]) if self._scalar_action else order[0].tolist()
+        info["demand"] = float(demand[0])
+        # Summing the Python floats of the components is exact for the integer-valued costs
+        # of the usual instances and skips two numpy calls; ``costs.total()`` is the same sum.
+        cost = info["cost"] = sum(info[name] for name in costs._fields)
+        self._last = info
+        return self._observe(), -cost, False, False, info
+
+    def _to_order(self, action: Any) -> np.ndarray:
+        if self._scalar_action:
+            # A Python-float path: at batch size one, numpy calls would dominate the step.
+            try:
+                value = float(action[0]) if len(action) == 1 else None
+            except TypeError:  # a scalar, as Discrete actions and plain numbers are
+                value = float(action) if np.ndim(action) == 0 else None
+            except (ValueError, IndexError):
+                value = None
+            if value is None:
+                raise ValueError(f"action must be a number or a 1-element array, got {action!r}")
+            if not math.isfinite(value):
+                raise non_finite_error(action)
+            high = self._action_high_list[0]
+            if self.config.discrete_actions:
+                if not (0 <= value <= high and value.is_integer()):
+                    raise ValueError(
+                        f"discrete action must be an integer in [0, {high:g}], got {action!r}"
+                    )
+            else:
+                value = min(max(value, 0.0), high)
+                if self.config.integer_actions:
+                    value = float(round(value))
+            return np.array([value])
+        values = np.asarray(action, dtype=np.float64).reshape(-1)
+        if values.shape != self._action_high.shape:
+            raise ValueError(
+                f"action must have shape {self._action_high.shape}, got {np.shape(action)}"
+            )
+        if not np.all(np.isfinite(values)):
+            raise non_finite_error(action)
+        if self.config.discrete_actions:
+            check_discrete(values, self._action_high)
+        else:
+            values = np.clip(values, 0.0, self._action_high)
+            if self.config.integer_actions:
+                values = np.rint(values)
+        return values[None, :]
+
+    def _observe(self) -> np.ndarray:
+        parts = [self.problem.state_features(self._state, self.params, np)[0]]
+        if self.config.demand_window:
+            parts.append(self._history[0])
+        if self.config.static_features:
+            parts.append(self.layout.static_row)
+        obs = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        return obs.astype(np.float32)
+
+    # -- rendering -------------------------------------------------------------------------
+    def render(self) -> str | None:
+        """``render_mode="ansi"``: a one-line summary of the last period."""
+        if self.render_mode is None:
+            gym.logger.warn("render() called without a render_mode; pass render_mode='ansi'")
+            return None
+        names = self.layout.feature_names
+        state = self.problem.state_features(self._state, self.params, np)[0]
+        text = " ".join(f"{n}={v:g}" for n, v in zip(names, state))
+        if self._last is None:
+            return f"t={self._t} {text}"
+        last = self._last
+        flows = " ".join(
+            f"{k}={last[k]:g}" for k in self.problem.render_keys if isinstance(last[k], float)
+        )
+        return f"t={self._t} order={last['order']} demand={last['demand']:g} {flows} " + (
+            f"cost={last['cost']:.2f} | next: {text}"
+        )

@@ -1,0 +1,105 @@
+"""The interface between a problem's pure kernel and the generic environment shells.
+
+A problem module (``inventory_gym/envs/<problem>/``) writes its dynamics once, as pure batched
+functions, and describes them to the shells with a :class:`Problem` subclass. The single env,
+the native vector env (numpy or torch) and the conformance checks only talk to this interface,
+so a new problem needs no new shell code.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from types import ModuleType
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from inventory_gym.core.xp import Array
+
+
+class Problem(ABC):
+    """Description of one inventory problem for the shells.
+
+    Subclasses are stateless: every method takes the frozen params object.
+    """
+
+    name: str
+    """Short name, e.g. ``"lost_sales"``."""
+    params_cls: type
+    """The frozen, validated params dataclass."""
+    action_names: tuple[str, ...]
+    """Names of the decision variables of one period (one action dimension each)."""
+    render_keys: tuple[str, ...] = ()
+    """Flow and cost names shown by ``render_mode="ansi"`` after the order and the demand."""
+
+    @property
+    def action_dim(self) -> int:
+        """Number of decision variables per period."""
+        return len(self.action_names)
+
+    def make_params(self, **kwargs: Any) -> Any:
+        """Build validated params; an unknown keyword is a ``ValueError`` listing the valid ones."""
+        fields = self.params_cls.__dataclass_fields__
+        unknown = sorted(set(kwargs) - set(fields))
+        if unknown:
+            given = ", ".join(f"{name}={kwargs[name]!r}" for name in unknown)
+            raise ValueError(
+                f"unknown parameter(s) {given} for {self.params_cls.__name__}; "
+                f"valid: {', '.join(sorted(fields))}"
+            )
+        return self.params_cls(**kwargs)
+
+    @abstractmethod
+    def initial_state(
+        self, params: Any, batch: int, xp: ModuleType, *, dtype: Any = None, device: Any = None
+    ) -> NamedTuple:
+        """The state of ``batch`` systems at the start of an episode."""
+
+    @abstractmethod
+    def transition(
+        self, state: NamedTuple, action: Array, demand: Array, params: Any, xp: ModuleType
+    ) -> tuple[NamedTuple, NamedTuple, NamedTuple]:
+        """The kernel: ``(next_state, costs, flows)``; ``action`` has shape (B,) when
+        ``action_dim == 1``, else (B, action_dim)."""
+
+    @abstractmethod
+    def state_features(self, state: NamedTuple, params: Any, xp: ModuleType) -> Array:
+        """The state as a (B, n) array: the part of the observation that is the state."""
+
+    @abstractmethod
+    def state_feature_names(self, params: Any) -> tuple[str, ...]:
+        """Names of the columns of :meth:`state_features`."""
+
+    @abstractmethod
+    def state_feature_bounds(self, params: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Lower and upper bounds of the state features (for the observation space)."""
+
+    @abstractmethod
+    def state_from_features(self, features: Array, params: Any, xp: ModuleType) -> NamedTuple:
+        """Inverse of :meth:`state_features` (for tests and DP: build a state from a vector)."""
+
+    @abstractmethod
+    def static_features(self, params: Any) -> dict[str, float]:
+        """Features that describe the instance (costs, lead time), for cross-product policies."""
+
+    @abstractmethod
+    def action_high(self, params: Any) -> np.ndarray:
+        """Upper bounds of the action, shape (action_dim,)."""
+
+    @abstractmethod
+    def invariants(
+        self,
+        state: NamedTuple,
+        action: Array,
+        demand: Array,
+        next_state: NamedTuple,
+        costs: NamedTuple,
+        flows: NamedTuple,
+        xp: ModuleType,
+    ) -> dict[str, Array]:
+        """Named (B,) arrays that must be zero for a correct transition: balances of units
+        (conservation) and violations of non-negativity."""
+
+    def demand(self, params: Any) -> Any:
+        """The demand model of the instance."""
+        return params.demand

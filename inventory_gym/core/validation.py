@@ -1,0 +1,50 @@
+"""Validation helpers for the parameter dataclasses: every error names the field and the value."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def check_real(
+    owner: str, name: str, value: Any, *, low: float | None = 0.0, strict: bool = False
+) -> float:
+    """Return ``value`` as a float after checking it is a finite real number above ``low``.
+
+    Args:
+        owner: the class the field belongs to, for the message.
+        name: the field name.
+        value: the value given.
+        low: the lower bound (``None`` for none).
+        strict: whether ``low`` itself is excluded.
+
+    Raises:
+        ValueError: naming ``owner.name`` and the value.
+    """
+    if not _is_real(value) or not math.isfinite(float(value)):
+        raise ValueError(f"{owner}: {name} must be a finite real number, got {value!r}")
+    value = float(value)
+    if low is not None and (value < low or (strict and value == low)):
+        bound = "positive" if strict and low == 0 else f"{'>' if strict else '>='} {low:g}"
+        if not strict and low == 0:
+            bound = "non-negative"
+        raise ValueError(f"{owner}: {name} must be {bound}, got {value!r}")
+    return value
+
+
+def check_int(owner: str, name: str, value: Any, *, low: int = 0) -> int:
+    """Return ``value`` as an int after checking it is an integer (not a bool) ``>= low``.
+
+    Raises:
+        ValueError: naming ``owner.name`` and the value.
+    """
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+        raise ValueError(f"{owner}: {name} must be an integer >= {low}, got {value!r}")
+    if value < low:
+        raise ValueError(f"{owner}: {name} must be an integer >= {low}, got {value!r}")
+    return int(value)

@@ -1,0 +1,359 @@
+"""The native batched Gymnasium shell: one kernel call advances every env (numpy or torch)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import numpy as np
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from inventory_gym.core.problem import Problem
+from inventory_gym.core.shell import check_discrete, make_layout, non_finite_error, split_kwargs
+from inventory_gym.core.validation import check_int
+from inventory_gym.core.xp import namespace
+
+DEFAULT_MAX_EPISODE_STEPS = 1000
+"""Truncation horizon when none is given (the problems have no terminal state)."""
+
+BLOCK_ELEMENTS = 1 << 20
+"""Demand is drawn in blocks of about this many numbers (all envs x several periods), so the
+sampler's per-call overhead is paid once for many steps at small batch sizes."""
+
+
+class InventoryVectorEnv(VectorEnv):
+    """Generic native vector env over a problem's kernel; a problem subclass sets :attr:`problem`.
+
+    All ``num_envs`` systems are advanced by one kernel call on batched arrays, with numpy or
+    torch (``backend="torch"``, any ``device``). With ``differentiable=True`` (torch only) the
+    actions may require grad, and the observations, rewards and infos keep the autograd graph
+    through the whole trajectory until the next full ``reset``.
+
+    Episodes are truncated after ``max_episode_steps`` periods; the autoreset mode is
+    selectable (``autoreset_mode``): ``NEXT_STEP`` (Gymnasium's default), ``SAME_STEP`` (what
+    stable-baselines3 expects; the last observation is in ``infos["final_obs"]``, a dense
+    (num_envs, obs_dim) array whose rows are valid where ``infos["_final_obs"]`` is True) or
+    ``DISABLED`` (reset rows with ``reset(options={"reset_mask": mask})``).
+
+    The torch backend returns torch tensors for observations, rewards, terminations,
+    truncations and infos (the spaces stay numpy-typed, as Gymnasium's are).
+    """
+
+    problem: ClassVar[Problem]
+    metadata: ClassVar[dict[str, Any]] = {
+        "render_modes": ["ansi"],
+        "autoreset_mode": AutoresetMode.NEXT_STEP,
+    }
+
+    def __init__(
+        self,
+        num_envs: int = 1,
+        *,
+        max_episode_steps: int | None = DEFAULT_MAX_EPISODE_STEPS,
+        backend: str = "numpy",
+        device: Any = None,
+        dtype: Any = None,
+        differentiable: bool = False,
+        autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
+        render_mode: str | None = None,
+        **kwargs: Any,
+    ):
+        self.num_envs = check_int("env", "num_envs", num_envs, low=1)
+        if max_episode_steps is None:
+            max_episode_steps = DEFAULT_MAX_EPISODE_STEPS
+        self.max_episode_steps = check_int("env", "max_episode_steps", max_episode_steps, low=1)
+        self.xp = namespace(backend)
+        self.backend = backend
+        self.autoreset_mode = AutoresetMode(autoreset_mode)
+        self.metadata = {**self.metadata, "autoreset_mode": self.autoreset_mode}
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be 'ansi' or None, got {render_mode!r}")
+        self.render_mode = render_mode
+        if not isinstance(differentiable, bool):
+            raise ValueError(f"differentiable must be True or False, got {differentiable!r}")
+        if differentiable and backend != "torch":
+            raise ValueError("differentiable=True needs backend='torch'")
+        self.differentiable = differentiable
+        self._setup_backend(device, dtype)
+
+        self.config, params = split_kwargs(dict(kwargs))
+        self.params = self.problem.make_params(**params)
+        self.layout = make_layout(self.problem, self.params, self.config)
+        self.single_observation_space = self.layout.observation_space
+        self.single_action_space = self.layout.action_space
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        self._demand_model = self.problem.demand(self.params)
+        horizon = self._demand_model.horizon
+        if horizon is not None and self.max_episode_steps + self.config.demand_window > horizon:
+            raise ValueError(
+                f"the demand series has {horizon} periods, fewer than max_episode_steps="
+                f"{self.max_episode_steps} plus demand_window={self.config.demand_window}"
+            )
+        self._high = self._asarray(self.layout.action_high)
+        self._high_np = self.layout.action_high
+        self._static = self._asarray(self.layout.static_row)[None, :]
+        self._ones = np.ones(self.num_envs, dtype=bool)
+        self._ones.flags.writeable = False
+        self._state = None
+        self._last_info: dict[str, Any] | None = None
+        self._rng: np.random.Generator | None = None
+
+    # -- backend plumbing ------------------------------------------------------------------
+    def _setup_backend(self, device: Any, dtype: Any) -> None:
+        if self.backend == "numpy":
+            if device not in (None, "cpu"):
+                raise ValueError(f"device={device!r} needs backend='torch'")
+            if dtype not in (None, "float64", np.float64):
+                raise ValueError(f"the numpy backend computes in float64, got dtype={dtype!r}")
+            self.device, self.dtype = None, np.float64
+            return
+        import torch
+
+        self._torch = torch
+        self.device = torch.device(device if device is not None else "cpu")
+        names = {None: torch.float32, "float32": torch.float32, "float64": torch.float64}
+        if isinstance(dtype, torch.dtype) and dtype in (torch.float32, torch.float64):
+            self.dtype = dtype
+        elif isinstance(dtype, str) or dtype is None:
+            if dtype not in names:
+                raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+            self.dtype = names[dtype]
+        else:
+            raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+
+    def _asarray(self, values: Any) -> Any:
+        if self.backend == "numpy":
+            return np.asarray(values, dtype=np.float64)
+        return self._torch.as_tensor(np.asarray(values), dtype=self.dtype, device=self.device)
+
+    def _mask(self, mask: np.ndarray) -> Any:
+        if self.backend == "numpy":
+            return mask
+        return self._torch.as_tensor(mask, device=self.device)
+
+    def _sample(self, periods: int, start: Any) -> Any:
+        if self.backend == "numpy":
+            return self._demand_model.sample(self._rng, self.num_envs, periods, start=start)
+        return self._demand_model.sample_torch(
+            self._gen, self.num_envs, periods, start=start, device=self.device, dtype=self.dtype
+        )
+
+    def _where_rows(self, mask: Any, new: Any, old: Any) -> Any:
+        """Per-row select between two states (NamedTuples of arrays with batch axis first)."""
+        xp = self.xp
+        out = []
+        for a, b in zip(new, old):
+            m = xp.reshape(mask, (-1,) + (1,) * (a.ndim - 1))
+            out.append(xp.where(m, a, b))
+        return type(old)(*out)
+
+    # -- episode ---------------------------------------------------------------------------
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Any, dict[str, Any]]:
+        """Reset every env, or only the rows of ``options["reset_mask"]`` (a bool array).
+
+        Args:
+            seed: seeds the demand generator (numpy ``Generator`` or ``torch.Generator``).
+            options: ``{"reset_mask": np.ndarray of bool, shape (num_envs,)}`` for a partial
+                reset; the other rows keep their state (and, with the differentiable backend,
+                their graph).
+        """
+        if seed is not None or self._rng is None:
+            self._rng = np.random.default_rng(seed)
+            self._np_random = self._rng
+            self._np_random_seed = seed
+            if self.backend == "torch":
+                self._gen = self._torch.Generator(device=self.device)
+                self._gen.manual_seed(int(self._rng.integers(2**63 - 1)))
+        mask = None if options is None else options.get("reset_mask")
+        if mask is not None and self._state is not None:
+            mask = np.asarray(mask)
+            if mask.shape != (self.num_envs,) or mask.dtype != np.bool_:
+                raise ValueError(
+                    f"options['reset_mask'] must be a bool array of shape ({self.num_envs},), "
+                    f"got {mask.dtype} {mask.shape}"
+                )
+            self._reset_rows(mask)
+        else:
+            xp = self.xp
+            self._state = self.problem.initial_state(
+                self.params, self.num_envs, xp, dtype=self.dtype, device=self.device
+            )
+            self._t = np.zeros(self.num_envs, dtype=np.int64)
+            self._block = None
+            self._pos = 0
+            if self.config.demand_window:
+                self._history = self._sample(self.config.demand_window, 0)
+            self._needs_reset = np.zeros(self.num_envs, dtype=bool)
+            self._last_info = None
+        return self._observe(), {}
+
+    def _reset_rows(self, mask: np.ndarray) -> None:
+        if not mask.any():
+            return
+        xp_mask = self._mask(mask)
+        initial = self.problem.initial_state(
+            self.params, self.num_envs, self.xp, dtype=self.dtype, device=self.device
+        )
+        self._state = self._where_rows(xp_mask, initial, self._state)
+        self._t = np.where(mask, 0, self._t)
+        if self.config.demand_window:
+            fresh = self._sample(self.config.demand_window, 0)
+            self._history = self.xp.where(xp_mask[:, None], fresh, self._history)
+        self._needs_reset = self._needs_reset & ~mask
+
+    def _next_demand(self) -> Any:
+        model = self._demand_model
+        if model.horizon is not None:
+            # A replayed series: each row reads its own clock.
+            start = self._t + self.config.demand_window
+            return self._sample(1, start)[:, 0]
+        if self._block is None or self._pos == self._block.shape[1]:
+            periods = max(1, min(256, BLOCK_ELEMENTS // self.num_envs))
+            self._block = self._sample(periods, 0)
+            self._pos = 0
+        demand = self._block[:, self._pos]
+        self._pos += 1
+        return demand
+
+    def step(self, actions: Any) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
+        """Advance every env by one period.
+
+        Box actions outside the bounds are clipped to ``[0, max_order]`` (``infos["order"]`` is
+        what was placed); NaN or infinite actions raise a ``ValueError``.
+        """
+        if self._state is None:
+            raise gym.error.ResetNeeded("call reset() before step()")
+        xp = self.xp
+        action = self._to_action(actions)
+        restart = None
+        if self.autoreset_mode == AutoresetMode.NEXT_STEP and self._needs_reset.any():
+            restart = self._needs_reset.copy()
+        demand = self._next_demand()
+        if self.config.demand_window:
+            self._history = xp.concat([self._history[:, 1:], demand[:, None]], axis=1)
+        state, costs, flows = self.problem.transition(self._state, action, demand, self.params, xp)
+        self._state = state
+        self._t += 1
+        total = costs.total()
+        info: dict[str, Any] = dict(zip(costs._fields, costs))
+        info.update(zip(flows._fields, flows))
+        info["order"] = action
+        info["demand"] = demand
+        info["cost"] = total
+        reward = -total
+        if restart is not None:
+            self._reset_rows(restart)
+            reward = xp.where(self._mask(restart), xp.zeros_like(reward), reward)
+        truncated = self._t >= self.max_episode_steps
+        terminated = np.zeros(self.num_envs, dtype=bool)
+        self._last_info = info
+        obs = self._observe()
+        if self.autoreset_mode == AutoresetMode.NEXT_STEP:
+            self._needs_reset = truncated.copy()
+        elif self.autoreset_mode == AutoresetMode.SAME_STEP and truncated.any():
+            info["final_obs"] = obs
+            info["_final_obs"] = truncated.copy()
+            info["final_info"] = {k: v for k, v in info.items() if not k.startswith("final")}
+            info["_final_info"] = truncated.copy()
+            self._reset_rows(truncated)
+            obs = self._observe()
+        for key in list(info):
+            if not key.startswith("_") and key not in ("final_obs", "final_info"):
+                info["_" + key] = self._ones
+        return obs, reward, self._mask(terminated), self._mask(truncated), info
+
+    def _to_action(self, actions: Any) -> Any:
+        d = self.problem.action_dim
+        if self.backend == "numpy":
+            a = np.asarray(actions, dtype=np.float64)
+            expected = ((self.num_envs,), (self.num_envs, 1)) if d == 1 else ((self.num_envs, d),)
+            if a.shape not in expected:
+                raise ValueError(f"actions must have shape {expected[-1]}, got {a.shape}")
+            if not np.isfinite(a).all():
+                raise non_finite_error(actions)
+            a = a.reshape(self.num_envs, d)
+            if self.config.discrete_actions:
+                check_discrete(a, self._high_np)
+            else:
+                a = np.clip(a, 0.0, self._high_np)
+                if self.config.integer_actions:
+                    a = np.rint(a)
+            return a[:, 0] if d == 1 else a
+        torch = self._torch
+        a = actions if isinstance(actions, torch.Tensor) else torch.as_tensor(np.asarray(actions))
+        a = a.to(device=self.device, dtype=self.dtype)
+        if not self.differentiable:
+            a = a.detach()
+        expected = ((self.num_envs,), (self.num_envs, 1)) if d == 1 else ((self.num_envs, d),)
+        if tuple(a.shape) not in expected:
+            raise ValueError(f"actions must have shape {expected[-1]}, got {tuple(a.shape)}")
+        if not bool(torch.isfinite(a).all()):
+            raise non_finite_error(actions)
+        a = a.reshape(self.num_envs, d)
+        if self.config.discrete_actions:
+            check_discrete(a.detach().cpu().numpy(), self._high_np)
+        else:
+            a = torch.minimum(torch.clamp(a, min=0.0), self._high)
+            if self.config.integer_actions:
+                # Straight-through: the rounded value forward, the identity backward.
+                a = a + (torch.round(a) - a).detach()
+        return a[:, 0] if d == 1 else a
+
+    def _observe(self) -> Any:
+        xp = self.xp
+        parts = [self.problem.state_features(self._state, self.params, xp)]
+        if self.config.demand_window:
+            parts.append(self._history)
+        if self.config.static_features:
+            parts.append(xp.broadcast_to(self._static, (self.num_envs, self._static.shape[1])))
+        obs = parts[0] if len(parts) == 1 else xp.concat(parts, axis=1)
+        if self.backend == "numpy":
+            return obs.astype(np.float32)
+        # A fresh tensor every step: never hand out views of internal state.
+        return obs.clone() if obs is self._state[0] else obs
+
+    # -- rendering and pickling ------------------------------------------------------------
+    def render(self) -> str | None:
+        """``render_mode="ansi"``: one line per env (at most 8) with the last period's figures."""
+        if self.render_mode is None:
+            gym.logger.warn("render() called without a render_mode; pass render_mode='ansi'")
+            return None
+        feats = self.problem.state_features(self._state, self.params, self.xp)
+        feats = np.asarray(feats.detach().cpu() if self.backend == "torch" else feats)
+        names = self.layout.feature_names
+        lines = []
+        for i in range(min(self.num_envs, 8)):
+            text = " ".join(f"{n}={v:g}" for n, v in zip(names, feats[i]))
+            if self._last_info is not None:
+                info = self._last_info
+                vals = {
+                    k: np.asarray(info[k].detach().cpu() if self.backend == "torch" else info[k])[i]
+                    for k in ("order", "demand", "cost", *self.problem.render_keys)
+                }
+                text = " ".join(f"{k}={np.round(v, 4)}" for k, v in vals.items()) + " | " + text
+            lines.append(f"env {i} t={self._t[i]} {text}")
+        return "\n".join(lines)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.pop("xp", None)
+        state.pop("_torch", None)
+        if "_gen" in state:
+            state["_gen"] = state["_gen"].get_state()
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.xp = namespace(self.backend)
+        if self.backend == "torch":
+            import torch
+
+            self._torch = torch
+            if "_gen" in state:
+                gen = torch.Generator(device=self.device)
+                gen.set_state(state["_gen"])
+                self._gen = gen

@@ -1,0 +1,1076 @@
+"""Demand models for inventory control environments.
+
+Every model draws a ``(batch, periods)`` block of non-negative demands, either with a numpy
+``Generator`` (:meth:`DemandModel.sample`) or with a ``torch.Generator``
+(:meth:`DemandModel.sample_torch`). Stationary models ignore the ``start`` period; the
+:class:`Replay` model plays back historical series and uses it as the clock.
+
+Models can be written as short spec strings (``"poisson(5)"``, ``"gamma(4,0.5,100)"``, ...)
+that :func:`make_demand` parses; ``model.spec`` gives the canonical string back.
+
+torch is imported lazily inside the torch methods, so this module imports without it.
+"""
+
+from __future__ import annotations
+
+import abc
+import math
+import numbers
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from scipy import special, stats
+
+if TYPE_CHECKING:
+    import torch
+
+__all__ = [
+    "DEMAND_FORMS",
+    "DemandModel",
+    "DiscreteDemand",
+    "Empirical",
+    "Gamma",
+    "Geometric",
+    "NegativeBinomial",
+    "Poisson",
+    "Replay",
+    "TruncatedNormal",
+    "Uniform",
+    "make_demand",
+]
+
+DEMAND_FORMS: tuple[str, ...] = (
+    "poisson(mean)",
+    "geometric(mean)",
+    "uniform(low,high)",
+    "gamma(mean,cv[,upper])",
+    "negbin(mean,variance)",
+    "normal(loc,scale)",
+    "empirical(v:p,...)",
+)
+
+_DEFAULT_TOL = 1e-9
+# A pmf table is materialised in full (pmf, quantile, torch sampling); past this size the
+# parameters are far outside inventory-control scales and we prefer a clear error to an OOM.
+_MAX_TABLE = 10_000_000
+_CACHE_ATTR = "_cache"
+
+
+# ----------------------------------------------------------------------------------------------
+# Validation helpers
+# ----------------------------------------------------------------------------------------------
+
+
+def _is_real(value: object) -> bool:
+    # bool is an int subclass; a True "mean" is almost certainly a bug, so it is rejected.
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def _real(
+    model: str,
+    name: str,
+    value: object,
+    *,
+    positive: bool = False,
+    nonnegative: bool = False,
+) -> float:
+    """Return ``value`` as a finite float or raise ``ValueError`` naming the parameter."""
+    if positive:
+        what = "a positive finite number"
+    elif nonnegative:
+        what = "a non-negative finite number"
+    else:
+        what = "a finite number"
+    if not _is_real(value):
+        raise ValueError(f"{model}: {name} must be {what}, got {value!r}")
+    out = float(value)  # type: ignore[arg-type]
+    if not math.isfinite(out) or (positive and out <= 0) or (nonnegative and out < 0):
+        raise ValueError(f"{model}: {name} must be {what}, got {value!r}")
+    return out
+
+
+def _integer(model: str, name: str, value: object, *, minimum: int = 0) -> int:
+    """Return ``value`` as an int (integral floats accepted) or raise ``ValueError``."""
+    what = f"an integer >= {minimum}"
+    if not _is_real(value):
+        raise ValueError(f"{model}: {name} must be {what}, got {value!r}")
+    if isinstance(value, (numbers.Integral, np.integer)):
+        out = int(value)  # type: ignore[arg-type]
+    else:
+        as_float = float(value)  # type: ignore[arg-type]
+        if not (math.isfinite(as_float) and as_float.is_integer()):
+            raise ValueError(f"{model}: {name} must be {what}, got {value!r}")
+        out = int(as_float)
+    if out < minimum:
+        raise ValueError(f"{model}: {name} must be {what}, got {value!r}")
+    return out
+
+
+def _count(name: str, value: object) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, np.integer)):
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+    out = int(value)
+    if out < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+    return out
+
+
+def _check_q(q: object) -> float:
+    if not _is_real(q) or not 0.0 <= float(q) <= 1.0:  # type: ignore[arg-type]
+        raise ValueError(f"quantile: q must be a number in [0, 1], got {q!r}")
+    return float(q)  # type: ignore[arg-type]
+
+
+def _fmt(x: float) -> str:
+    """Shortest string that parses back to exactly ``x`` (``5.0`` -> ``"5"``)."""
+    if isinstance(x, int):
+        return str(x)
+    text = repr(float(x))
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _readonly(array: np.ndarray) -> np.ndarray:
+    array.setflags(write=False)
+    return array
+
+
+# ----------------------------------------------------------------------------------------------
+# Base classes
+# ----------------------------------------------------------------------------------------------
+
+
+class DemandModel(abc.ABC):
+    """Abstract demand model: draws ``(batch, periods)`` blocks of non-negative demand.
+
+    Subclasses are frozen dataclasses. ``mean`` is either a dataclass field (for models
+    parametrised by their mean) or a property; it is always a float.
+
+    Derived data (pmf tables, torch tensors) is cached in a private dict that is excluded
+    from equality and from pickling.
+    """
+
+    mean: float
+
+    # -- caching --------------------------------------------------------------------------------
+
+    def _cached(self, key: Any, build: Callable[[], Any]) -> Any:
+        # Frozen dataclasses forbid normal assignment; the cache is not a field, so
+        # writing it through __dict__ keeps equality, hashing and repr untouched.
+        cache = self.__dict__.get(_CACHE_ATTR)
+        if cache is None:
+            cache = {}
+            object.__setattr__(self, _CACHE_ATTR, cache)
+        if key not in cache:
+            cache[key] = build()
+        return cache[key]
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle state: the instance dict without the (rebuildable) cache."""
+        state = dict(self.__dict__)
+        state.pop(_CACHE_ATTR, None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Restore pickled state, bypassing the frozen ``__setattr__``."""
+        self.__dict__.update(state)
+
+    # -- description ----------------------------------------------------------------------------
+
+    @property
+    @abc.abstractmethod
+    def spec(self) -> str:
+        """Canonical short string; :func:`make_demand` parses it back to an equal model."""
+
+    @property
+    @abc.abstractmethod
+    def is_integer(self) -> bool:
+        """True when every sample is a non-negative integer."""
+
+    @property
+    def is_stationary(self) -> bool:
+        """True for i.i.d. models whose samples do not depend on ``start``."""
+        return True
+
+    @property
+    def horizon(self) -> int | None:
+        """Number of periods available (``None``: unbounded, i.i.d. models)."""
+        return None
+
+    @abc.abstractmethod
+    def quantile(self, q: float) -> float:
+        """Return the ``q``-quantile of the one-period demand, ``q`` in ``[0, 1]``."""
+
+    def __str__(self) -> str:
+        """Return :attr:`spec`."""
+        return self.spec
+
+    # -- sampling -------------------------------------------------------------------------------
+
+    def sample(
+        self,
+        rng: np.random.Generator,
+        batch: int,
+        periods: int,
+        *,
+        start: int | np.ndarray = 0,
+    ) -> np.ndarray:
+        """Draw demands with numpy.
+
+        Args:
+            rng: numpy random generator.
+            batch: number of rows (independent environments).
+            periods: number of periods (columns).
+            start: period index of the first column; ignored by stationary models. An int,
+                or an int array of shape ``(batch,)`` (one clock per row).
+
+        Returns:
+            float64 array of shape ``(batch, periods)`` with non-negative entries.
+        """
+        if not isinstance(rng, np.random.Generator):
+            raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        batch = _count("batch", batch)
+        periods = _count("periods", periods)
+        out = self._sample_numpy(rng, batch, periods, start)
+        return np.asarray(out, dtype=np.float64).reshape(batch, periods)
+
+    @abc.abstractmethod
+    def _sample_numpy(
+        self, rng: np.random.Generator, batch: int, periods: int, start: int | np.ndarray
+    ) -> np.ndarray: ...
+
+    def sample_torch(
+        self,
+        generator: torch.Generator | None,
+        batch: int,
+        periods: int,
+        *,
+        start: int | np.ndarray | torch.Tensor = 0,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> torch.Tensor:
+        """Draw demands with torch (same semantics as :meth:`sample`).
+
+        Args:
+            generator: torch generator (``None``: torch's default generator). Its device
+                must match ``device``.
+            batch: number of rows.
+            periods: number of periods.
+            start: period index of the first column (see :meth:`sample`).
+            device: output device; defaults to the generator's device, else CPU.
+            dtype: output dtype; defaults to ``torch.float32``.
+
+        Returns:
+            Tensor of shape ``(batch, periods)``.
+        """
+        import torch
+
+        batch = _count("batch", batch)
+        periods = _count("periods", periods)
+        if device is None:
+            device = generator.device if generator is not None else torch.device("cpu")
+        device = torch.device(device)
+        if generator is not None:
+            gdev = generator.device
+            if gdev.type != device.type or (
+                gdev.index is not None and device.index is not None and gdev.index != device.index
+            ):
+                raise ValueError(
+                    f"generator is on {gdev} but samples were requested on {device}; "
+                    "use a generator created on the same device"
+                )
+        dtype = torch.float32 if dtype is None else dtype
+        return self._sample_torch(generator, batch, periods, start, device, dtype)
+
+    @abc.abstractmethod
+    def _sample_torch(
+        self,
+        generator: torch.Generator | None,
+        batch: int,
+        periods: int,
+        start: Any,
+        device: torch.device,
+        dtype: torch.dtype,
+    ) -> torch.Tensor: ...
+
+
+def _work_dtype(device: torch.device) -> torch.dtype:
+    import torch
+
+    # Uniforms are drawn in float64 so that tail probabilities down to ~1e-16 are reachable
+    # (float32 uniforms have a 2^-24 grid); MPS has no float64.
+    return torch.float32 if device.type == "mps" else torch.float64
+
+
+class DiscreteDemand(DemandModel):
+    """Stationary demand on the non-negative integers, described by a (truncated) pmf."""
+
+    @property
+    def is_integer(self) -> bool:
+        """Always True: samples are non-negative integers."""
+        return True
+
+    @abc.abstractmethod
+    def _table(self, tol: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return ``(values, probs, cdf)`` truncated at tail mass ``tol``."""
+
+    def _tables(self, tol: float = _DEFAULT_TOL) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if not _is_real(tol) or not 0.0 < float(tol) < 1.0:
+            raise ValueError(f"pmf: tol must be a number in (0, 1), got {tol!r}")
+        tol = float(tol)
+
+        def build() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            values, probs, cdf = self._table(tol)
+            return (
+                _readonly(np.asarray(values, dtype=np.int64)),
+                _readonly(np.asarray(probs, dtype=np.float64)),
+                _readonly(np.asarray(cdf, dtype=np.float64)),
+            )
+
+        if tol == _DEFAULT_TOL:
+            return self._cached(("pmf", tol), build)
+        return build()
+
+    def pmf(self, tol: float = _DEFAULT_TOL) -> tuple[np.ndarray, np.ndarray]:
+        """Return the truncated pmf.
+
+        The table starts at the smallest support point and stops at the first ``k`` with
+        ``P(D > k) < tol``; that tail mass is folded into ``k``.
+
+        Args:
+            tol: tail mass that may be folded into the last point, in ``(0, 1)``.
+
+        Returns:
+            ``(values, probs)``: read-only int64 support values and float64 probabilities
+            summing to 1.
+        """
+        values, probs, _ = self._tables(tol)
+        return values, probs
+
+    def cdf(self, k: float | np.ndarray) -> float | np.ndarray:
+        """Return ``P(D <= k)`` under the default truncated pmf (scalar or array ``k``)."""
+        values, _, cdf = self._tables()
+        idx = np.searchsorted(values, np.asarray(k, dtype=np.float64), side="right")
+        out = np.where(idx > 0, cdf[np.maximum(idx - 1, 0)], 0.0)
+        return float(out) if out.ndim == 0 else out
+
+    @property
+    def support_max(self) -> int:
+        """Largest support point of the default truncated pmf."""
+        return int(self._tables()[0][-1])
+
+    @property
+    def _pmf_mean(self) -> float:
+        values, probs, _ = self._tables()
+        return float(np.dot(values, probs))
+
+    def quantile(self, q: float) -> float:
+        """Return the smallest support value ``k`` with ``cdf(k) >= q``."""
+        q = _check_q(q)
+        values, _, cdf = self._tables()
+        idx = min(int(np.searchsorted(cdf, q, side="left")), len(values) - 1)
+        return float(values[idx])
+
+    def _torch_tables(self, device: torch.device, dtype: torch.dtype) -> tuple[Any, Any]:
+        import torch
+
+        def build() -> tuple[torch.Tensor, torch.Tensor]:
+            values, _, cdf = self._tables()
+            cdf_t = torch.tensor(cdf, dtype=_work_dtype(device), device=device)
+            return cdf_t, torch.tensor(values, device=device).to(dtype)
+
+        return self._cached(("torch", str(device), dtype), build)
+
+    def _sample_torch(
+        self,
+        generator: torch.Generator | None,
+        batch: int,
+        periods: int,
+        start: Any,
+        device: torch.device,
+        dtype: torch.dtype,
+    ) -> torch.Tensor:
+        import torch
+
+        cdf_t, values_t = self._torch_tables(device, dtype)
+        u = torch.rand((batch, periods), generator=generator, device=device, dtype=cdf_t.dtype)
+        # right=True gives the first index with cdf > u, i.e. P(index = i) = pmf[i]. The
+        # last cdf entry is exactly 1 and u < 1, but clamp anyway against rounding.
+        idx = torch.searchsorted(cdf_t, u, right=True).clamp_(max=cdf_t.numel() - 1)
+        return values_t[idx]
+
+
+def _table_from_scipy(
+    model: str, dist: Any, tol: float, lower: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Truncated table of a scipy frozen discrete distribution supported on ``lower, ...``."""
+    guess = dist.isf(tol)
+    last = int(guess) if math.isfinite(guess) else lower
+    last = max(last, lower)
+    # isf is only approximately the first k with sf(k) < tol; walk to the exact point.
+    while dist.sf(last) >= tol:
+        last += 1
+    while last > lower and dist.sf(last - 1) < tol:
+        last -= 1
+    _check_table_size(model, last - lower + 1)
+    values = np.arange(lower, last + 1, dtype=np.int64)
+    probs = dist.pmf(values)
+    probs[-1] += dist.sf(last)
+    probs /= probs.sum()
+    cdf = dist.cdf(values)
+    cdf[-1] = 1.0
+    return values, probs, cdf
+
+
+def _truncate_table(
+    values: np.ndarray, probs: np.ndarray, tol: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Truncate a full finite table at the first point whose tail mass is below ``tol``."""
+    tail = np.concatenate([np.cumsum(probs[::-1])[::-1][1:], [0.0]])  # P(D > values[i])
+    last = int(np.argmax(tail < tol))
+    probs = probs[: last + 1].copy()
+    probs[-1] += tail[last]
+    probs /= probs.sum()
+    cdf = np.cumsum(probs)
+    cdf[-1] = 1.0
+    return values[: last + 1].copy(), probs, cdf
+
+
+def _check_table_size(model: str, size: int) -> None:
+    if size > _MAX_TABLE:
+        raise ValueError(
+            f"{model}: the pmf table would need {size} points (more than {_MAX_TABLE}); "
+            "the parameters are too large or tol too small"
+        )
+
+
+# ----------------------------------------------------------------------------------------------
+# Stationary discrete models
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Poisson(DiscreteDemand):
+    """Poisson demand.
+
+    Attributes:
+        mean: the Poisson rate (> 0).
+    """
+
+    mean: float
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "mean", _real("Poisson", "mean", self.mean, positive=True))
+
+    @property
+    def spec(self) -> str:
+        """Spec string, e.g. ``"poisson(5)"``."""
+        return f"poisson({_fmt(self.mean)})"
+
+    def _table(self, tol: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return _table_from_scipy("Poisson", stats.poisson(self.mean), tol)
+
+    def _sample_numpy(
+        self, rng: np.random.Generator, batch: int, periods: int, start: int | np.ndarray
+    ) -> np.ndarray:
+        return rng.poisson(self.mean, size=(batch, periods))
+
+
+@dataclass(frozen=True)
+class Geometric(DiscreteDemand):
+    """Geometric demand on ``{0, 1, 2, ...}``: ``P(k) = (1 - q) q^k`` with ``q = m / (1 + m)``.
+
+    Attributes:
+        mean: the mean ``m`` (> 0).
+    """
+
+    mean: float
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "mean", _real("Geometric", "mean", self.mean, positive=True))
+
+    @property
+    def spec(self) -> str:
+        """Spec string, e.g. ``"geometric(5)"``."""
+        return f"geometric({_fmt(self.mean)})"
+
+    @property
+    def _success(self) -> float:
+        return 1.0 / (1.0 + self.mean)
+
+    def _table(self, tol: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        # Failures before the first success: the geometric law shifted to start at 0.
+        return _table_from_scipy("Geometric", stats.nbinom(1, self._success), tol)
+
+    def _sample_numpy(
+        self, rng: np.random.Generator, batch: int, periods: int, start: int | np.ndarray
+    ) -> np.ndarray:
+        # numpy's geometric counts trials (support 1, 2, ...); shift to failures.
+        return rng.geometric(self._success, size=(batch, periods)) - 1
+
+
+@dataclass(frozen=True)
+class Uniform(DiscreteDemand):
+    """Discrete uniform demand on ``{low, ..., high}`` (inclusive).
+
+    Attributes:
+        low: smallest demand (integer >= 0).
+        high: largest demand (integer >= low).
+    """
+
+    low: int
+    high: int
+
+    def __post_init__(self) -> None:
+        low = _integer("Uniform", "low", self.low)
+        high = _integer("Uniform", "high", self.high)
+        if high < low:
+            raise ValueError(f"Uniform: high must be >= low (low={low}), got {self.high!r}")
+        _check_table_size("Uniform", high - low + 1)
+        object.__setattr__(self, "low", low)
+        object.__setattr__(self, "high", high)
+
+    @property
+    def spec(self) -> str:
+        """Spec string, e.g. ``"uniform(0,4)"``."""
+        return f"uniform({self.low},{self.high})"
+
+    @property
+    def mean(self) -> float:  # type: ignore[override]
+        """Mean ``(low + high) / 2``."""
+        return (self.low + self.high) / 2.0
+
+    def _table(self, tol: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        n = self.high - self.low + 1
+        values = np.arange(self.low, self.high + 1, dtype=np.int64)
+        return _truncate_table(values, np.full(n, 1.0 / n), tol)
+
+    def _sample_numpy(
+        self, rng: np.random.Generator, batch: int, periods: int, start: int | np.ndarray
+    ) -> np.ndarray:
+        return rng.integers(self.low, self.high + 1, size=(batch, periods))
+
+
+@dataclass(frozen=True)
+class Gamma(DiscreteDemand):
+    """Gamma demand rounded to the nearest integer, optionally capped at ``upper``.
+
+    The underlying gamma has shape ``1 / cv^2`` and scale ``mean * cv^2``. De Moor et al.
+    (2022) use ``Gamma(4, 0.5, 100)``. ``mean`` is the mean before rounding and capping;
+    rounding shifts it by well under 1% for moderate ``cv``.
+
+    Attributes:
+        mean: mean of the underlying gamma (> 0).
+        cv: coefficient of variation (> 0).
+        upper: optional cap (integer >= 1); mass above it is folded into it.
+    """
+
+    mean: float
+    cv: float
+    upper: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "mean", _real("Gamma", "mean", self.mean, positive=True))
+        object.__setattr__(self, "cv", _real("Gamma", "cv", self.cv, positive=True))
+        if self.upper is not None:
+            object.__setattr__(self, "upper", _integer("Gamma", "upper", self.upper, minimum=1))
+
+    @property
+    def spec(self) -> str:
+        """Spec string, e.g. ``"gamma(4,0.5)"`` or ``"gamma(4,0.5,100)"``."""
+        args = [_fmt(self.mean), _fmt(self.cv)]
+        if self.upper is not None:
+            args.append(str(self.upper))
+        return f"gamma({','.join(args)})"
+
+    @property
+    def _shape_scale(self) -> tuple[float, float]:
+        return 1.0 / self.cv**2, self.mean * self.cv**2
+
+    def _table(self, tol: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        shape, scale = self._shape_scale
+        dist = stats.gamma(shape, scale=scale)
+        guess = dist.isf(tol)
+        last = math.ceil(guess) if math.isfinite(guess) else 0
+        while dist.sf(last + 0.5) >= tol:
+            last += 1
+        while last > 0 and dist.sf(last - 0.5) < tol:
+            last -= 1
+        if self.upper is not None:
+            last = min(last, self.upper)
+        _check_table_size("Gamma", last + 1)
+        values = np.arange(last + 1, dtype=np.int64)
+        edges = values + 0.5  # D <= k  <=>  X < k + 0.5
+        cdf = dist.cdf(edges)
+        sf = dist.sf(edges)
+        # Differences of the cdf lose precision in the upper tail, those of the sf in the
+        # lower one: use whichever side is smaller.
+        lower_sf = np.concatenate([[1.0], sf[:-1]])
+        lower_cdf = np.concatenate([[0.0], cdf[:-1]])
+        probs = np.where(cdf < 0.5, cdf - lower_cdf, lower_sf - sf)
+        probs[-1] += sf[-1]
+        probs /= probs.sum()
+        cdf[-1] = 1.0
+        return values, probs, cdf
+
+    def _sample_numpy(
+        self, rng: np.random.Generator, batch: int, periods: int, start: int | np.ndarray
+    ) -> np.ndarray:
+        shape, scale = self._shape_scale
+        out = np.rint(rng.gamma(shape, scale, size=(batch, periods)))
+        if self.upper is not None:
+            np.minimum(out, self.upper, out=out)
+        return out
+
+
+@dataclass(frozen=True)
+class NegativeBinomial(DiscreteDemand):
+    """Negative binomial demand given by its mean and variance (overdispersed Poisson).
+
+    With ``n = mean^2 / (variance - mean)`` and ``p = mean / variance`` this is the number of
+    failures before ``n`` successes (numpy/scipy parametrisation).
+
+    Attributes:
+        mean: mean (> 0).
+        variance: variance (> mean).
+    """
+
+    mean: float
+    variance: float
+
+    def __post_init__(self) -> None:
+        mean = _real("NegativeBinomial", "mean", self.mean, positive=True)
+        variance = _real("NegativeBinomial", "variance", self.variance, positive=True)
+        if variance <= mean:
+            raise ValueError(
+                "NegativeBinomial: variance must be greater than the mean "
+                f"(mean={_fmt(mean)}; use Poisson for variance == mean), got {self.variance!r}"
+            )
+        object.__setattr__(self, "mean", mean)
+        object.__setattr__(self, "variance", variance)
+
+    @property
+    def spec(self) -> str:
+        """Spec string, e.g. ``"negbin(5,10)"``."""
+        return f"negbin({_fmt(self.mean)},{_fmt(self.variance)})"
+
+    @property
+    def n(self) -> float:
+        """Number of successes ``mean^2 / (variance - mean)``."""
+        return self.mean**2 / (self.variance - self.mean)
+
+    @property
+    def p(self) -> float:
+        """Success probability ``mean / variance``."""
+        return self.mean / self.variance
+
+    def _table(self, tol: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return _table_from_scipy("NegativeBinomial", stats.nbinom(self.n, self.p), tol)
+
+    def _sample_numpy(
+        self, rng: np.random.Generator, batch: int, periods: int, start: int | np.ndarray
+    ) -> np.ndarray:
+        return rng.negative_binomial(self.n, self.p, size=(batch, periods))
+
+
+@dataclass(frozen=True)
+class Empirical(DiscreteDemand):
+    """Demand with a given pmf on non-negative integers.
+
+    Attributes:
+        values: distinct non-negative integers (stored sorted, as a tuple).
+        probs: matching probabilities (>= 0, summing to 1 within 1e-9; stored normalised).
+    """
+
+    values: tuple[int, ...]
+    probs: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        raw_values, raw_probs = self.values, self.probs
+        for name, seq in (("values", raw_values), ("probs", raw_probs)):
+            if isinstance(seq, (str, bytes)) or not isinstance(seq, (Sequence, np.ndarray)):
+                raise ValueError(f"Empirical: {name} must be a sequence, got {seq!r}")
+        if len(raw_values) == 0:
+            raise ValueError(f"Empirical: values must be non-empty, got {raw_values!r}")
+        if len(raw_values) != len(raw_probs):
+            raise ValueError(
+                f"Empirical: values and probs must have the same length, got "
+                f"{len(raw_values)} values and {len(raw_probs)} probs"
+            )
+        values = [_integer("Empirical", "values", v) for v in raw_values]
+        probs = [_real("Empirical", "probs", p, nonnegative=True) for p in raw_probs]
+        if len(set(values)) != len(values):
+            raise ValueError(f"Empirical: values must be distinct, got {tuple(raw_values)!r}")
+        total = math.fsum(probs)
+        if abs(total - 1.0) > 1e-9:
+            raise ValueError(f"Empirical: probs must sum to 1, got sum {total!r}")
+        _check_table_size("Empirical", len(values))
+        order = sorted(range(len(values)), key=values.__getitem__)
+        object.__setattr__(self, "values", tuple(values[i] for i in order))
+        object.__setattr__(self, "probs", _normalise(tuple(probs[i] for i in order)))
+
+    @property
+    def spec(self) -> str:
+        """Spec string, e.g. ``"empirical(0:0.2,1:0.5,3:0.3)"``."""
+        pairs = ",".join(f"{v}:{_fmt(p)}" for v, p in zip(self.values, self.probs, strict=True))
+        return f"empirical({pairs})"
+
+    @property
+    def mean(self) -> float:  # type: ignore[override]
+        """Mean ``sum(values * probs)``."""
+        return math.fsum(v * p for v, p in zip(self.values, self.probs, strict=True))
+
+    def _table(self, tol: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        values = np.asarray(self.values, dtype=np.int64)
+        return _truncate_table(values, np.asarray(self.probs, dtype=np.float64), tol)
+
+    def _sample_numpy(
+        self, rng: np.random.Generator, batch: int, periods: int, start: int | np.ndarray
+    ) -> np.ndarray:
+        values = np.asarray(self.values, dtype=np.float64)
+        return rng.choice(values, size=(batch, periods), p=np.asarray(self.probs))
+
+
+def _normalise(probs: tuple[float, ...]) -> tuple[float, ...]:
+    """Scale probabilities to sum to exactly 1 (under ``math.fsum``).
+
+    Renormalising an already normalised tuple must be a no-op, otherwise parsing a spec
+    string would not give back an equal model.
+    """
+    out = list(probs)
+    for _ in range(4):
+        total = math.fsum(out)
+        if total == 1.0:
+            break
+        out = [p / total for p in out]
+        # Division leaves a residual of a few ulps; put it on the largest entry.
+        i = max(range(len(out)), key=out.__getitem__)
+        out[i] = max(out[i] + (1.0 - math.fsum(out)), 0.0)
+    return tuple(out)
+
+
+# ----------------------------------------------------------------------------------------------
+# Continuous model
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TruncatedNormal(DemandModel):
+    """Normal demand conditioned on being non-negative (exact truncation, not clipping).
+
+    Attributes:
+        loc: location of the untruncated normal (any finite number).
+        scale: standard deviation of the untruncated normal (> 0).
+    """
+
+    loc: float
+    scale: float
+
+    def __post_init__(self) -> None:
+        loc = _real("TruncatedNormal", "loc", self.loc)
+        scale = _real("TruncatedNormal", "scale", self.scale, positive=True)
+        # The sampler inverts the cdf on [0, inf), whose mass Phi(loc/scale) must be
+        # representable; below this the law is not meaningfully a demand model anyway.
+        if special.ndtr(loc / scale) < 1e-300:
+            raise ValueError(
+                f"TruncatedNormal: loc must leave some mass on [0, inf) (loc/scale >= -37), "
+                f"got loc={self.loc!r} with scale={self.scale!r}"
+            )
+        object.__setattr__(self, "loc", loc)
+        object.__setattr__(self, "scale", scale)
+
+    @property
+    def spec(self) -> str:
+        """Spec string, e.g. ``"normal(5,2)"``."""
+        return f"normal({_fmt(self.loc)},{_fmt(self.scale)})"
+
+    @property
+    def is_integer(self) -> bool:
+        """Always False: samples are continuous."""
+        return False
+
+    @property
+    def _dist(self) -> Any:
+        return stats.truncnorm(-self.loc / self.scale, np.inf, loc=self.loc, scale=self.scale)
+
+    @property
+    def mean(self) -> float:  # type: ignore[override]
+        """Mean of the truncated distribution."""
+        return float(self._cached("mean", lambda: float(self._dist.mean())))
+
+    def quantile(self, q: float) -> float:
+        """Return the ``q``-quantile of the truncated distribution."""
+        return float(self._dist.ppf(_check_q(q)))
+
+    @property
+    def _mass(self) -> float:
+        return float(special.ndtr(self.loc / self.scale))  # P(N(loc, scale) >= 0)
+
+    def _sample_numpy(
+        self, rng: np.random.Generator, batch: int, periods: int, start: int | np.ndarray
+    ) -> np.ndarray:
+        # Inverse cdf through the upper tail: X = loc - scale * ndtri(V) with V uniform on
+        # (0, Phi(loc/scale)]. Equivalent to inverting on [Phi(-loc/scale), 1) but stays
+        # accurate when the truncation point is far in the upper tail (loc << 0).
+        v = (1.0 - rng.random((batch, periods))) * self._mass
+        return np.maximum(self.loc - self.scale * special.ndtri(v), 0.0)
+
+    def _sample_torch(
+        self,
+        generator: torch.Generator | None,
+        batch: int,
+        periods: int,
+        start: Any,
+        device: torch.device,
+        dtype: torch.dtype,
+    ) -> torch.Tensor:
+        import torch
+
+        work = _work_dtype(device)
+        u = torch.rand((batch, periods), generator=generator, device=device, dtype=work)
+        v = (1.0 - u) * self._mass
+        x = self.loc - self.scale * torch.special.ndtri(v)
+        return x.clamp_(min=0.0).to(dtype)
+
+
+# ----------------------------------------------------------------------------------------------
+# Historical replay
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Replay(DemandModel):
+    """Replays historical demand series, one series per batch row.
+
+    ``sample(batch=...)`` needs ``batch == n_series``, or a single series that is then
+    broadcast to every row. ``start`` is the period index of the first column.
+
+    Attributes:
+        series: read-only float64 array of shape ``(n_series, T)`` (a 1-D input is one
+            series) with non-negative finite values.
+    """
+
+    series: np.ndarray
+
+    def __post_init__(self) -> None:
+        raw = self.series
+        if isinstance(raw, (str, bytes)):
+            raise ValueError(f"Replay: series must be a numeric array, got {raw!r}")
+        try:
+            arr = np.asarray(raw)
+        except (TypeError, ValueError) as err:  # ragged nested lists
+            raise ValueError(f"Replay: series must be a numeric array ({err})") from None
+        if arr.dtype.kind not in "iuf":
+            raise ValueError(f"Replay: series must be a numeric array, got dtype {arr.dtype}")
+        if arr.ndim == 1:
+            arr = arr[None, :]
+        if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
+            raise ValueError(
+                f"Replay: series must be a non-empty 1-D or 2-D array, got shape {arr.shape}"
+            )
+        arr = np.array(arr, dtype=np.float64)  # always a private copy
+        if not np.all(np.isfinite(arr)) or np.any(arr < 0):
+            bad = arr[~(np.isfinite(arr) & (arr >= 0))][0]
+            raise ValueError(f"Replay: series values must be non-negative and finite, got {bad}")
+        object.__setattr__(self, "series", _readonly(arr))
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Restore pickled state; unpickled arrays are writable, so lock them again."""
+        super().__setstate__(state)
+        if self.series.flags.writeable:
+            object.__setattr__(self, "series", _readonly(self.series.copy()))
+
+    def __repr__(self) -> str:
+        """Short repr (the series itself can be large)."""
+        return f"Replay(n_series={self.n_series}, periods={self.length})"
+
+    @property
+    def n_series(self) -> int:
+        """Number of series."""
+        return int(self.series.shape[0])
+
+    @property
+    def length(self) -> int:
+        """Number of periods ``T`` in each series."""
+        return int(self.series.shape[1])
+
+    @property
+    def spec(self) -> str:
+        """Descriptive string (not parseable by :func:`make_demand`)."""
+        return f"replay({self.n_series} series x {self.length} periods)"
+
+    @property
+    def is_integer(self) -> bool:
+        """True when every value in the series is an integer."""
+        return bool(
+            self._cached("is_integer", lambda: np.all(self.series == np.round(self.series)))
+        )
+
+    @property
+    def is_stationary(self) -> bool:
+        """Always False: samples depend on the period index."""
+        return False
+
+    @property
+    def horizon(self) -> int:
+        """Series length ``T``."""
+        return self.length
+
+    @property
+    def mean(self) -> float:  # type: ignore[override]
+        """Mean over all values of all series."""
+        return float(self._cached("mean", lambda: float(self.series.mean())))
+
+    def quantile(self, q: float) -> float:
+        """Empirical quantile over all values (``np.quantile``, method ``"inverted_cdf"``)."""
+        return float(np.quantile(self.series, _check_q(q), method="inverted_cdf"))
+
+    def row(self, i: int) -> Replay:
+        """Return a one-series :class:`Replay` holding series ``i``."""
+        if isinstance(i, (bool, np.bool_)) or not isinstance(i, (numbers.Integral, np.integer)):
+            raise ValueError(f"Replay.row: i must be an integer, got {i!r}")
+        if not -self.n_series <= int(i) < self.n_series:
+            raise IndexError(f"Replay.row: i={i} out of range for {self.n_series} series")
+        return Replay(self.series[int(i)])
+
+    def _indices(self, batch: int, periods: int, start: Any) -> tuple[np.ndarray, np.ndarray]:
+        if batch != self.n_series and self.n_series != 1:
+            raise ValueError(
+                f"Replay: batch must equal the number of series ({self.n_series}) or the "
+                f"replay must hold a single series to broadcast, got batch={batch}"
+            )
+        if isinstance(start, (bool, np.bool_)):
+            raise ValueError(f"Replay: start must be an int or an int array, got {start!r}")
+        starts = np.asarray(start)
+        if starts.dtype.kind not in "iu":
+            raise ValueError(f"Replay: start must be an int or an int array, got {start!r}")
+        if starts.ndim == 0:
+            starts = np.full(batch, int(starts), dtype=np.int64)
+        elif starts.shape != (batch,):
+            raise ValueError(
+                f"Replay: start array must have shape (batch,) = ({batch},), got {starts.shape}"
+            )
+        starts = starts.astype(np.int64)
+        if batch and starts.min() < 0:
+            raise ValueError(f"Replay: start must be >= 0, got {int(starts.min())}")
+        if batch and int(starts.max()) + periods > self.length:
+            raise ValueError(
+                f"Replay: start + periods = {int(starts.max()) + periods} exceeds the series "
+                f"length {self.length}"
+            )
+        rows = np.arange(batch) if self.n_series == batch else np.zeros(batch, dtype=np.int64)
+        cols = starts[:, None] + np.arange(periods)[None, :]
+        return rows[:, None], cols
+
+    def _sample_numpy(
+        self, rng: np.random.Generator, batch: int, periods: int, start: int | np.ndarray
+    ) -> np.ndarray:
+        rows, cols = self._indices(batch, periods, start)
+        return self.series[rows, cols]
+
+    def _sample_torch(
+        self,
+        generator: torch.Generator | None,
+        batch: int,
+        periods: int,
+        start: Any,
+        device: torch.device,
+        dtype: torch.dtype,
+    ) -> torch.Tensor:
+        import torch
+
+        if isinstance(start, torch.Tensor):
+            if start.dtype.is_floating_point or start.dtype == torch.bool:
+                raise ValueError(f"Replay: start must be an int or an int array, got {start!r}")
+            start = start.detach().cpu().numpy()
+        rows, cols = self._indices(batch, periods, start)
+        # Deterministic: the generator is not used.
+        table = self._cached(
+            ("torch", str(device), dtype),
+            lambda: torch.tensor(self.series, device=device).to(dtype),
+        )
+        return table[torch.as_tensor(rows, device=device), torch.as_tensor(cols, device=device)]
+
+
+# ----------------------------------------------------------------------------------------------
+# Spec parsing
+# ----------------------------------------------------------------------------------------------
+
+_SPEC_RE = re.compile(r"^\s*([A-Za-z_]+)\s*\((.*)\)\s*$", re.DOTALL)
+
+
+def _parse_number(text: str) -> int | float:
+    text = text.strip()
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)  # raises ValueError on non-numeric text
+
+
+def _build_empirical(args: list[str]) -> DemandModel:
+    values: list[int | float] = []
+    probs: list[int | float] = []
+    for arg in args:
+        value, sep, prob = arg.partition(":")
+        if not sep:
+            raise ValueError(f"empirical arguments must be value:prob pairs, got {arg.strip()!r}")
+        values.append(_parse_number(value))
+        probs.append(_parse_number(prob))
+    return Empirical(tuple(values), tuple(probs))  # type: ignore[arg-type]
+
+
+# name -> (allowed argument counts, constructor)
+_PARSERS: dict[str, tuple[tuple[int, ...], Callable[..., DemandModel]]] = {
+    "poisson": ((1,), Poisson),
+    "geometric": ((1,), Geometric),
+    "uniform": ((2,), Uniform),
+    "gamma": ((2, 3), Gamma),
+    "negbin": ((2,), NegativeBinomial),
+    "negative_binomial": ((2,), NegativeBinomial),
+    "normal": ((2,), TruncatedNormal),
+}
+
+
+def make_demand(demand: str | DemandModel) -> DemandModel:
+    """Return a demand model from a model or a spec string.
+
+    Args:
+        demand: a :class:`DemandModel` (returned unchanged) or a spec string such as
+            ``"poisson(5)"``; see :data:`DEMAND_FORMS`. Names are case-insensitive and
+            whitespace is ignored.
+
+    Returns:
+        The demand model.
+
+    Raises:
+        ValueError: on an unknown name, a wrong number of arguments, non-numeric or invalid
+            arguments, or a ``demand`` that is neither a string nor a model.
+    """
+    if isinstance(demand, DemandModel):
+        return demand
+    if not isinstance(demand, str):
+        raise ValueError(
+            f"demand must be a spec string or a DemandModel, got {type(demand).__name__} "
+            f"({demand!r}); valid forms: {', '.join(DEMAND_FORMS)}"
+        )
+    forms = ", ".join(DEMAND_FORMS)
+    match = _SPEC_RE.match(demand)
+    name = match.group(1).lower() if match else ""
+    if match is None or (name not in _PARSERS and name != "empirical"):
+        raise ValueError(f"unknown demand spec {demand!r}; valid forms: {forms}")
+    body = match.group(2).strip()
+    args = [a.strip() for a in body.split(",")] if body else []
+    try:
+        if name == "empirical":
+            if not args:
+                raise ValueError("empirical needs at least one value:prob pair")
+            return _build_empirical(args)
+        counts, ctor = _PARSERS[name]
+        if len(args) not in counts:
+            expected = " or ".join(str(c) for c in counts)
+            raise ValueError(f"{name} takes {expected} arguments, got {len(args)}")
+        return ctor(*(_parse_number(a) for a in args))
+    except ValueError as err:
+        raise ValueError(f"invalid demand spec {demand!r} ({err}); valid forms: {forms}") from None

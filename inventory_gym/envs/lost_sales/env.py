@@ -1,0 +1,173 @@
+"""Gymnasium shells of the lost-sales problem: ``LostSales-v0`` and ``LostSalesLeadTime-v0``."""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import ClassVar
+
+import numpy as np
+
+from inventory_gym.core.env import InventoryEnv
+from inventory_gym.core.problem import Problem
+from inventory_gym.core.vector import InventoryVectorEnv
+from inventory_gym.core.xp import Array, positive_part
+from inventory_gym.envs.lost_sales import dynamics
+from inventory_gym.envs.lost_sales.params import (
+    LostSalesCosts,
+    LostSalesFlows,
+    LostSalesParams,
+    LostSalesState,
+)
+
+
+class LostSalesProblem(Problem):
+    """The lost-sales problem described for the shells (see :mod:`.dynamics`)."""
+
+    name = "lost_sales"
+    params_cls = LostSalesParams
+    action_names = ("order",)
+    render_keys = ("sales", "lost", "arrivals")
+
+    def initial_state(self, params, batch, xp, *, dtype=None, device=None) -> LostSalesState:
+        return dynamics.initial_state(params, batch, xp, dtype=dtype, device=device)
+
+    def transition(self, state, action, demand, params, xp):
+        return dynamics.transition(state, action, demand, params, xp)
+
+    def state_features(self, state: LostSalesState, params, xp: ModuleType) -> Array:
+        if params.pipeline_length == 0:
+            return state.on_hand[:, None]
+        return xp.concat((state.on_hand[:, None], state.pipeline), axis=1)
+
+    def state_feature_names(self, params) -> tuple[str, ...]:
+        return ("on_hand", *(f"pipeline_{i}" for i in range(1, params.pipeline_length + 1)))
+
+    def state_feature_bounds(self, params) -> tuple[np.ndarray, np.ndarray]:
+        n = params.pipeline_length
+        high = np.concatenate([[np.inf], np.full(n, params.order_cap)])
+        return np.zeros(n + 1), high
+
+    def state_from_features(self, features, params, xp) -> LostSalesState:
+        return LostSalesState(features[:, 0], features[:, 1:])
+
+    def static_features(self, params) -> dict[str, float]:
+        return {
+            "holding_cost": params.holding_cost,
+            "lost_sales_cost": params.lost_sales_cost,
+            "unit_cost": params.unit_cost,
+            "lead_time": float(params.lead_time),
+        }
+
+    def action_high(self, params) -> np.ndarray:
+        return np.array([params.order_cap])
+
+    def invariants(
+        self,
+        state: LostSalesState,
+        action: Array,
+        demand: Array,
+        next_state: LostSalesState,
+        costs: LostSalesCosts,
+        flows: LostSalesFlows,
+        xp: ModuleType,
+    ) -> dict[str, Array]:
+        before = state.on_hand + xp.sum(state.pipeline, axis=1) + action
+        after = next_state.on_hand + xp.sum(next_state.pipeline, axis=1) + flows.sales
+        negative = [
+            next_state.on_hand,
+            xp.min(next_state.pipeline, axis=1) if next_state.pipeline.shape[1] else None,
+            flows.sales,
+            flows.lost,
+            costs.holding_cost,
+            costs.lost_sales_cost,
+        ]
+        return {
+            "units: stock + pipeline + order = next stock + next pipeline + sales": before - after,
+            "demand: sales + lost = demand": flows.sales + flows.lost - demand,
+            **{
+                f"non-negativity {i}": positive_part(-x, xp)
+                for i, x in enumerate(negative)
+                if x is not None
+            },
+        }
+
+
+LOST_SALES = LostSalesProblem()
+
+
+_DOC = """
+
+    ## Description
+
+    A single-item inventory with lost sales and a lead time (Zipkin 2008; SCENARIOS.md
+    section 1). Each period the agent orders; demand that the on-hand stock cannot serve is
+    lost. The dynamics are the pure kernel
+    :func:`inventory_gym.envs.lost_sales.dynamics.transition`.
+
+    ## Sequence of events (period t, lead time L >= 1)
+
+    1. place the order z (arrives at the start of period t + L); cost c z;
+    2. serve demand D from on-hand y: sales = min(y, D), lost = (D - y)^+;
+    3. cost = c z + h (y - D)^+ + p (D - y)^+;
+    4. next state: (leftover + q_1, q_2, ..., q_{L-1}, z).
+    With L = 0 the order arrives before demand and demand is served from y + z.
+
+    ## Action Space
+
+    ``Box(0, max_order, (1,), float32)``: the order quantity. Actions outside the bounds are
+    clipped (``info["order"]`` is the order placed); NaN or infinite actions raise a
+    ``ValueError``. ``integer_actions=True`` rounds orders to the nearest integer in the shell.
+    ``discrete_actions=True`` gives ``Discrete(max_order + 1)`` (action k orders k units).
+    ``max_order`` defaults to the 99.99% quantile of one period's demand, rounded up.
+
+    ## Observation Space
+
+    ``Box(float32)``: ``[on_hand, pipeline_1, ..., pipeline_{L-1}]`` (pipeline_1 arrives
+    next period), then the last ``demand_window`` demands (oldest first) when
+    ``demand_window > 0``, then ``[holding_cost, lost_sales_cost, unit_cost, lead_time]`` when
+    ``static_features=True``.
+
+    ## Rewards
+
+    ``-cost`` of the period. ``info`` holds ``purchase_cost``, ``holding_cost``,
+    ``lost_sales_cost``, ``cost`` and the flows ``sales``, ``lost``, ``arrivals``, ``order``
+    and ``demand``.
+
+    ## Starting State
+
+    ``initial_on_hand`` units on hand (default 0) and ``initial_pipeline`` in transit (default
+    none).
+
+    ## Episode End
+
+    No terminal state: episodes are truncated after ``max_episode_steps`` (default 1000).
+
+    ## Arguments
+
+    Problem: ``lead_time``, ``holding_cost``, ``lost_sales_cost``, ``unit_cost``, ``demand``
+    (a model or a spec such as ``"poisson(5)"``), ``max_order``, ``initial_on_hand``,
+    ``initial_pipeline``. Shell: ``demand_window``, ``static_features``,
+    ``integer_actions``, ``discrete_actions``, ``render_mode="ansi"``. Vector env also:
+    ``num_envs``, ``backend="numpy" | "torch"``, ``device``, ``dtype``, ``differentiable``,
+    ``autoreset_mode``, ``max_episode_steps``.
+
+    ## Version History
+
+    * v0: initial version.
+"""
+
+
+class LostSalesEnv(InventoryEnv):
+    problem: ClassVar[Problem] = LOST_SALES
+
+
+class LostSalesVectorEnv(InventoryVectorEnv):
+    problem: ClassVar[Problem] = LOST_SALES
+
+
+LostSalesEnv.__doc__ = "Lost-sales inventory control (single system)." + _DOC
+LostSalesVectorEnv.__doc__ = (
+    "Lost-sales inventory control, native batched env (numpy or torch)."
+    + _DOC
+    + InventoryVectorEnv.__doc__
+)

@@ -1,0 +1,35 @@
+"""The ``register()`` calls: every id with its entry points and defaults."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+
+from inventory_gym.core.vector import DEFAULT_MAX_EPISODE_STEPS
+
+_LOST_SALES = "inventory_gym.envs.lost_sales.env"
+
+ENV_IDS: tuple[str, ...] = ("LostSales-v0", "LostSalesLeadTime-v0")
+"""Every id this package registers."""
+
+
+def register_envs() -> None:
+    """Register the ids with Gymnasium (idempotent: ids already registered are left alone)."""
+    registry = gym.envs.registry
+    specs = {
+        # Newsvendor-like lost sales, the order arrives before demand: L = 0, h = 1, p = 9,
+        # c = 0, Poisson(5) demand. A base-stock policy is optimal (cost 4.2211 at S = 8).
+        "LostSales-v0": dict(lead_time=0),
+        # Zipkin (2008), Table 3, middle instance: L = 4, h = 1, p = 9, c = 0, Poisson(5)
+        # demand; optimal long-run average cost 6.84.
+        "LostSalesLeadTime-v0": dict(lead_time=4),
+    }
+    for env_id, kwargs in specs.items():
+        if env_id in registry:
+            continue
+        gym.register(
+            id=env_id,
+            entry_point=f"{_LOST_SALES}:LostSalesEnv",
+            vector_entry_point=f"{_LOST_SALES}:LostSalesVectorEnv",
+            max_episode_steps=DEFAULT_MAX_EPISODE_STEPS,
+            kwargs=dict(kwargs, holding_cost=1.0, lost_sales_cost=9.0, demand="poisson(5)"),
+        )

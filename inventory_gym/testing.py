@@ -1,0 +1,454 @@
+"""The conformance checks every registered environment must pass.
+
+Importable by users of the suite (the way Gymnasium, jumanji and pgx ship their checkers)::
+
+    from inventory_gym.testing import check_conformance
+    check_conformance("LostSalesLeadTime-v0", lead_time=2)
+
+Each ``check_*`` function raises ``AssertionError`` (or the underlying checker's error) with a
+message that says what diverged. The checks that compare two runs (numpy against torch,
+single env against the vector env) feed both the same pre-sampled demand paths through a
+:class:`~inventory_gym.demand.Replay` model, so they test the dynamics and the shells, not the
+random number generators.
+"""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from inventory_gym.core.problem import Problem
+from inventory_gym.demand import Replay
+
+__all__ = [
+    "BAD_PARAMS",
+    "check_backend_parity",
+    "check_bad_input",
+    "check_conformance",
+    "check_determinism",
+    "check_gradients",
+    "check_gymnasium_api",
+    "check_invariants",
+    "check_pickle",
+    "check_sb3_api",
+    "check_single_matches_vector",
+    "problem_of",
+    "random_features",
+]
+
+BAD_PARAMS: dict[str, list[tuple[dict[str, Any], str]]] = {
+    "lost_sales": [
+        ({"holding_cost": -1.0}, "holding_cost"),
+        ({"lost_sales_cost": -0.5}, "lost_sales_cost"),
+        ({"unit_cost": float("nan")}, "unit_cost"),
+        ({"lead_time": -1}, "lead_time"),
+        ({"lead_time": 2.5}, "lead_time"),
+        ({"lead_time": "2"}, "lead_time"),
+        ({"holding_cost": "1"}, "holding_cost"),
+        ({"max_order": 0.0}, "max_order"),
+        ({"initial_on_hand": -3.0}, "initial_on_hand"),
+        ({"demand": "poisson(0)"}, "mean"),
+        ({"demand": "poisson(-5)"}, "mean"),
+        ({"demand": "poison(5)"}, "poisson(mean)"),
+        ({"no_such_parameter": 1}, "no_such_parameter"),
+    ],
+}
+"""For each problem: invalid keyword arguments and a text the ``ValueError`` must contain (the
+parameter's name; the value is checked separately)."""
+
+
+def problem_of(env_id: str) -> Problem:
+    """The :class:`~inventory_gym.core.problem.Problem` behind a registered id."""
+    return gym.make(env_id, disable_env_checker=True).unwrapped.problem
+
+
+def _make_vec(env_id: str, num_envs: int, **kwargs: Any) -> gym.vector.VectorEnv:
+    return gym.make_vec(
+        env_id, num_envs=num_envs, vectorization_mode="vector_entry_point", **kwargs
+    )
+
+
+def _random_actions(space: gym.Space, rng: np.random.Generator, n: int, spill: float = 0.0):
+    """``n`` actions from ``space``; Box actions spread ``spill`` beyond the bounds on both
+    sides, to exercise the documented clipping."""
+    if isinstance(space, gym.spaces.Box):
+        low, high = space.low.astype(np.float64), space.high.astype(np.float64)
+        width = high - low
+        return rng.uniform(low - spill * width, high + spill * width, size=(n, *space.shape))
+    return np.stack([space.sample() for _ in range(n)])
+
+
+def _as_numpy(x: Any) -> np.ndarray:
+    if hasattr(x, "detach"):
+        x = x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def _replay_kwargs(
+    env_id: str, num_envs: int, periods: int, seed: int, **kwargs: Any
+) -> dict[str, Any]:
+    """``kwargs`` with ``num_envs`` demand paths pre-sampled from the env's own demand model,
+    as a Replay; ``max_order`` is pinned, since its default depends on the demand model."""
+    env = gym.make(env_id, disable_env_checker=True, **kwargs).unwrapped
+    model = env.problem.demand(env.params)
+    paths = model.sample(np.random.default_rng(seed), num_envs, periods)
+    out = dict(kwargs, demand=Replay(paths))
+    if "max_order" in env.problem.params_cls.__dataclass_fields__:
+        out.setdefault("max_order", env.params.max_order or float(env.layout.action_high.max()))
+    return out
+
+
+# -- API checkers ---------------------------------------------------------------------------
+def check_gymnasium_api(env_id: str, **kwargs: Any) -> None:
+    """Gymnasium's ``check_env`` on the single env, plus ``render_mode="ansi"``."""
+    from gymnasium.utils.env_checker import check_env
+
+    env = gym.make(env_id, render_mode="ansi", **kwargs)
+    check_env(env.unwrapped)
+    env.reset(seed=0)
+    env.step(env.action_space.sample())
+    text = env.render()
+    assert isinstance(text, str) and text and "\n" not in text, f"ansi render gave {text!r}"
+
+
+def check_sb3_api(env_id: str, **kwargs: Any) -> None:
+    """stable-baselines3's ``check_env`` (its own API expectations) on the single env."""
+    from stable_baselines3.common.env_checker import check_env
+
+    with warnings.catch_warnings():
+        # SB3 recommends a symmetric [-1, 1] Box: advice for its users, not an API failure.
+        warnings.filterwarnings("ignore", message=".*symmetric and normalized Box.*")
+        check_env(gym.make(env_id, **kwargs).unwrapped, warn=True)
+
+
+# -- reproducibility ------------------------------------------------------------------------
+def _rollout_single(env: gym.Env, actions: np.ndarray, seed: int) -> list[Any]:
+    out: list[Any] = [env.reset(seed=seed)[0]]
+    for action in actions:
+        obs, reward, terminated, truncated, info = env.step(action)
+        out.append((obs, reward, terminated, truncated, info))
+        if terminated or truncated:
+            out.append(env.reset()[0])
+    return out
+
+
+def _rollout_vector(env: Any, actions: np.ndarray, seed: int) -> list[Any]:
+    # Observations compared in float32, the dtype of the observation space (the torch backend
+    # may compute in float64).
+    obs, _ = env.reset(seed=seed)
+    out: list[Any] = [_as_numpy(obs).astype(np.float32)]
+    for action in actions:
+        obs, reward, _, truncated, info = env.step(action)
+        out.append(
+            (
+                _as_numpy(obs).astype(np.float32),
+                _as_numpy(reward),
+                _as_numpy(truncated),
+                {k: _as_numpy(v) for k, v in info.items() if not isinstance(v, dict)},
+            )
+        )
+    return out
+
+
+def _assert_same(a: Any, b: Any, what: str, **tol: float) -> None:
+    if isinstance(a, dict):
+        assert a.keys() == b.keys(), f"{what}: info keys differ: {a.keys()} vs {b.keys()}"
+        for key in a:
+            _assert_same(a[key], b[key], f"{what}[{key!r}]", **tol)
+    elif isinstance(a, (tuple, list)):
+        assert len(a) == len(b), f"{what}: lengths differ"
+        for i, (x, y) in enumerate(zip(a, b)):
+            _assert_same(x, y, f"{what}[{i}]", **tol)
+    elif tol:
+        np.testing.assert_allclose(_as_numpy(a), _as_numpy(b), err_msg=what, **tol)
+    else:
+        np.testing.assert_array_equal(_as_numpy(a), _as_numpy(b), err_msg=what)
+
+
+def check_determinism(env_id: str, *, steps: int = 300, seed: int = 7, **kwargs: Any) -> None:
+    """Two envs with the same seed give identical rollouts; another seed gives another one.
+
+    Checked for the single env and for the native vector env (numpy and torch).
+    """
+    rng = np.random.default_rng(seed)
+    env = gym.make(env_id, max_episode_steps=steps // 3, **kwargs)
+    actions = _random_actions(env.action_space, rng, steps)
+    first = _rollout_single(env, actions, seed)
+    second = _rollout_single(
+        gym.make(env_id, max_episode_steps=steps // 3, **kwargs), actions, seed
+    )
+    _assert_same(first, second, "single env, same seed")
+    other = _rollout_single(env, actions, seed + 1)
+    demands = [step[4]["demand"] for step in first if isinstance(step, tuple)]
+    other_demands = [step[4]["demand"] for step in other if isinstance(step, tuple)]
+    if np.var(demands) > 0:
+        assert demands != other_demands, "single env: different seeds gave the same demand"
+    for backend in ("numpy", "torch"):
+        vec = [
+            _make_vec(env_id, 4, backend=backend, max_episode_steps=steps // 3, **kwargs)
+            for _ in range(2)
+        ]
+        acts = _random_actions(vec[0].action_space, rng, steps // 2)
+        _assert_same(
+            _rollout_vector(vec[0], acts, seed),
+            _rollout_vector(vec[1], acts, seed),
+            f"vector env ({backend}), same seed",
+        )
+
+
+def check_pickle(env_id: str, *, steps: int = 50, seed: int = 3, **kwargs: Any) -> None:
+    """A pickled and restored env (single, and vector on both backends) continues identically."""
+    rng = np.random.default_rng(seed)
+    env = gym.make(env_id, **kwargs)
+    env.reset(seed=seed)
+    actions = _random_actions(env.action_space, rng, 2 * steps)
+    for action in actions[:steps]:
+        env.step(action)
+    clone = pickle.loads(pickle.dumps(env))
+    for i, action in enumerate(actions[steps:]):
+        _assert_same(env.step(action), clone.step(action), f"single env after pickling, step {i}")
+    for backend in ("numpy", "torch"):
+        vec = _make_vec(env_id, 3, backend=backend, **kwargs)
+        vec.reset(seed=seed)
+        acts = _random_actions(vec.action_space, rng, 2 * steps)
+        for action in acts[:steps]:
+            vec.step(action)
+        clone = pickle.loads(pickle.dumps(vec))
+        for i, action in enumerate(acts[steps:]):
+            a, b = vec.step(action), clone.step(action)
+            _assert_same(
+                [_as_numpy(x) for x in a[:4]],
+                [_as_numpy(x) for x in b[:4]],
+                f"vector env ({backend}) after pickling, step {i}",
+            )
+
+
+# -- equivalence of the shells --------------------------------------------------------------
+def check_backend_parity(
+    env_id: str, *, num_envs: int = 16, steps: int = 120, seed: int = 11, **kwargs: Any
+) -> None:
+    """numpy == torch (float64) on the same demand paths and actions: observations, rewards,
+    truncations and every info entry, through an autoreset."""
+    opts = _replay_kwargs(env_id, num_envs, steps, seed, **kwargs)
+    opts["max_episode_steps"] = steps // 2
+    np_env = _make_vec(env_id, num_envs, backend="numpy", **opts)
+    torch_env = _make_vec(env_id, num_envs, backend="torch", dtype="float64", **opts)
+    acts = _random_actions(np_env.action_space, np.random.default_rng(seed), steps, spill=0.2)
+    _assert_same(
+        _rollout_vector(np_env, acts, seed),
+        _rollout_vector(torch_env, acts, seed),
+        "numpy vs torch",
+        rtol=1e-12,
+        atol=1e-9,
+    )
+
+
+def check_single_matches_vector(
+    env_id: str, *, num_envs: int = 5, steps: int = 90, seed: int = 5, **kwargs: Any
+) -> None:
+    """The single env (through ``gym.make``) equals row 0 of the vector env on the same
+    demand path and actions, truncation and reset included."""
+    horizon = steps // 3
+    opts = _replay_kwargs(env_id, num_envs, steps, seed, **kwargs)
+    replay = opts.pop("demand")
+    vec = _make_vec(env_id, num_envs, demand=replay, max_episode_steps=horizon, **opts)
+    # The single env replays row 0 from the start of each episode, as the vector env does.
+    single = gym.make(env_id, demand=replay.row(0), max_episode_steps=horizon, **opts)
+    rng = np.random.default_rng(seed)
+    acts = _random_actions(vec.action_space, rng, steps, spill=0.2)
+    vec_obs, _ = vec.reset(seed=seed)
+    obs, _ = single.reset(seed=seed)
+    np.testing.assert_array_equal(obs, vec_obs[0], err_msg="reset observation")
+    done = False
+    for t, action in enumerate(acts):
+        vec_obs, vec_reward, _, vec_trunc, vec_info = vec.step(action)
+        if done:
+            # NEXT_STEP autoreset: the vector env restarts this step; the single env resets.
+            obs, _ = single.reset()
+            np.testing.assert_array_equal(obs, vec_obs[0], err_msg=f"reset at step {t}")
+            done = False
+            continue
+        obs, reward, _, truncated, info = single.step(action[0])
+        np.testing.assert_array_equal(obs, vec_obs[0], err_msg=f"observation at step {t}")
+        assert reward == vec_reward[0], f"reward at step {t}: {reward} vs {vec_reward[0]}"
+        assert truncated == vec_trunc[0], f"truncation at step {t}"
+        for key, value in info.items():
+            np.testing.assert_array_equal(
+                np.asarray(value), vec_info[key][0], err_msg=f"info[{key!r}] at step {t}"
+            )
+        done = truncated
+
+
+# -- the dynamics ---------------------------------------------------------------------------
+def random_features(problem: Problem, params: Any, n: int, rng: np.random.Generator):
+    """``n`` random states as feature rows within the state bounds (inf bounds -> 4x the cap)."""
+    low, high = problem.state_feature_bounds(params)
+    cap = float(np.max(problem.action_high(params)))
+    high = np.where(np.isfinite(high), high, 4 * cap)
+    low = np.where(np.isfinite(low), low, -4 * cap)
+    features = rng.uniform(low, high, size=(n, low.size))
+    # Half the rows on the integer grid, where ties with integer demand happen.
+    features[: n // 2] = np.round(features[: n // 2])
+    return features
+
+
+def check_invariants(
+    problem: Problem,
+    params: Any,
+    features: np.ndarray,
+    actions: np.ndarray,
+    demand: np.ndarray,
+    *,
+    atol: float = 1e-9,
+) -> None:
+    """Conservation of units and non-negativity on given states, actions and demands (numpy).
+
+    Actions are clipped to the action bounds first, as the shells do.
+    """
+    state = problem.state_from_features(np.asarray(features, np.float64), params, np)
+    action = np.clip(np.asarray(actions, np.float64), 0.0, problem.action_high(params))
+    if problem.action_dim == 1:
+        action = action.reshape(-1)
+    demand = np.asarray(demand, np.float64)
+    next_state, costs, flows = problem.transition(state, action, demand, params, np)
+    for name, residual in problem.invariants(
+        state, action, demand, next_state, costs, flows, np
+    ).items():
+        worst = int(np.argmax(np.abs(residual)))
+        assert np.all(np.abs(residual) <= atol * (1 + np.abs(features).max())), (
+            f"{name}: residual {residual[worst]} at state {features[worst]}, "
+            f"action {action[worst]}, demand {demand[worst]}"
+        )
+
+
+def check_random_invariants(env_id: str, *, n: int = 20000, seed: int = 0, **kwargs: Any) -> None:
+    """:func:`check_invariants` on ``n`` random states, actions and demands of the env."""
+    env = gym.make(env_id, **kwargs).unwrapped
+    rng = np.random.default_rng(seed)
+    features = random_features(env.problem, env.params, n, rng)
+    high = env.problem.action_high(env.params)
+    actions = rng.uniform(-0.2 * high, 1.2 * high, size=(n, high.size))
+    actions[: n // 2] = np.round(actions[: n // 2])
+    demand = env.problem.demand(env.params).sample(rng, n, 1)[:, 0]
+    check_invariants(env.problem, env.params, features, actions, demand)
+
+
+def check_gradients(env_id: str, *, num_envs: int = 3, steps: int = 6, **kwargs: Any) -> None:
+    """The differentiable torch backend: ``torch.autograd.gradcheck`` of a rollout's total
+    cost with respect to every action, in float64, on continuous demand (away from the kinks),
+    through the Gymnasium API (``reset``/``step``)."""
+    import torch
+
+    rng = np.random.default_rng(0)
+    # Continuous demand with fractional parts, actions away from integers: no ties. Rounding
+    # is switched off for the finite differences and checked separately below.
+    opts = dict(kwargs, integer_actions=False)
+    probe = _make_vec(env_id, num_envs, **opts)
+    high = probe.single_action_space.high.astype(np.float64)
+    periods = steps + probe.unwrapped.config.demand_window
+    paths = rng.uniform(0.1, float(high.max()) * 0.8, size=(num_envs, periods)) + 0.37
+    opts.update(
+        backend="torch",
+        dtype="float64",
+        differentiable=True,
+        demand=Replay(paths),
+        max_episode_steps=steps,
+    )
+    shape = (steps, *probe.action_space.shape)
+    start = rng.uniform(0.15, 0.85, size=shape) * high + 0.013
+
+    def rollout_cost(env: Any, actions: torch.Tensor) -> torch.Tensor:
+        env.reset(seed=0)
+        total = torch.zeros((), dtype=torch.float64)
+        for t in range(steps):
+            _, reward, *_ = env.step(actions[t])
+            total = total - reward.sum()
+        return total
+
+    env = _make_vec(env_id, num_envs, **opts)
+    actions = torch.tensor(start, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(
+        lambda a: rollout_cost(env, a), (actions,), eps=1e-6, atol=1e-5
+    ), "gradcheck failed"
+
+    # Straight-through rounding: the gradient at integer actions is the continuous one.
+    rounded_env = _make_vec(env_id, num_envs, **dict(opts, integer_actions=True))
+    grads = []
+    for run_env in (env, rounded_env):
+        leaf = torch.tensor(np.round(start), dtype=torch.float64, requires_grad=True)
+        rollout_cost(run_env, leaf).backward()
+        grads.append(leaf.grad)
+    assert torch.allclose(grads[0], grads[1]), "straight-through gradient differs"
+    assert torch.isfinite(grads[0]).all()
+
+
+# -- bad input ------------------------------------------------------------------------------
+def check_bad_input(
+    env_id: str, bad_params: list[tuple[dict[str, Any], str]] | None = None, **kwargs: Any
+) -> None:
+    """Invalid parameters raise a ``ValueError`` naming the parameter and the value; NaN or
+    infinite actions raise a ``ValueError``; Box actions outside the bounds are clipped."""
+    problem = problem_of(env_id)
+    if bad_params is None:
+        if problem.name not in BAD_PARAMS:
+            raise AssertionError(f"add invalid-parameter cases for {problem.name!r} to BAD_PARAMS")
+        bad_params = BAD_PARAMS[problem.name]
+    for bad, expected in bad_params:
+        merged = {**kwargs, **bad}
+        for make in (gym.make, lambda env_id, **kw: _make_vec(env_id, 2, **kw)):
+            try:
+                make(env_id, **merged)
+            except ValueError as err:
+                message = str(err)
+                assert expected in message, f"{bad}: message {message!r} lacks {expected!r}"
+                for value in bad.values():
+                    if isinstance(value, (int, float)) and not isinstance(value, bool):
+                        assert repr(value) in message or f"{value:g}" in message, (
+                            f"{bad}: message {message!r} does not show the value"
+                        )
+            else:
+                raise AssertionError(f"{env_id} accepted invalid parameters {bad}")
+
+    env = gym.make(env_id, **kwargs)
+    env.reset(seed=0)
+    space = env.action_space
+    if isinstance(space, gym.spaces.Box):
+        for bad_value in (np.nan, np.inf, -np.inf):
+            action = np.full(space.shape, bad_value, dtype=np.float32)
+            _expect_value_error(f"action {action}", env.step, action)
+        _, _, _, _, info = env.step(space.high * 3)
+        orders = np.atleast_1d(info["order"])
+        np.testing.assert_allclose(orders, space.high, err_msg="too large an order is clipped")
+        _, _, _, _, info = env.step(-space.high)
+        np.testing.assert_allclose(np.atleast_1d(info["order"]), 0.0, err_msg="negative -> 0")
+    for backend in ("numpy", "torch"):
+        vec = _make_vec(env_id, 2, backend=backend, **kwargs)
+        vec.reset(seed=0)
+        nan_action = np.full(vec.action_space.shape, np.nan)
+        _expect_value_error(f"NaN action ({backend} vector env)", vec.step, nan_action)
+
+
+def _expect_value_error(what: str, fn: Callable[..., Any], *args: Any) -> None:
+    try:
+        fn(*args)
+    except ValueError:
+        return
+    raise AssertionError(f"{what} did not raise ValueError")
+
+
+def check_conformance(env_id: str, **kwargs: Any) -> None:
+    """Run every check above on one env id (with optional keyword overrides)."""
+    check_gymnasium_api(env_id, **kwargs)
+    check_sb3_api(env_id, **kwargs)
+    check_determinism(env_id, **kwargs)
+    check_pickle(env_id, **kwargs)
+    check_backend_parity(env_id, **kwargs)
+    check_single_matches_vector(env_id, **kwargs)
+    check_random_invariants(env_id, **kwargs)
+    check_gradients(env_id, **kwargs)
+    check_bad_input(env_id, **kwargs)
