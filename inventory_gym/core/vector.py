@@ -92,6 +92,7 @@ class InventoryVectorEnv(VectorEnv):
                 f"{self.max_episode_steps} plus demand_window={self.config.demand_window}"
             )
         self._high = self._asarray(self.layout.action_high)
+        self._zero = self._asarray(np.zeros_like(self.layout.action_high))
         self._high_np = self.layout.action_high
         self._static = self._asarray(self.layout.static_row)[None, :]
         self._ones = np.ones(self.num_envs, dtype=bool)
@@ -297,7 +298,9 @@ class InventoryVectorEnv(VectorEnv):
         if self.config.discrete_actions:
             check_discrete(a.detach().cpu().numpy(), self._high_np)
         else:
-            a = torch.minimum(torch.clamp(a, min=0.0), self._high)
+            # clamp passes the gradient at the bounds themselves (an order equal to
+            # max_order keeps its gradient), unlike minimum/maximum's 1/2 at ties.
+            a = torch.clamp(a, min=self._zero, max=self._high)
             if self.config.integer_actions:
                 # Straight-through: the rounded value forward, the identity backward.
                 a = a + (torch.round(a) - a).detach()
