@@ -31,7 +31,7 @@ def run(env_id: str, orders, demand, **kwargs):
     rewards, infos = [], []
     for order in orders:
         obs, reward, terminated, truncated, info = env.step(np.array([order], np.float32))
-        assert not terminated
+        assert not (terminated or truncated)
         trajectory.append(obs.tolist())
         rewards.append(reward)
         infos.append(info)
@@ -112,8 +112,7 @@ def reference_rollout(lead_time, h, p, c, y0, pipeline0, orders, demands):
             y = left
         else:
             left, lost = max(y - d, 0.0), max(d - y, 0.0)
-            arriving = (pipe + [z])[0]
-            pipe = (pipe + [z])[1:]
+            arriving, *pipe = [*pipe, z]
             y = left + arriving
         costs.append(c * z + h * left + p * lost)
         states.append([y, *pipe])

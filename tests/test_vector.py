@@ -136,6 +136,7 @@ def test_torch_backend_returns_tensors():
     assert isinstance(obs, torch.Tensor) and obs.dtype == torch.float32 and obs.shape == (4, 4)
     obs, reward, terminated, truncated, info = env.step(torch.full((4, 1), 5.0))
     assert isinstance(reward, torch.Tensor) and isinstance(truncated, torch.Tensor)
+    assert terminated.dtype == torch.bool and not terminated.any()
     assert isinstance(info["cost"], torch.Tensor)
     assert not obs.requires_grad
     # Actions that require grad are detached unless the env is differentiable.
