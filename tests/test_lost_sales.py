@@ -369,3 +369,15 @@ def test_initial_state_respects_parameters():
     state = initial_state(params, 3, np)
     assert state.on_hand.tolist() == [4.0] * 3
     assert state.pipeline.tolist() == [[1.0, 2.0]] * 3
+
+
+def test_replayed_demand_in_the_single_env():
+    with pytest.raises(ValueError, match=r"Replay.row\(i\)"):
+        gym.make("LostSalesLeadTime-v0", demand=Replay(np.ones((3, 50))))
+    # The TimeLimit lives in a wrapper the env cannot see: running out of data is the error.
+    env = gym.make("LostSalesLeadTime-v0", demand=Replay(np.ones((1, 5))))
+    env.reset(seed=0)
+    for _ in range(5):
+        env.step(np.array([1.0]))
+    with pytest.raises(ValueError, match="shorten max_episode_steps"):
+        env.step(np.array([1.0]))

@@ -47,6 +47,12 @@ class InventoryEnv(gym.Env):
         self.observation_space = layout.observation_space
         self.action_space = layout.action_space
         self._demand_model = self.problem.demand(self.params)
+        n_series = getattr(self._demand_model, "n_series", 1)
+        if n_series != 1:
+            raise ValueError(
+                f"the single env replays one demand series, got {n_series}: pick one with "
+                f"Replay.row(i), or use the vector env with num_envs={n_series}"
+            )
         self._action_high = layout.action_high
         self._action_high_list = layout.action_high.tolist()
         self._scalar_action = self.problem.action_dim == 1

@@ -212,11 +212,16 @@ class InventoryVectorEnv(VectorEnv):
             # A replayed series: each row reads its own clock.
             start = self._t + self.config.demand_window
             return self._sample(1, start)[:, 0]
-        if self._block is None or self._pos == self._block.shape[1]:
+        if self._block is None or self._pos == self._block.shape[0]:
             periods = max(1, min(256, BLOCK_ELEMENTS // self.num_envs))
-            self._block = self._sample(periods, 0)
+            block = self._sample(periods, 0).T
+            # Periods first and contiguous, so that each step reads one contiguous row.
+            if self.backend == "numpy":
+                self._block = np.ascontiguousarray(block)
+            else:
+                self._block = block.contiguous()
             self._pos = 0
-        demand = self._block[:, self._pos]
+        demand = self._block[self._pos]
         self._pos += 1
         return demand
 
