@@ -16,7 +16,8 @@ What is measured (one "env-step" is one period of one system: a step of a batch 
     through the very same loop (alternating between two copies of the constant order 5, the
     mean demand), so the loop overhead is identical. Episodes that end are reset inside the
     timed loop (the lost-sales envs truncate after 1000 steps, CartPole on termination or
-    after 500 steps); the number of episodes ended is recorded in the JSON.
+    after 500 steps); the number of episodes ended in the timed runs is in the JSON
+    (``episodes_ended``; CartPole's alternating pushes last about 40 steps an episode).
 (b) ``vector``: the native batched env, ``gym.make_vec(id, num_envs=N,
     vectorization_mode="vector_entry_point", backend=...)`` at N = 1, 64, 4096, 65536, with
     numpy (float64) and torch on the CPU (float32, the backend's default), with torch's
@@ -42,9 +43,13 @@ share of demand sampling; P is 1 for CartPole, ``SyncVectorEnv`` (whose few time
 4096 envs may miss the sub-envs' draws, once per 256 steps: a tiny advantage to
 ``SyncVectorEnv``, which only makes the native/sync ratio conservative) and the kernel.
 Then ``--repeats`` (default 5) timed runs of that many steps each, timed with
-``time.perf_counter`` with the garbage collector paused (as ``timeit`` does). The table
-gives the median steps/s over the runs and the spread (min, max); the JSON also has every
-run.
+``time.perf_counter`` with the garbage collector paused (as ``timeit`` does). The timed
+runs are interleaved: every configuration is built and warmed up first, then each round
+times every configuration once (after one untimed step, which warms the torch thread pool
+and the caches again), so a slow spell of the (shared, virtual) machine hits all
+configurations alike instead of a few, and the ratios can be compared round by round. The
+table gives the median steps/s over the runs and the spread (min, max); the JSON also has
+every run, and each ratio comes with its range over the rounds.
 
 The ratios printed at the end are checked against the project's targets: single env vs
 CartPole (>= 1x), best native vector env (>= 10 million steps/s), native vector env vs
@@ -56,6 +61,7 @@ default.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import functools
 import gc
@@ -289,20 +295,55 @@ def calibrate(run: Runner, target_s: float, period: int) -> int:
     return max(MIN_STEPS, period * max(1, blocks))
 
 
-def measure(case: Case, repeats: int, target_s: float) -> dict[str, Any]:
-    """Build, warm up and time ``case``; return its JSON row."""
-    previous = torch.get_num_threads() if torch is not None else None
-    if case.threads is not None:
-        torch.set_num_threads(case.threads)
+@contextlib.contextmanager
+def torch_threads(threads: int | None) -> Iterator[None]:
+    """Run the block with ``threads`` torch intra-op threads (``None``: leave them)."""
+    if threads is None or torch is None:
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
     try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+@dataclass
+class Prepared:
+    """A case built and calibrated, with the results of its timed runs so far."""
+
+    case: Case
+    run: Runner
+    steps: int
+    rates: list[float] = field(default_factory=list)
+    counters: dict[str, int] = field(default_factory=dict)
+
+
+def prepare(case: Case, target_s: float) -> Prepared:
+    """Build and warm up ``case``; fix the step count of its timed runs."""
+    with torch_threads(case.threads):
         run = case.setup()
         steps = calibrate(run, target_s, case.period)
-        for key in case.extra:
-            case.extra[key] = 0
-        rates = [case.batch * steps / timed(run, steps) for _ in range(repeats)]
-    finally:
-        if previous is not None:
-            torch.set_num_threads(previous)
+    return Prepared(case, run, steps, counters=dict.fromkeys(case.extra, 0))
+
+
+def time_once(p: Prepared) -> float:
+    """One untimed step (thread pool and caches warm again), then one timed run."""
+    case = p.case
+    with torch_threads(case.threads):
+        p.run(1)
+        before = dict(case.extra)
+        rate = case.batch * p.steps / timed(p.run, p.steps)
+    for key in p.counters:
+        p.counters[key] += case.extra[key] - before[key]
+    p.rates.append(rate)
+    return rate
+
+
+def row(p: Prepared) -> dict[str, Any]:
+    """The JSON row of a measured case."""
+    case, rates = p.case, p.rates
     return {
         "group": case.group,
         "configuration": case.configuration,
@@ -310,24 +351,37 @@ def measure(case: Case, repeats: int, target_s: float) -> dict[str, Any]:
         "backend": case.backend,
         "dtype": case.dtype,
         "torch_threads": case.threads,
-        "steps_per_run": steps,
-        "env_steps_per_run": steps * case.batch,
-        "repeats": repeats,
+        "steps_per_run": p.steps,
+        "env_steps_per_run": p.steps * case.batch,
+        "repeats": len(rates),
         "median_steps_per_s": statistics.median(rates),
         "min_steps_per_s": min(rates),
         "max_steps_per_s": max(rates),
         "runs_steps_per_s": rates,
-        **case.extra,
+        **p.counters,
     }
 
 
 # -- report ----------------------------------------------------------------------------------
 
 
+def cpu_model() -> str | None:
+    """The CPU model name from ``/proc/cpuinfo`` (Linux), else ``None``."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return None
+
+
 def machine() -> dict[str, Any]:
     """A description of the machine and software, without hostname or paths."""
     return {
         "processor": platform.processor(),
+        "cpu_model": cpu_model(),
         "machine": platform.machine(),
         "system": platform.system(),
         "cpu_count": os.cpu_count(),
@@ -338,6 +392,33 @@ def machine() -> dict[str, Any]:
         "inventory_gym": inventory_gym.__version__,
         "torch_threads": torch.get_num_threads() if torch is not None else None,
     }
+
+
+def busy_fraction(seconds: float = 0.5) -> float | None:
+    """Fraction of all CPUs busy over ``seconds`` (from ``/proc/stat``; ``None`` elsewhere)."""
+
+    def sample() -> tuple[int, int]:
+        with open("/proc/stat") as f:
+            values = [int(v) for v in f.readline().split()[1:]]
+        return values[3] + values[4], sum(values)  # idle + iowait, total
+
+    try:
+        idle0, total0 = sample()
+        time.sleep(seconds)
+        idle1, total1 = sample()
+    except (OSError, ValueError, IndexError):
+        return None
+    if total1 <= total0:
+        return None
+    return 1.0 - (idle1 - idle0) / (total1 - total0)
+
+
+def load_average() -> list[float] | None:
+    """The 1, 5 and 15 minute load averages (``None`` where the OS has none)."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except (AttributeError, OSError):
+        return None
 
 
 def fmt_rate(x: float) -> str:
@@ -383,40 +464,61 @@ def _label(r: dict[str, Any]) -> str:
     return f"{r['backend']}{threads}, batch {r['batch']:,}"
 
 
+def _ratio(
+    description: str, a: dict[str, Any], b: dict[str, Any] | None, target: float
+) -> dict[str, Any]:
+    """Median steps/s of row ``a`` over that of ``b`` (``b=None``: ``a`` alone), per round too.
+
+    The timed runs are interleaved (round r times every configuration once), so the ratio of
+    the two runs of each round is a paired comparison under the same machine conditions.
+    """
+    if b is None:
+        value = a["median_steps_per_s"]
+        rounds = a["runs_steps_per_s"]
+    else:
+        value = a["median_steps_per_s"] / b["median_steps_per_s"]
+        rounds = [x / y for x, y in zip(a["runs_steps_per_s"], b["runs_steps_per_s"])]
+    return {
+        "description": description,
+        "value": value,
+        "per_round_min": min(rounds),
+        "per_round_max": max(rounds),
+        "target": target,
+        "meets_target": value >= target,
+    }
+
+
 def ratios(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """The key ratios against the targets (those whose rows were measured)."""
     out: dict[str, dict[str, Any]] = {}
     single = next(_find(rows, "single", configuration=f"gym.make {ENV_ID}"), None)
     cartpole = next(_find(rows, "single", configuration="gym.make CartPole-v1"), None)
     if single and cartpole:
-        value = single["median_steps_per_s"] / cartpole["median_steps_per_s"]
-        out["single_env_vs_cartpole"] = {
-            "description": f"single env {ENV_ID} vs CartPole-v1 (gym.make, median steps/s)",
-            "value": value,
-            "target": TARGET_SINGLE_VS_CARTPOLE,
-            "meets_target": value >= TARGET_SINGLE_VS_CARTPOLE,
-        }
+        out["single_env_vs_cartpole"] = _ratio(
+            f"single env {ENV_ID} vs CartPole-v1 (gym.make, median steps/s)",
+            single,
+            cartpole,
+            TARGET_SINGLE_VS_CARTPOLE,
+        )
     vectors = list(_find(rows, "vector"))
     if vectors:
         best = max(vectors, key=lambda r: r["median_steps_per_s"])
-        value = best["median_steps_per_s"]
-        out["best_native_vector_steps_per_s"] = {
-            "description": f"best native vector env median steps/s ({_label(best)})",
-            "value": value,
-            "target": TARGET_BEST_VECTOR,
-            "meets_target": value >= TARGET_BEST_VECTOR,
-        }
+        out["best_native_vector_steps_per_s"] = _ratio(
+            f"best native vector env median steps/s ({_label(best)})",
+            best,
+            None,
+            TARGET_BEST_VECTOR,
+        )
     sync = next(_find(rows, "sync", batch=4096), None)
     native = list(_find(rows, "vector", batch=4096))
     if sync and native:
         best = max(native, key=lambda r: r["median_steps_per_s"])
-        value = best["median_steps_per_s"] / sync["median_steps_per_s"]
-        out["native_vector_vs_sync_4096"] = {
-            "description": f"native vector env ({_label(best)}) vs SyncVectorEnv at 4,096 envs",
-            "value": value,
-            "target": TARGET_VECTOR_VS_SYNC,
-            "meets_target": value >= TARGET_VECTOR_VS_SYNC,
-        }
+        out["native_vector_vs_sync_4096"] = _ratio(
+            f"native vector env ({_label(best)}) vs SyncVectorEnv at 4,096 envs",
+            best,
+            sync,
+            TARGET_VECTOR_VS_SYNC,
+        )
     return out
 
 
@@ -424,10 +526,14 @@ def format_ratios(found: dict[str, dict[str, Any]]) -> str:
     lines = []
     for key, r in found.items():
         verdict = "meets" if r["meets_target"] else "MISSES"
+        lo, hi = r["per_round_min"], r["per_round_max"]
         if key == "best_native_vector_steps_per_s":
-            text = f"{r['value'] / 1e6:.2f} M steps/s (target >= {r['target'] / 1e6:g} M)"
+            text = (
+                f"{r['value'] / 1e6:.2f} M steps/s (runs {lo / 1e6:.2f}-{hi / 1e6:.2f} M; "
+                f"target >= {r['target'] / 1e6:g} M)"
+            )
         else:
-            text = f"{r['value']:.2f}x (target >= {r['target']:g}x)"
+            text = f"{r['value']:.2f}x (rounds {lo:.2f}-{hi:.2f}x; target >= {r['target']:g}x)"
         lines.append(f"{r['description']}: {text}: {verdict} the target")
     return "\n".join(lines)
 
@@ -505,6 +611,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the benchmark, print the table and ratios, write the JSON; return the report."""
     args = parse_args(argv)
     started = time.perf_counter()
+    load_start = load_average()
     default_threads = torch.get_num_threads() if torch is not None else None
     cases = build_cases(args.groups, default_threads)
     info = machine()
@@ -513,21 +620,35 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"~{args.target_seconds:g} s each"
     )
     print(
-        f"machine: {info['processor'] or info['machine']}, {info['cpu_count']} CPUs, "
+        f"machine: {info['cpu_model'] or info['processor'] or info['machine']}, "
+        f"{info['cpu_count']} CPUs, "
         f"Python {info['python']}, numpy {info['numpy']}, torch {info['torch']} "
         f"({default_threads} threads), gymnasium {info['gymnasium']}"
     )
+    busy = busy_fraction()
+    if busy is not None:
+        print(f"CPU busy before the start: {busy:.0%} of the machine (over 0.5 s)")
+        if busy > 0.2:
+            print("  warning: other jobs are running; they distort the numbers (torch most)")
     if torch is None:
         print("torch is not installed: the torch configurations are skipped")
-    rows = []
+
+    print("warm-up and calibration:")
+    prepared = []
     for case in cases:
         label = f"{case.configuration} batch={case.batch} {case.backend}"
         if case.threads is not None:
             label += f" threads={case.threads}"
         print(f"  {label} ...", end="", flush=True)
-        row = measure(case, args.repeats, args.target_seconds)
-        print(f" {fmt_rate(row['median_steps_per_s'])} steps/s", flush=True)
-        rows.append(row)
+        prepared.append(prepare(case, args.target_seconds))
+        print(f" {prepared[-1].steps:,} steps per run", flush=True)
+    for r in range(args.repeats):
+        print(f"timed round {r + 1}/{args.repeats} ...", end="", flush=True)
+        start = time.perf_counter()
+        for p in prepared:
+            time_once(p)
+        print(f" {time.perf_counter() - start:.1f} s", flush=True)
+    rows = [row(p) for p in prepared]
     elapsed = time.perf_counter() - started
 
     print()
@@ -551,6 +672,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "unit": "env-steps per second (a step of a batch of N counts N)",
         },
         "total_seconds": elapsed,
+        "cpu_busy_before_start": busy,
+        "load_average_start": load_start,
+        "load_average_end": load_average(),
         "rows": rows,
         "ratios": found,
     }

@@ -113,13 +113,13 @@ class InventoryEnv(gym.Env):
         self._state = state
         if self.config.demand_window:
             self._history = np.concat([self._history[:, 1:], demand[:, None]], axis=1)
-        info = {name: float(value[0]) for name, value in zip(costs._fields, costs)}
-        info.update((name, float(value[0])) for name, value in zip(flows._fields, flows))
+        # One concatenate and one tolist instead of a float() per entry: at batch size one
+        # the per-call overhead is the cost.
+        values = np.concatenate((*costs, *flows, demand)).tolist()
+        info = dict(zip((*costs._fields, *flows._fields, "demand"), values))
         info["order"] = float(order[0]) if self._scalar_action else order[0].tolist()
-        info["demand"] = float(demand[0])
-        # Summing the Python floats of the components is exact for the integer-valued costs
-        # of the usual instances and skips two numpy calls; ``costs.total()`` is the same sum.
-        cost = info["cost"] = sum(info[name] for name in costs._fields)
+        # The components summed in the order of ``costs.total()``: the same float, bit for bit.
+        cost = info["cost"] = sum(values[: len(costs)])
         self._last = info
         return self._observe(), -cost, False, False, info
 
