@@ -35,6 +35,7 @@ __all__ = [
     "check_gymnasium_api",
     "check_invariants",
     "check_pickle",
+    "check_random_invariants",
     "check_sb3_api",
     "check_single_matches_vector",
     "problem_of",
@@ -310,10 +311,12 @@ def check_invariants(
 
     Actions are clipped to the action bounds first, as the shells do.
     """
-    state = problem.state_from_features(np.asarray(features, np.float64), params, np)
+    state = problem.state_from_features(np.asarray(features, np.float64), params)
     action = np.clip(np.asarray(actions, np.float64), 0.0, problem.action_high(params))
     if problem.action_dim == 1:
         action = action.reshape(-1)
+    else:
+        action = tuple(action[:, i] for i in range(problem.action_dim))
     demand = np.asarray(demand, np.float64)
     next_state, costs, flows = problem.transition(state, action, demand, params, np)
     for name, residual in problem.invariants(

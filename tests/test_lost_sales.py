@@ -132,7 +132,7 @@ def test_kernel_matches_reference(lead_time, backend):
     params = LostSalesParams(lead_time=lead_time, holding_cost=h, lost_sales_cost=p, unit_cost=c)
     xp = namespace(backend)
     as_array = (lambda a: torch.tensor(a, dtype=torch.float64)) if backend == "torch" else np.array
-    state = LostSalesState(as_array(y0), as_array(pipe0))
+    state = LostSalesState(as_array(y0), tuple(as_array(col) for col in pipe0.T))
     got_states, got_costs = [], []
     for t in range(periods):
         state, costs, _ = transition(
@@ -368,7 +368,7 @@ def test_initial_state_respects_parameters():
     params = LostSalesParams(lead_time=3, initial_on_hand=4.0, initial_pipeline=(1.0, 2.0))
     state = initial_state(params, 3, np)
     assert state.on_hand.tolist() == [4.0] * 3
-    assert state.pipeline.tolist() == [[1.0, 2.0]] * 3
+    assert [col.tolist() for col in state.pipeline] == [[1.0] * 3, [2.0] * 3]
 
 
 def test_replayed_demand_in_the_single_env():

@@ -10,6 +10,7 @@ import numpy as np
 
 from inventory_gym.core.problem import Problem
 from inventory_gym.core.shell import check_discrete, make_layout, non_finite_error, split_kwargs
+from inventory_gym.core.xp import python_scalars
 
 DEMAND_BLOCK = 256
 """Periods of demand sampled at a time: one sampler call per step would cost more than the
@@ -19,8 +20,10 @@ kernel itself at batch size one."""
 class InventoryEnv(gym.Env):
     """Generic single-system env; a problem subclass sets :attr:`problem` and documents it.
 
-    Runs the problem's kernel in numpy on a batch of one. The episode never terminates (the
-    problems have no terminal state); ``gym.make`` adds the ``TimeLimit`` that truncates it.
+    Runs the problem's kernel on a batch of one held as Python floats
+    (:data:`~inventory_gym.core.xp.python_scalars`: float64, the same numbers as numpy, without
+    numpy's per-call overhead). The episode never terminates (the problems have no terminal
+    state); ``gym.make`` adds the ``TimeLimit`` that truncates it.
     For the torch backend, use the native vector env (``gym.make_vec``), also with one env.
     """
 
@@ -56,6 +59,7 @@ class InventoryEnv(gym.Env):
         self._action_high = layout.action_high
         self._action_high_list = layout.action_high.tolist()
         self._scalar_action = self.problem.action_dim == 1
+        self._static = tuple(layout.static_row.tolist())
         self._state = None
         self._t = 0
         self._last: dict[str, Any] | None = None
@@ -71,18 +75,17 @@ class InventoryEnv(gym.Env):
             options: unused.
         """
         super().reset(seed=seed)
-        self._state = self.problem.initial_state(self.params, 1, np, dtype=np.float64)
+        self._state = self.problem.initial_state(self.params, 1, python_scalars)
         window = self.config.demand_window
         self._t = 0
         self._offset = window
-        self._block = np.empty((1, 0))
+        self._block: list[float] = []
         self._pos = 0
-        if window:
-            self._history = self._sample(0, window)
+        self._history = tuple(self._sample(0, window)) if window else ()
         self._last = None
         return self._observe(), {}
 
-    def _sample(self, start: int, periods: int) -> np.ndarray:
+    def _sample(self, start: int, periods: int) -> list[float]:
         horizon = self._demand_model.horizon
         if horizon is not None:
             if start >= horizon:
@@ -92,7 +95,7 @@ class InventoryEnv(gym.Env):
                     " periods of it are used as history)"
                 )
             periods = min(periods, horizon - start)
-        return self._demand_model.sample(self.np_random, 1, periods, start=start)
+        return self._demand_model.sample(self.np_random, 1, periods, start=start)[0].tolist()
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         """Place the order(s) ``action``, serve one period of demand, return ``-cost``.
@@ -103,27 +106,27 @@ class InventoryEnv(gym.Env):
         if self._state is None:
             raise gym.error.ResetNeeded("call reset() before step()")
         order = self._to_order(action)
-        if self._pos == self._block.shape[1]:
+        if self._pos == len(self._block):
             self._block = self._sample(self._offset + self._t, DEMAND_BLOCK)
             self._pos = 0
-        demand = self._block[:, self._pos]
+        demand = self._block[self._pos]
         self._pos += 1
         self._t += 1
-        state, costs, flows = self.problem.transition(self._state, order, demand, self.params, np)
+        state, costs, flows = self.problem.transition(
+            self._state, order, demand, self.params, python_scalars
+        )
         self._state = state
         if self.config.demand_window:
-            self._history = np.concat([self._history[:, 1:], demand[:, None]], axis=1)
-        # One concatenate and one tolist instead of a float() per entry: at batch size one
-        # the per-call overhead is the cost.
-        values = np.concatenate((*costs, *flows, demand)).tolist()
-        info = dict(zip((*costs._fields, *flows._fields, "demand"), values))
-        info["order"] = float(order[0]) if self._scalar_action else order[0].tolist()
-        # The components summed in the order of ``costs.total()``: the same float, bit for bit.
-        cost = info["cost"] = sum(values[: len(costs)])
+            self._history = (*self._history[1:], demand)
+        info = dict(zip(costs._fields, costs))
+        info.update(zip(flows._fields, flows))
+        info["order"] = order if self._scalar_action else list(order)
+        info["demand"] = demand
+        cost = info["cost"] = costs.total()
         self._last = info
         return self._observe(), -cost, False, False, info
 
-    def _to_order(self, action: Any) -> np.ndarray:
+    def _to_order(self, action: Any) -> float | tuple[float, ...]:
         if self._scalar_action:
             # A Python-float path: at batch size one, numpy calls would dominate the step.
             try:
@@ -146,7 +149,7 @@ class InventoryEnv(gym.Env):
                 value = min(max(value, 0.0), high)
                 if self.config.integer_actions:
                     value = float(round(value))
-            return np.array([value])
+            return value
         values = np.asarray(action, dtype=np.float64).reshape(-1)
         if values.shape != self._action_high.shape:
             raise ValueError(
@@ -160,16 +163,11 @@ class InventoryEnv(gym.Env):
             values = np.clip(values, 0.0, self._action_high)
             if self.config.integer_actions:
                 values = np.rint(values)
-        return values[None, :]
+        return tuple(values.tolist())
 
     def _observe(self) -> np.ndarray:
-        parts = [self.problem.state_features(self._state, self.params, np)[0]]
-        if self.config.demand_window:
-            parts.append(self._history[0])
-        if self.config.static_features:
-            parts.append(self.layout.static_row)
-        obs = parts[0] if len(parts) == 1 else np.concatenate(parts)
-        return obs.astype(np.float32)
+        columns = self.problem.state_columns(self._state, self.params)
+        return np.array((*columns, *self._history, *self._static), dtype=np.float32)
 
     # -- rendering -------------------------------------------------------------------------
     def render(self) -> str | None:
@@ -178,7 +176,7 @@ class InventoryEnv(gym.Env):
             gym.logger.warn("render() called without a render_mode; pass render_mode='ansi'")
             return None
         names = self.layout.feature_names
-        state = self.problem.state_features(self._state, self.params, np)[0]
+        state = self.problem.state_columns(self._state, self.params)
         text = " ".join(f"{n}={v:g}" for n, v in zip(names, state))
         if self._last is None:
             return f"t={self._t} {text}"

@@ -60,23 +60,34 @@ class Problem(ABC):
         self, state: NamedTuple, action: Array, demand: Array, params: Any, xp: ModuleType
     ) -> tuple[NamedTuple, NamedTuple, NamedTuple]:
         """The kernel: ``(next_state, costs, flows)``; ``action`` has shape (B,) when
-        ``action_dim == 1``, else (B, action_dim)."""
+        ``action_dim == 1``, else it is a tuple of ``action_dim`` arrays of shape (B,)."""
 
     @abstractmethod
-    def state_features(self, state: NamedTuple, params: Any, xp: ModuleType) -> Array:
-        """The state as a (B, n) array: the part of the observation that is the state."""
+    def state_columns(self, state: NamedTuple, params: Any) -> tuple[Array, ...]:
+        """The state as a flat tuple of (B,) arrays (or floats for a batch of one), in the
+        order of :meth:`state_feature_names`: the part of the observation that is the state."""
+
+    @abstractmethod
+    def state_from_columns(self, columns: tuple[Array, ...], params: Any) -> NamedTuple:
+        """Inverse of :meth:`state_columns`."""
 
     @abstractmethod
     def state_feature_names(self, params: Any) -> tuple[str, ...]:
-        """Names of the columns of :meth:`state_features`."""
+        """Names of the columns of :meth:`state_columns`."""
 
     @abstractmethod
     def state_feature_bounds(self, params: Any) -> tuple[np.ndarray, np.ndarray]:
         """Lower and upper bounds of the state features (for the observation space)."""
 
-    @abstractmethod
-    def state_from_features(self, features: Array, params: Any, xp: ModuleType) -> NamedTuple:
-        """Inverse of :meth:`state_features` (for tests and DP: build a state from a vector)."""
+    def state_features(self, state: NamedTuple, params: Any, xp: ModuleType) -> Array:
+        """The state as one (B, n) array."""
+        return xp.stack(self.state_columns(state, params), axis=1)
+
+    def state_from_features(self, features: Array, params: Any) -> NamedTuple:
+        """Build a state from a (B, n) array of features (for tests and DP)."""
+        return self.state_from_columns(
+            tuple(features[:, i] for i in range(features.shape[1])), params
+        )
 
     @abstractmethod
     def static_features(self, params: Any) -> dict[str, float]:

@@ -12,7 +12,7 @@ from gymnasium.vector.utils import batch_space
 from inventory_gym.core.problem import Problem
 from inventory_gym.core.shell import check_discrete, make_layout, non_finite_error, split_kwargs
 from inventory_gym.core.validation import check_int
-from inventory_gym.core.xp import namespace
+from inventory_gym.core.xp import namespace, tree_map
 
 DEFAULT_MAX_EPISODE_STEPS = 1000
 """Truncation horizon when none is given (the problems have no terminal state)."""
@@ -142,13 +142,8 @@ class InventoryVectorEnv(VectorEnv):
         )
 
     def _where_rows(self, mask: Any, new: Any, old: Any) -> Any:
-        """Per-row select between two states (NamedTuples of arrays with batch axis first)."""
-        xp = self.xp
-        out = []
-        for a, b in zip(new, old):
-            m = xp.reshape(mask, (-1,) + (1,) * (a.ndim - 1))
-            out.append(xp.where(m, a, b))
-        return type(old)(*out)
+        """Per-row select between two states (trees of (B,) arrays)."""
+        return tree_map(lambda a, b: self.xp.where(mask, a, b), new, old)
 
     # -- episode ---------------------------------------------------------------------------
     def reset(
@@ -247,7 +242,7 @@ class InventoryVectorEnv(VectorEnv):
         total = costs.total()
         info: dict[str, Any] = dict(zip(costs._fields, costs))
         info.update(zip(flows._fields, flows))
-        info["order"] = action
+        info["order"] = action if self.problem.action_dim == 1 else xp.stack(action, axis=1)
         info["demand"] = demand
         info["cost"] = total
         reward = -total
@@ -288,7 +283,7 @@ class InventoryVectorEnv(VectorEnv):
                 a = np.clip(a, 0.0, self._high_np)
                 if self.config.integer_actions:
                     a = np.rint(a)
-            return a[:, 0] if d == 1 else a
+            return a[:, 0] if d == 1 else tuple(a[:, i] for i in range(d))
         torch = self._torch
         a = actions if isinstance(actions, torch.Tensor) else torch.as_tensor(np.asarray(actions))
         a = a.to(device=self.device, dtype=self.dtype)
@@ -309,7 +304,7 @@ class InventoryVectorEnv(VectorEnv):
             if self.config.integer_actions:
                 # Straight-through: the rounded value forward, the identity backward.
                 a = a + (torch.round(a) - a).detach()
-        return a[:, 0] if d == 1 else a
+        return a[:, 0] if d == 1 else tuple(a[:, i] for i in range(d))
 
     def _observe(self) -> Any:
         xp = self.xp

@@ -21,14 +21,11 @@ def initial_state(
     params: LostSalesParams, batch: int, xp: ModuleType, *, dtype=None, device=None
 ) -> LostSalesState:
     """The starting state of ``batch`` systems: ``initial_on_hand`` and ``initial_pipeline``."""
-    on_hand = xp.full((batch,), params.initial_on_hand, dtype=dtype, device=device)
-    if params.initial_pipeline is None:
-        pipeline = xp.zeros((batch, params.pipeline_length), dtype=dtype, device=device)
-    else:
-        row = xp.asarray(params.initial_pipeline, dtype=dtype, device=device)
-        pipeline = xp.broadcast_to(xp.reshape(row, (1, -1)), (batch, params.pipeline_length))
-        pipeline = xp.asarray(pipeline, copy=True)
-    return LostSalesState(on_hand, pipeline)
+    pipeline = params.initial_pipeline or (0.0,) * params.pipeline_length
+    return LostSalesState(
+        xp.full((batch,), params.initial_on_hand, dtype=dtype, device=device),
+        tuple(xp.full((batch,), value, dtype=dtype, device=device) for value in pipeline),
+    )
 
 
 def transition(
@@ -59,7 +56,8 @@ def transition(
         order: orders ``z``, shape (B,), non-negative (the shells clip and round them).
         demand: this period's demand, shape (B,), sampled by the caller.
         params: the problem parameters (only static values are read).
-        xp: the array namespace of the arrays.
+        xp: the array namespace of the arrays (numpy, torch through array-api-compat, or
+            :data:`~inventory_gym.core.xp.python_scalars` for a batch of one as floats).
 
     Returns:
         The next state, the period's cost components and the flows of units.
@@ -74,19 +72,16 @@ def transition(
     # rule of ``leftover`` instead of adding a second kink.
     lost = leftover - excess
     sales = xp.minimum(available, demand)
-    # Positional construction and array-times-scalar order: at batch size one these numpy
-    # calls are the whole cost of a step.
+    # Positional construction and array-times-scalar order: at batch size one these calls
+    # are the whole cost of a step.
     costs = LostSalesCosts(
         order * params.unit_cost, leftover * params.holding_cost, lost * params.lost_sales_cost
     )
     if params.lead_time == 0:
-        arrivals = order
         next_state = LostSalesState(leftover, state.pipeline)
-    elif params.lead_time == 1:
         arrivals = order
-        next_state = LostSalesState(leftover + order, state.pipeline)
     else:
-        arrivals = state.pipeline[:, 0]
-        pipeline = xp.concat((state.pipeline[:, 1:], order[:, None]), axis=1)
-        next_state = LostSalesState(leftover + arrivals, pipeline)
+        # The pipeline is a tuple of per-period arrays: shifting it moves references, no copy.
+        arrivals, *pipeline = (*state.pipeline, order)
+        next_state = LostSalesState(leftover + arrivals, tuple(pipeline))
     return next_state, costs, LostSalesFlows(sales, lost, arrivals)

@@ -34,10 +34,11 @@ class LostSalesProblem(Problem):
     def transition(self, state, action, demand, params, xp):
         return dynamics.transition(state, action, demand, params, xp)
 
-    def state_features(self, state: LostSalesState, params, xp: ModuleType) -> Array:
-        if params.pipeline_length == 0:
-            return state.on_hand[:, None]
-        return xp.concat((state.on_hand[:, None], state.pipeline), axis=1)
+    def state_columns(self, state: LostSalesState, params) -> tuple[Array, ...]:
+        return (state.on_hand, *state.pipeline)
+
+    def state_from_columns(self, columns, params) -> LostSalesState:
+        return LostSalesState(columns[0], tuple(columns[1:]))
 
     def state_feature_names(self, params) -> tuple[str, ...]:
         return ("on_hand", *(f"pipeline_{i}" for i in range(1, params.pipeline_length + 1)))
@@ -46,9 +47,6 @@ class LostSalesProblem(Problem):
         n = params.pipeline_length
         high = np.concatenate([[np.inf], np.full(n, params.order_cap)])
         return np.zeros(n + 1), high
-
-    def state_from_features(self, features, params, xp) -> LostSalesState:
-        return LostSalesState(features[:, 0], features[:, 1:])
 
     def static_features(self, params) -> dict[str, float]:
         return {
@@ -71,11 +69,11 @@ class LostSalesProblem(Problem):
         flows: LostSalesFlows,
         xp: ModuleType,
     ) -> dict[str, Array]:
-        before = state.on_hand + xp.sum(state.pipeline, axis=1) + action
-        after = next_state.on_hand + xp.sum(next_state.pipeline, axis=1) + flows.sales
+        before = state.on_hand + sum(state.pipeline) + action
+        after = next_state.on_hand + sum(next_state.pipeline) + flows.sales
         negative = [
             next_state.on_hand,
-            xp.min(next_state.pipeline, axis=1) if next_state.pipeline.shape[1] else None,
+            *next_state.pipeline,
             flows.sales,
             flows.lost,
             costs.holding_cost,
@@ -84,11 +82,7 @@ class LostSalesProblem(Problem):
         return {
             "units: stock + pipeline + order = next stock + next pipeline + sales": before - after,
             "demand: sales + lost = demand": flows.sales + flows.lost - demand,
-            **{
-                f"non-negativity {i}": positive_part(-x, xp)
-                for i, x in enumerate(negative)
-                if x is not None
-            },
+            **{f"non-negativity {i}": positive_part(-x, xp) for i, x in enumerate(negative)},
         }
 
 

@@ -92,12 +92,14 @@ class LostSalesParams:
 
 
 class LostSalesState(NamedTuple):
-    """State at the start of a period, after the period's arrival; batch axis first."""
+    """State at the start of a period, after the period's arrival."""
 
     on_hand: Array
     """y, shape (B,)."""
-    pipeline: Array
-    """(q_1, ..., q_{L-1}), shape (B, max(L - 1, 0)); q_1 arrives next period."""
+    pipeline: tuple[Array, ...]
+    """(q_1, ..., q_{L-1}): ``max(L - 1, 0)`` arrays of shape (B,); q_1 arrives next period.
+    A tuple of per-period arrays rather than one matrix, so that the shift of the pipeline
+    moves references instead of copying, and a batch of one can be held as Python floats."""
 
 
 class LostSalesCosts(NamedTuple):
