@@ -38,11 +38,13 @@ def test_next_step_autoreset():
         assert not truncated.any()
     obs, reward, terminated, truncated, _ = env.step(actions)
     assert truncated.all() and not terminated.any()
-    obs, reward, terminated, truncated, _ = env.step(actions)
-    # The step after the truncation restarts: initial observation, zero reward.
+    obs, reward, terminated, truncated, info = env.step(actions)
+    # The step after the truncation restarts: initial observation, zero reward, and the
+    # period's info entries are masked out.
     assert obs.tolist() == [[4.0], [4.0]]
     assert reward.tolist() == [0.0, 0.0]
     assert not truncated.any()
+    assert not info["_cost"].any() and not info["_sales"].any()
     _, _, _, truncated, _ = env.step(actions)
     assert not truncated.any()
 

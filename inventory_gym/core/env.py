@@ -33,8 +33,8 @@ class InventoryEnv(gym.Env):
     def __init__(self, render_mode: str | None = None, backend: str = "numpy", **kwargs: Any):
         if backend != "numpy":
             raise ValueError(
-                f"backend={backend!r}: the single env runs numpy; for the torch (and "
-                "differentiable) backend use gym.make_vec(id, num_envs=N, "
+                f"backend={backend!r}: the single env runs on the CPU in float64; for the "
+                "torch (and differentiable) backend use gym.make_vec(id, num_envs=N, "
                 "vectorization_mode='vector_entry_point', backend='torch') (N may be 1)"
             )
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
@@ -129,6 +129,8 @@ class InventoryEnv(gym.Env):
     def _to_order(self, action: Any) -> float | tuple[float, ...]:
         if self._scalar_action:
             # A Python-float path: at batch size one, numpy calls would dominate the step.
+            if isinstance(action, (str, bytes)):
+                raise ValueError(f"action must be a number or a 1-element array, got {action!r}")
             try:
                 value = float(action[0]) if len(action) == 1 else None
             except TypeError:  # a scalar, as Discrete actions and plain numbers are
@@ -181,9 +183,7 @@ class InventoryEnv(gym.Env):
         if self._last is None:
             return f"t={self._t} {text}"
         last = self._last
-        flows = " ".join(
-            f"{k}={last[k]:g}" for k in self.problem.render_keys if isinstance(last[k], float)
-        )
+        flows = " ".join(f"{k}={last[k]:g}" for k in self.problem.render_keys)
         return f"t={self._t} order={last['order']} demand={last['demand']:g} {flows} " + (
             f"cost={last['cost']:.2f} | next: {text}"
         )

@@ -34,7 +34,10 @@ class InventoryVectorEnv(VectorEnv):
     selectable (``autoreset_mode``): ``NEXT_STEP`` (Gymnasium's default), ``SAME_STEP`` (what
     stable-baselines3 expects; the last observation is in ``infos["final_obs"]``, a dense
     (num_envs, obs_dim) array whose rows are valid where ``infos["_final_obs"]`` is True) or
-    ``DISABLED`` (reset rows with ``reset(options={"reset_mask": mask})``).
+    ``DISABLED`` (rows keep running past the horizon, ``truncated`` staying True, until they
+    are reset with ``reset(options={"reset_mask": mask})``). In next-step mode the rows that
+    restart ignore their action, get reward 0 and have their info masks (``infos["_cost"]``
+    etc.) set to False.
 
     The torch backend returns torch tensors for observations, rewards, terminations,
     truncations and infos (the spaces stay numpy-typed, as Gymnasium's are).
@@ -262,9 +265,12 @@ class InventoryVectorEnv(VectorEnv):
             info["_final_info"] = truncated.copy()
             self._reset_rows(truncated)
             obs = self._observe()
+        # Gymnasium's masks: an entry is valid where its mask is True. Rows restarted by the
+        # next-step autoreset did not play this period (their action was ignored).
+        valid = self._ones if restart is None else ~restart
         for key in list(info):
             if not key.startswith("_") and key not in ("final_obs", "final_info"):
-                info["_" + key] = self._ones
+                info["_" + key] = valid
         return obs, reward, self._mask(terminated), self._mask(truncated), info
 
     def _to_action(self, actions: Any) -> Any:
