@@ -56,6 +56,7 @@ BAD_PARAMS: dict[str, list[tuple[dict[str, Any], str]]] = {
         ({"demand": "poisson(0)"}, "mean"),
         ({"demand": "poisson(-5)"}, "mean"),
         ({"demand": "poison(5)"}, "poisson(mean)"),
+        ({"demand": 5}, "demand"),
         ({"no_such_parameter": 1}, "no_such_parameter"),
     ],
 }

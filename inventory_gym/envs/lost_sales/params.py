@@ -51,7 +51,9 @@ class LostSalesParams:
         try:
             object.__setattr__(self, "demand", make_demand(self.demand))
         except ValueError as err:
-            raise ValueError(f"{_OWNER}: demand: {err}") from None
+            message = str(err)
+            prefix = "" if message.startswith("demand") else "demand: "
+            raise ValueError(f"{_OWNER}: {prefix}{message}") from None
         if self.max_order is not None:
             check_real(_OWNER, "max_order", self.max_order, strict=True)
         check_real(_OWNER, "initial_on_hand", self.initial_on_hand)
