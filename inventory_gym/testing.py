@@ -350,8 +350,9 @@ def check_gradients(env_id: str, *, num_envs: int = 3, steps: int = 6, **kwargs:
 
     rng = np.random.default_rng(0)
     # Continuous demand with fractional parts, actions away from integers: no ties. Rounding
-    # is switched off for the finite differences and checked separately below.
-    opts = dict(kwargs, integer_actions=False)
+    # (and a discrete action space, which has no gradient) is switched off for the finite
+    # differences; straight-through rounding is checked separately below.
+    opts = dict(kwargs, integer_actions=False, discrete_actions=False)
     probe = _make_vec(env_id, num_envs, **opts)
     high = probe.single_action_space.high.astype(np.float64)
     periods = steps + probe.unwrapped.config.demand_window

@@ -34,8 +34,9 @@ def test_conformance(env_id, check):
         {"lead_time": 2, "demand_window": 3, "static_features": True},
         {"lead_time": 1, "integer_actions": True, "unit_cost": 2.0},
         {"lead_time": 3, "demand": "geometric(4)", "max_order": 12},
+        {"lead_time": 2, "discrete_actions": True, "demand": "uniform(0,4)"},
     ],
-    ids=["window+static", "integer+L1", "geometric"],
+    ids=["window+static", "integer+L1", "geometric", "discrete"],
 )
 def test_conformance_with_options(kwargs, check):
     check("LostSalesLeadTime-v0", **kwargs)
