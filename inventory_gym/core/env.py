@@ -9,7 +9,7 @@ import gymnasium as gym
 import numpy as np
 
 from inventory_gym.core.problem import Problem
-from inventory_gym.core.shell import check_discrete, make_layout, non_finite_error, split_kwargs
+from inventory_gym.core.shell import make_layout, non_finite_error, prepare_actions, split_kwargs
 from inventory_gym.core.xp import python_scalars
 
 DEMAND_BLOCK = 256
@@ -157,15 +157,7 @@ class InventoryEnv(gym.Env):
             raise ValueError(
                 f"action must have shape {self._action_high.shape}, got {np.shape(action)}"
             )
-        if not np.all(np.isfinite(values)):
-            raise non_finite_error(action)
-        if self.config.discrete_actions:
-            check_discrete(values, self._action_high)
-        else:
-            values = np.clip(values, 0.0, self._action_high)
-            if self.config.integer_actions:
-                values = np.rint(values)
-        return tuple(values.tolist())
+        return tuple(prepare_actions(values, self._action_high, self.config).tolist())
 
     def _observe(self) -> np.ndarray:
         columns = self.problem.state_columns(self._state, self.params)

@@ -100,6 +100,22 @@ def make_layout(problem: Problem, params: Any, config: ShellConfig) -> Layout:
     return Layout(observation_space, action_space, tuple(names), action_high, static_row)
 
 
+def prepare_actions(values: np.ndarray, high: np.ndarray, config: ShellConfig) -> np.ndarray:
+    """Validate and map raw numpy actions (last axis: the decisions) to what is ordered.
+
+    NaN or infinite actions raise a ``ValueError``; discrete actions must be integers in
+    ``[0, high]``; Box actions are clipped to ``[0, high]`` and rounded when
+    ``config.integer_actions``.
+    """
+    if not np.isfinite(values).all():
+        raise non_finite_error(values)
+    if config.discrete_actions:
+        check_discrete(values, high)
+        return values
+    values = np.clip(values, 0.0, high)
+    return np.rint(values) if config.integer_actions else values
+
+
 def check_discrete(values: np.ndarray, high: np.ndarray) -> None:
     """Raise a ``ValueError`` unless every discrete action is an integer in ``[0, high]``."""
     if not np.all((values >= 0) & (values <= high) & (values == np.round(values))):

@@ -10,7 +10,13 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from inventory_gym.core.problem import Problem
-from inventory_gym.core.shell import check_discrete, make_layout, non_finite_error, split_kwargs
+from inventory_gym.core.shell import (
+    check_discrete,
+    make_layout,
+    non_finite_error,
+    prepare_actions,
+    split_kwargs,
+)
 from inventory_gym.core.validation import check_int
 from inventory_gym.core.xp import namespace, tree_map
 
@@ -275,27 +281,18 @@ class InventoryVectorEnv(VectorEnv):
 
     def _to_action(self, actions: Any) -> Any:
         d = self.problem.action_dim
+        expected = ((self.num_envs,), (self.num_envs, 1)) if d == 1 else ((self.num_envs, d),)
         if self.backend == "numpy":
             a = np.asarray(actions, dtype=np.float64)
-            expected = ((self.num_envs,), (self.num_envs, 1)) if d == 1 else ((self.num_envs, d),)
             if a.shape not in expected:
                 raise ValueError(f"actions must have shape {expected[-1]}, got {a.shape}")
-            if not np.isfinite(a).all():
-                raise non_finite_error(actions)
-            a = a.reshape(self.num_envs, d)
-            if self.config.discrete_actions:
-                check_discrete(a, self._high_np)
-            else:
-                a = np.clip(a, 0.0, self._high_np)
-                if self.config.integer_actions:
-                    a = np.rint(a)
+            a = prepare_actions(a.reshape(self.num_envs, d), self._high_np, self.config)
             return a[:, 0] if d == 1 else tuple(a[:, i] for i in range(d))
         torch = self._torch
         a = actions if isinstance(actions, torch.Tensor) else torch.as_tensor(np.asarray(actions))
         a = a.to(device=self.device, dtype=self.dtype)
         if not self.differentiable:
             a = a.detach()
-        expected = ((self.num_envs,), (self.num_envs, 1)) if d == 1 else ((self.num_envs, d),)
         if tuple(a.shape) not in expected:
             raise ValueError(f"actions must have shape {expected[-1]}, got {tuple(a.shape)}")
         if not bool(torch.isfinite(a).all()):
@@ -319,11 +316,9 @@ class InventoryVectorEnv(VectorEnv):
             parts.append(self._history)
         if self.config.static_features:
             parts.append(xp.broadcast_to(self._static, (self.num_envs, self._static.shape[1])))
+        # stack/concat/astype build a fresh array: no view of the internal state leaks out.
         obs = parts[0] if len(parts) == 1 else xp.concat(parts, axis=1)
-        if self.backend == "numpy":
-            return obs.astype(np.float32)
-        # A fresh tensor every step: never hand out views of internal state.
-        return obs.clone() if obs is self._state[0] else obs
+        return obs.astype(np.float32) if self.backend == "numpy" else obs
 
     # -- rendering and pickling ------------------------------------------------------------
     def render(self) -> str | None:
