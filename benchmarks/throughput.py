@@ -27,7 +27,8 @@ What is measured (one "env-step" is one period of one system: a step of a batch 
 (c) ``sync``: Gymnasium's ``SyncVectorEnv`` over the single env, ``gym.make_vec(id,
     num_envs=N, vectorization_mode="sync")`` at N = 64 and 4096, actions of shape (N, 1).
 (d) ``kernel``: the raw kernel ``transition(state, order, demand, params, xp)`` at batch
-    1, 64, 4096, 65536 for numpy (float64) and torch (float32), with demand pre-sampled
+    1, 64, 4096, 65536 for numpy (float64) and torch (float32), and at batch 1 on Python
+    floats (``python_scalars``, as the single env runs it), with demand pre-sampled
     outside the loop (``(periods, batch)`` contiguous rows, cycled): this excludes demand
     sampling, action checks, observations, infos and the Gymnasium shell.
 
@@ -81,6 +82,7 @@ import numpy as np
 import inventory_gym
 from inventory_gym.core.env import DEMAND_BLOCK
 from inventory_gym.core.vector import BLOCK_ELEMENTS
+from inventory_gym.core.xp import python_scalars
 from inventory_gym.envs.lost_sales import LostSalesParams, initial_state, transition
 
 try:
@@ -149,7 +151,9 @@ def single_env_case(env_id: str, actions: tuple[Any, Any]) -> Case:
         return run
 
     period = DEMAND_BLOCK if env_id.startswith("LostSales") else 1
-    return Case("single", f"gym.make {env_id}", 1, "numpy", setup, extra=extra, period=period)
+    # The lost-sales single env runs the kernel on Python floats (python_scalars).
+    backend = "python" if env_id.startswith("LostSales") else "numpy"
+    return Case("single", f"gym.make {env_id}", 1, backend, setup, extra=extra, period=period)
 
 
 def vector_setup(n: int, backend: str) -> Runner:
@@ -195,6 +199,10 @@ def kernel_setup(n: int, backend: str) -> Runner:
         dtype = torch.float32
         demands = list(torch.as_tensor(rows, dtype=dtype))
         order = torch.full((n,), ORDER, dtype=dtype)
+    elif backend == "python":  # a batch of one as Python floats, as the single env runs it
+        xp, dtype = python_scalars, None
+        demands = rows[:, 0].tolist()
+        order = ORDER
     else:
         xp, dtype = np, np.float64
         demands = list(rows)
@@ -256,6 +264,7 @@ def build_cases(groups: set[str], default_threads: int | None) -> list[Case]:
         configs = [(n, b, torch_threads(b)) for n in KERNEL_SIZES for b in backends]
         if one_thread:
             configs.append((KERNEL_SIZES[-1], "torch", 1))
+        configs.insert(0, (1, "python", None))
         for n, b, threads in configs:
             setup = functools.partial(kernel_setup, n, b)
             cases.append(Case("kernel", name, n, b, setup, dtype(b), threads))

@@ -1,0 +1,27 @@
+"""Smoke test: the throughput benchmark runs end to end from its command line and writes its
+JSON (no speed is asserted: speed lives in benchmarks/)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "throughput.py"
+
+
+def test_throughput_benchmark_smoke(tmp_path):
+    out = tmp_path / "throughput.json"
+    args = ["--quick", "--groups", "single,vector", "--repeats", "1", "--target-seconds", "0.002"]
+    subprocess.run(
+        [sys.executable, str(SCRIPT), *args, "--out", str(out)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result = json.loads(out.read_text())
+    configurations = {row["configuration"] for row in result["rows"]}
+    assert {"gym.make CartPole-v1", "gym.make LostSalesLeadTime-v0"} <= configurations
+    assert all(row["median_steps_per_s"] > 0 for row in result["rows"])
+    assert "/" not in json.dumps(result["machine"])  # no paths in the machine description
