@@ -274,6 +274,8 @@ class InventoryVectorEnv(VectorEnv):
         # Gymnasium's masks: an entry is valid where its mask is True. Rows restarted by the
         # next-step autoreset did not play this period (their action was ignored).
         valid = self._ones if restart is None else ~restart
+        # One mask object serves every key, so it is read-only, like ``self._ones``.
+        valid.flags.writeable = False
         for key in list(info):
             if not key.startswith("_") and key not in ("final_obs", "final_info"):
                 info["_" + key] = valid
