@@ -81,11 +81,17 @@ class InventoryEnv(gym.Env):
         self._offset = window
         self._block: list[float] = []
         self._pos = 0
-        self._history = tuple(self._sample(0, window)) if window else ()
+        if seed is not None or not hasattr(self, "_history_rng"):
+            # The starting demand window comes from its own stream (spawn() draws nothing from
+            # the parent), so the demand path of a seed does not depend on demand_window.
+            self._history_rng = self.np_random.spawn(1)[0]
+        self._history = tuple(self._sample(0, window, self._history_rng)) if window else ()
         self._last = None
         return self._observe(), {}
 
-    def _sample(self, start: int, periods: int) -> list[float]:
+    def _sample(
+        self, start: int, periods: int, rng: np.random.Generator | None = None
+    ) -> list[float]:
         horizon = self._demand_model.horizon
         if horizon is not None:
             if start >= horizon:
@@ -95,7 +101,8 @@ class InventoryEnv(gym.Env):
                     " periods of it are used as history)"
                 )
             periods = min(periods, horizon - start)
-        return self._demand_model.sample(self.np_random, 1, periods, start=start)[0].tolist()
+        rng = self.np_random if rng is None else rng
+        return self._demand_model.sample(rng, 1, periods, start=start)[0].tolist()
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         """Place the order(s) ``action``, serve one period of demand, return ``-cost``.

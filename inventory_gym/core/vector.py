@@ -143,11 +143,20 @@ class InventoryVectorEnv(VectorEnv):
             return mask
         return self._torch.as_tensor(mask, device=self.device)
 
-    def _sample(self, periods: int, start: Any) -> Any:
+    def _sample(self, periods: int, start: Any, *, history: bool = False) -> Any:
+        # The starting demand window comes from its own stream, so that the demand paths of a
+        # seed do not depend on the observation options (common random numbers between a
+        # policy that reads the history and one that does not).
         if self.backend == "numpy":
-            return self._demand_model.sample(self._rng, self.num_envs, periods, start=start)
+            rng = self._history_rng if history else self._rng
+            return self._demand_model.sample(rng, self.num_envs, periods, start=start)
         return self._demand_model.sample_torch(
-            self._gen, self.num_envs, periods, start=start, device=self.device, dtype=self.dtype
+            self._history_gen if history else self._gen,
+            self.num_envs,
+            periods,
+            start=start,
+            device=self.device,
+            dtype=self.dtype,
         )
 
     def _where_rows(self, mask: Any, new: Any, old: Any) -> Any:
@@ -170,9 +179,13 @@ class InventoryVectorEnv(VectorEnv):
             self._rng = np.random.default_rng(seed)
             self._np_random = self._rng
             self._np_random_seed = seed
+            # spawn() derives an independent stream without drawing from the parent.
+            self._history_rng = self._rng.spawn(1)[0]
             if self.backend == "torch":
                 self._gen = self._torch.Generator(device=self.device)
                 self._gen.manual_seed(int(self._rng.integers(2**63 - 1)))
+                self._history_gen = self._torch.Generator(device=self.device)
+                self._history_gen.manual_seed(int(self._history_rng.integers(2**63 - 1)))
         mask = None if options is None else options.get("reset_mask")
         if mask is not None and self._state is not None:
             mask = np.asarray(mask)
@@ -191,7 +204,7 @@ class InventoryVectorEnv(VectorEnv):
             self._block = None
             self._pos = 0
             if self.config.demand_window:
-                self._history = self._sample(self.config.demand_window, 0)
+                self._history = self._sample(self.config.demand_window, 0, history=True)
             self._needs_reset = np.zeros(self.num_envs, dtype=bool)
             self._last_info = None
         return self._observe(), {}
@@ -206,7 +219,7 @@ class InventoryVectorEnv(VectorEnv):
         self._state = self._where_rows(xp_mask, initial, self._state)
         self._t = np.where(mask, 0, self._t)
         if self.config.demand_window:
-            fresh = self._sample(self.config.demand_window, 0)
+            fresh = self._sample(self.config.demand_window, 0, history=True)
             self._history = self.xp.where(xp_mask[:, None], fresh, self._history)
         self._needs_reset = self._needs_reset & ~mask
 
@@ -348,8 +361,9 @@ class InventoryVectorEnv(VectorEnv):
         state = self.__dict__.copy()
         state.pop("xp", None)
         state.pop("_torch", None)
-        if "_gen" in state:
-            state["_gen"] = state["_gen"].get_state()
+        for key in ("_gen", "_history_gen"):
+            if key in state:
+                state[key] = state[key].get_state()
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -359,7 +373,8 @@ class InventoryVectorEnv(VectorEnv):
             import torch
 
             self._torch = torch
-            if "_gen" in state:
-                gen = torch.Generator(device=self.device)
-                gen.set_state(state["_gen"])
-                self._gen = gen
+            for key in ("_gen", "_history_gen"):
+                if key in state:
+                    gen = torch.Generator(device=self.device)
+                    gen.set_state(state[key])
+                    setattr(self, key, gen)

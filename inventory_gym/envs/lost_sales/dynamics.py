@@ -84,4 +84,4 @@ def transition(
         # The pipeline is a tuple of per-period arrays: shifting it moves references, no copy.
         arrivals, *pipeline = (*state.pipeline, order)
         next_state = LostSalesState(leftover + arrivals, tuple(pipeline))
-    return next_state, costs, LostSalesFlows(sales, lost, arrivals)
+    return next_state, costs, LostSalesFlows(sales, lost, arrivals, leftover)

@@ -124,8 +124,8 @@ _DOC = """
     ## Rewards
 
     ``-cost`` of the period. ``info`` holds ``purchase_cost``, ``holding_cost``,
-    ``lost_sales_cost``, ``cost`` and the flows ``sales``, ``lost``, ``arrivals``, ``order``
-    and ``demand``.
+    ``lost_sales_cost``, ``cost`` and the flows ``sales``, ``lost``, ``arrivals``, ``held``
+    (units left on hand at the end of the period), ``order`` and ``demand``.
 
     ## Starting State
 

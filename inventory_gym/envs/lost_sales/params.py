@@ -126,3 +126,5 @@ class LostSalesFlows(NamedTuple):
     arrivals: Array
     """Units that arrived and become on-hand stock for the next period (for L = 0, this
     period's order, which arrives before demand)."""
+    held: Array
+    """Units left on hand at the end of the period, charged the holding cost."""

@@ -1,0 +1,526 @@
+"""The ``inventory-gym`` command line: list the envs, evaluate, solve and compare policies.
+
+Every number it prints comes from the evaluation harness (:mod:`inventory_gym.evaluation`) on
+common random numbers, and from the exact solvers in :mod:`baselines`. Run
+``inventory-gym COMMAND --help`` for the options of each command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import re
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+import inventory_gym
+from inventory_gym.evaluation import Evaluation, compare, evaluate, instance
+
+PROG = "inventory-gym"
+
+
+class CLIError(Exception):
+    """A bad argument or parameter: printed as one line, exit status 2."""
+
+
+# -- argument helpers --------------------------------------------------------------------------
+def parse_value(text: str) -> Any:
+    """``--set`` values: ints, floats, booleans, ``none``, comma lists (tuples), else strings
+    (demand specs such as ``geometric(5)`` stay strings)."""
+    low = text.strip().lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if low in ("none", "null"):
+        return None
+    if "," in text and "(" not in text and ":" not in text:
+        return tuple(parse_value(part) for part in text.split(","))
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def parse_sets(items: Sequence[str] | None) -> dict[str, Any]:
+    """``["lead_time=1", "demand=geometric(5)"]`` -> keyword overrides."""
+    out: dict[str, Any] = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        if not sep or not re.fullmatch(r"[A-Za-z_]\w*", key.strip()):
+            raise CLIError(f"--set expects key=value (e.g. lead_time=1), got {item!r}")
+        out[key.strip()] = parse_value(value.strip())
+    return out
+
+
+def _slug(env_id: str, kwargs: dict[str, Any]) -> str:
+    parts = [env_id] + [f"{k}-{v}" for k, v in sorted(kwargs.items())]
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", "_".join(parts))
+
+
+def _check_env(env_id: str, kwargs: dict[str, Any]) -> str:
+    if env_id not in gym.envs.registry:
+        raise CLIError(
+            f"unknown env {env_id!r}; registered: {', '.join(inventory_gym.ENV_IDS)}"
+        )
+    try:
+        return instance(env_id, kwargs)[0].name
+    except (ValueError, TypeError) as err:
+        raise CLIError(f"{env_id}: {err}") from None
+
+
+def _eval_options(args: argparse.Namespace) -> dict[str, Any]:
+    return dict(
+        num_paths=args.paths,
+        periods=args.periods,
+        burn_in=args.burn_in,
+        seed=args.seed,
+        discount=args.discount,
+    )
+
+
+def _fit_config(args: argparse.Namespace) -> Any:
+    from baselines.fitting import FitConfig
+
+    return FitConfig(
+        num_paths=args.fit_paths,
+        periods=args.fit_periods,
+        seed=args.fit_seed,
+        progress=not args.quiet and not args.json,
+    )
+
+
+def _progress(args: argparse.Namespace) -> bool:
+    return not args.quiet and not args.json
+
+
+def _say(args: argparse.Namespace, text: str) -> None:
+    """Human-readable output (stderr when --json keeps stdout for the document)."""
+    print(text, file=sys.stderr if args.json else sys.stdout, flush=True)
+
+
+def _exact_cost(env_id: str, kwargs: dict[str, Any], policy: Any, discount: float | None):
+    """The policy's exact cost by its Markov chain, where that is cheap; else None."""
+    if getattr(policy, "continuous_orders", False):
+        return None
+    problem, params = instance(env_id, kwargs)
+    if problem.name != "lost_sales" or not params.demand.is_integer:
+        return None
+    if any(k in kwargs for k in ("demand_window", "static_features")):
+        return None
+    from baselines.lost_sales.dp import PolicyChain
+
+    try:
+        chain = PolicyChain(params, policy, max_states=300_000)
+    except ValueError:
+        return None
+    return chain.average_cost() if discount is None else chain.discounted_cost(discount)
+
+
+def _load_policy(path: str) -> Any:
+    from baselines.lost_sales.dp import TablePolicy
+
+    p = Path(path)
+    if not p.exists():
+        raise CLIError(f"--load: no such file {path!r}")
+    try:
+        return TablePolicy.load(p)
+    except (OSError, ValueError, KeyError) as err:
+        raise CLIError(f"--load: {path!r} is not a saved policy table ({err})") from None
+
+
+def _describe(policy: Any) -> dict[str, Any]:
+    params = getattr(policy, "params", None)
+    if callable(params):
+        try:
+            return dict(params())
+        except TypeError:
+            return {}
+    return {}
+
+
+# -- commands ----------------------------------------------------------------------------------
+def cmd_list(args: argparse.Namespace) -> int:
+    from baselines.registry import entries
+
+    rows = []
+    for env_id in inventory_gym.ENV_IDS:
+        spec = gym.spec(env_id)
+        problem, params = instance(env_id, {})
+        fields = {
+            name: getattr(params, name)
+            for name in params.__dataclass_fields__
+            if not name.startswith("initial")
+        }
+        fields["max_order"] = getattr(params, "order_cap", fields.get("max_order"))
+        rows.append(
+            {
+                "id": env_id,
+                "problem": problem.name,
+                "max_episode_steps": spec.max_episode_steps,
+                "defaults": {k: _plain(v) for k, v in fields.items()},
+                "policies": list(entries(problem.name)),
+            }
+        )
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    for row in rows:
+        print(f"{row['id']}  ({row['problem']}, episodes of {row['max_episode_steps']} periods)")
+        print("  defaults: " + ", ".join(f"{k}={v}" for k, v in row["defaults"].items()))
+        print("  policies: " + ", ".join(row["policies"]))
+    print("\nOverride any default with --set key=value, e.g. --set lead_time=1 --set demand=geometric(5)")
+    return 0
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (int, float, str, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    kwargs = parse_sets(args.set)
+    _check_env(args.env, kwargs)
+    if (args.policy is None) == (args.load is None):
+        raise CLIError("give exactly one of --policy NAME or --load PATH")
+    t0 = time.perf_counter()
+    if args.load:
+        policy = _load_policy(args.load)
+        label = args.name or policy.name
+    else:
+        from baselines.registry import fit_policy
+
+        _say(args, f"fitting {args.policy} on {args.env} ...")
+        policy = fit_policy(args.policy, args.env, kwargs, _fit_config(args))
+        label = args.policy
+    fit_seconds = time.perf_counter() - t0
+    result = evaluate(
+        policy, args.env, kwargs, name=label, progress=_progress(args), **_eval_options(args)
+    )
+    exact = _exact_cost(args.env, kwargs, policy, args.discount) if args.exact else None
+    doc = _policy_doc(result, policy, fit_seconds, exact)
+    if args.json:
+        print(json.dumps({"env": args.env, "env_kwargs": kwargs, "policies": {label: doc}}, indent=2))
+        return 0
+    print(result)
+    if exact is not None:
+        print(f"  exact cost (Markov chain of the policy): {exact:.4f}")
+    print(f"  parameters: {doc['params']}  (fitted in {fit_seconds:.1f} s)")
+    print("  cost per period: " + ", ".join(f"{k} {v:.4f}" for k, v in result.breakdown.items()))
+    print("  metrics: " + ", ".join(f"{k} {v:.4f}" for k, v in result.metrics.items()))
+    return 0
+
+
+def _policy_doc(result: Evaluation, policy: Any, fit_seconds: float, exact: float | None):
+    doc = result.to_dict()
+    doc["params"] = _describe(policy)
+    doc["fit_seconds"] = round(fit_seconds, 3)
+    doc["exact_cost"] = exact
+    return doc
+
+
+def cmd_solve(args: argparse.Namespace) -> int:
+    kwargs = parse_sets(args.set)
+    problem = _check_env(args.env, kwargs)
+    if problem != "lost_sales":
+        raise CLIError(f"solve: no exact solver for the {problem!r} problem yet")
+    from baselines.lost_sales.dp import solve
+
+    _, params = instance(args.env, kwargs)
+    try:
+        solution = solve(
+            params, discount=args.discount, margin=args.margin, progress=_progress(args)
+        )
+    except ValueError as err:
+        raise CLIError(f"solve: {err}") from None
+    out = Path(args.out) if args.out else Path("results") / f"{_slug(args.env, kwargs)}_dp.npz"
+    path = solution.save(out)
+    doc = {
+        "env": args.env,
+        "env_kwargs": kwargs,
+        "cost": solution.cost,
+        "stderr": 0.0,
+        "bounds": list(solution.bounds),
+        "discount": solution.discount,
+        "iterations": solution.iterations,
+        "seconds": solution.seconds,
+        "grid": list(solution.grid.shape),
+        "policy_file": str(path),
+    }
+    if args.json:
+        print(json.dumps(doc, indent=2))
+        return 0
+    kind = "average cost per period" if args.discount is None else "discounted cost from start"
+    print(f"{args.env} {kwargs or ''}".strip())
+    print(f"  optimal {kind}: {solution.cost:.6f}  (bounds {solution.bounds[0]:.6f}..{solution.bounds[1]:.6f})")
+    print(f"  {solution.iterations} iterations in {solution.seconds:.2f} s on a grid of {solution.grid.shape} states")
+    print(f"  policy saved to {path}  (evaluate it: {PROG} evaluate {args.env} --load {path})")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from baselines.registry import entries
+
+    kwargs = parse_sets(args.set)
+    problem = _check_env(args.env, kwargs)
+    available = entries(problem)
+    names = list(available) if not args.policies else [n.strip() for n in args.policies.split(",")]
+    unknown = [n for n in names if n not in available]
+    if unknown:
+        raise CLIError(
+            f"--policies: unknown {', '.join(unknown)}; choose from {', '.join(available)}"
+        )
+    _, params = instance(args.env, kwargs)
+    if "optimal" in names and not _dp_feasible(params):
+        _say(args, "exact DP skipped: it needs discrete demand and a grid of at most 5M states")
+        names.remove("optimal")
+    config = _fit_config(args)
+    policies: dict[str, Any] = {}
+    fit_seconds: dict[str, float] = {}
+    iterator = names
+    if _progress(args):
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(names, desc="fitting", unit="policy", file=sys.stderr)
+    for name in iterator:
+        if _progress(args):
+            iterator.set_postfix_str(name)
+        t0 = time.perf_counter()
+        if name == "optimal" and args.discount is not None:
+            # Score the discounted problem against its own optimum (optimal from every state,
+            # so also after the burn-in).
+            from baselines.lost_sales.dp import solve
+
+            policies[name] = solve(params, discount=args.discount).policy()
+        else:
+            policies[name] = available[name].fit(args.env, kwargs, config)
+        fit_seconds[name] = time.perf_counter() - t0
+    results: dict[str, Evaluation] = {}
+    iterator = names
+    if _progress(args):
+        iterator = tqdm(names, desc="evaluating", unit="policy", file=sys.stderr)
+    for name in iterator:
+        results[name] = evaluate(policies[name], args.env, kwargs, name=name, **_eval_options(args))
+    exact = {
+        name: _exact_cost(args.env, kwargs, policies[name], args.discount) if args.exact else None
+        for name in names
+    }
+    optimum = exact.get("optimal")
+    docs = {}
+    for name in names:
+        doc = _policy_doc(results[name], policies[name], fit_seconds[name], exact[name])
+        if "optimal" in results:
+            paired = compare(results[name], results["optimal"])
+            doc["gap_percent"] = paired.relative
+            doc["gap_ci95_percent"] = [100 * v / abs(results["optimal"].cost) for v in paired.ci95]
+            if optimum is not None and exact[name] is not None:
+                doc["exact_gap_percent"] = 100 * (exact[name] - optimum) / abs(optimum)
+        docs[name] = doc
+    out_dir = Path(args.out)
+    slug = _slug(args.env, kwargs)
+    files = _write_compare(out_dir, slug, args, docs, results, plot=not args.no_plot)
+    if args.json:
+        print(json.dumps({"env": args.env, "env_kwargs": kwargs, "policies": docs, "files": files}, indent=2))
+        return 0
+    _print_compare(args, kwargs, docs)
+    for f in files:
+        print(f"saved {f}")
+    return 0
+
+
+def _dp_feasible(params: Any) -> bool:
+    if not params.demand.is_integer:
+        return False
+    from baselines.lost_sales.dp import make_grid
+
+    grid = make_grid(params)
+    return grid.size * (grid.max_order + 1) <= 5_000_000
+
+
+def _print_compare(args: argparse.Namespace, kwargs: dict[str, Any], docs: dict[str, dict]):
+    some = next(iter(docs.values()))
+    kind = "discounted cost" if args.discount is not None else "cost/period"
+    print(
+        f"{args.env} {kwargs or ''}: {kind} over {some['num_paths']} paths x {some['periods']} "
+        f"periods after {some['burn_in']} burn-in, seed {some['seed']} (common random numbers)"
+    )
+    header = f"{'policy':<28} {'cost':>9} {'± s.e.':>8} {'95% CI':>19} {'exact':>9} {'gap %':>16} {'fit s':>6}"
+    print(header)
+    print("-" * len(header))
+    for name, doc in sorted(docs.items(), key=lambda kv: kv[1]["cost"]):
+        low, high = doc["ci95"]
+        exact = f"{doc['exact_cost']:.4f}" if doc["exact_cost"] is not None else "-"
+        if "gap_percent" in doc:
+            g_low, g_high = doc["gap_ci95_percent"]
+            gap = f"{doc['gap_percent']:+.2f} [{g_low:+.2f},{g_high:+.2f}]"
+            if name == "optimal":
+                gap = "0 (reference)"
+        else:
+            gap = "-"
+        print(
+            f"{name:<28} {doc['cost']:>9.4f} {doc['stderr']:>8.4f} {low:>9.4f}..{high:<8.4f} "
+            f"{exact:>9} {gap:>16} {doc['fit_seconds']:>6.1f}"
+        )
+    if "optimal" in docs:
+        print("gap %: paired difference to the optimal policy on the same paths, with its 95% CI")
+
+
+def _write_compare(out_dir: Path, slug: str, args, docs, results, *, plot: bool) -> list[str]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = []
+    path = out_dir / f"{slug}_compare.json"
+    path.write_text(json.dumps({"env": args.env, "policies": docs}, indent=2))
+    files.append(str(path))
+    path = out_dir / f"{slug}_compare.csv"
+    with path.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["policy", "cost", "stderr", "ci95_low", "ci95_high", "exact_cost", "gap_percent", "params"])
+        for name, doc in docs.items():
+            writer.writerow(
+                [name, doc["cost"], doc["stderr"], *doc["ci95"], doc["exact_cost"],
+                 doc.get("gap_percent"), json.dumps(doc["params"])]
+            )
+    files.append(str(path))
+    if plot:
+        try:
+            files.append(str(_bar_chart(out_dir / f"{slug}_compare.png", args.env, results, docs)))
+        except ImportError:
+            _say(args, "no chart: matplotlib is not installed (pip install 'inventory-gym[plot]')")
+    return files
+
+
+def _bar_chart(path: Path, env_id: str, results: dict[str, Evaluation], docs) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    order = sorted(results, key=lambda n: results[n].cost)
+    costs = np.array([results[n].cost for n in order])
+    half = np.array([results[n].ci95[1] - results[n].cost for n in order])
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(order) + 1.5))
+    colors = ["tab:green" if n == "optimal" else "tab:blue" for n in order]
+    ax.barh(order, costs, xerr=half, color=colors, capsize=3, alpha=0.85)
+    if "optimal" in results:
+        ax.axvline(results["optimal"].cost, color="tab:green", linestyle="--", linewidth=1)
+    low = max(0.0, costs.min() * 0.9)
+    ax.set_xlim(low, costs.max() * 1.03 + half.max())
+    for y, (c, n) in enumerate(zip(costs, order)):
+        gap = docs[n].get("gap_percent")
+        label = f"{c:.3f}" + (f" (+{gap:.2f}%)" if gap is not None and n != "optimal" else "")
+        ax.text(c + half.max() * 1.2, y, label, va="center", fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("cost per period (95% CI over paths)")
+    ax.set_title(f"{env_id}: policies on common random numbers")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+# -- parser ------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description=(
+            "Inventory-control environments and baselines: list the registered envs, evaluate "
+            "a heuristic, solve an instance exactly, or compare every method on common random "
+            "numbers. Env parameters are set with --set key=value (see `inventory-gym list`)."
+        ),
+        epilog=f"Example: {PROG} compare LostSalesLeadTime-v0 --set lead_time=1 --set lost_sales_cost=4",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("list", help="the registered envs, their defaults and policies")
+    p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.set_defaults(func=cmd_list)
+
+    def common(p: argparse.ArgumentParser, *, simulate: bool = True) -> None:
+        p.add_argument("env", metavar="ENV", help="registered env id, e.g. LostSalesLeadTime-v0")
+        p.add_argument(
+            "--set", action="append", metavar="KEY=VALUE",
+            help="env keyword override, repeatable (lead_time=1, lost_sales_cost=4, "
+            "demand=geometric(5), max_order=20, ...)",
+        )
+        p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+        p.add_argument("--quiet", action="store_true", help="no progress bars")
+        p.add_argument(
+            "--discount", type=float, default=None,
+            help="score the discounted cost (e.g. 0.99) instead of the average cost per period",
+        )
+        if not simulate:
+            return
+        g = p.add_argument_group("evaluation (common random numbers)")
+        g.add_argument("--paths", type=int, default=1000, help="demand paths (default 1000)")
+        g.add_argument("--periods", type=int, default=1000, help="periods per path after the burn-in (default 1000)")
+        g.add_argument("--burn-in", type=int, default=100, help="periods discarded first (default 100)")
+        g.add_argument("--seed", type=int, default=0, help="seed of the evaluation paths (default 0)")
+        g.add_argument("--no-exact", dest="exact", action="store_false",
+                       help="skip the exact cost of integer policies (Markov chain, lost sales)")
+        f = p.add_argument_group("fitting (on other paths than the evaluation)")
+        f.add_argument("--fit-paths", type=int, default=500, help="paths per candidate (default 500)")
+        f.add_argument("--fit-periods", type=int, default=1000, help="periods per candidate (default 1000)")
+        f.add_argument("--fit-seed", type=int, default=20261126, help="seed of the fitting paths")
+
+    p = sub.add_parser("evaluate", help="fit a named heuristic (or load a saved policy) and evaluate it",
+                       description="Fit a heuristic by simulation (or load a policy table saved by "
+                       "`solve`) and evaluate it with the harness.")
+    common(p)
+    p.add_argument("--policy", help="policy name (see `inventory-gym list`)")
+    p.add_argument("--load", metavar="PATH", help="a policy table saved by `inventory-gym solve`")
+    p.add_argument("--name", help="label of a loaded policy in the output")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("solve", help="exact dynamic programming; prints the optimal cost, saves the policy",
+                       description="Solve the instance exactly (relative value iteration for the "
+                       "average cost, value iteration with --discount) on Zipkin's state bounds.")
+    common(p, simulate=False)
+    p.add_argument("--margin", type=int, default=0, help="widen the state bounds by this many units")
+    p.add_argument("--out", help="where to save the policy (.npz; default results/<instance>_dp.npz)")
+    p.set_defaults(func=cmd_solve)
+
+    p = sub.add_parser("compare", help="fit every heuristic, solve the DP, evaluate all side by side",
+                       description="Fit every heuristic of the env's problem, solve the exact DP "
+                       "where feasible, evaluate all on the same demand paths, print a table with "
+                       "gaps to the optimum and save JSON, CSV and a bar chart (PNG).")
+    common(p)
+    p.add_argument("--policies", help="comma-separated subset of policies (default: all)")
+    p.add_argument("--out", default="results", help="output folder (default results/)")
+    p.add_argument("--no-plot", action="store_true", help="do not draw the PNG chart")
+    p.set_defaults(func=cmd_compare)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    for name in ("paths", "periods", "fit_paths", "fit_periods"):
+        if getattr(args, name, 1) is not None and getattr(args, name, 1) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    if getattr(args, "burn_in", 0) < 0:
+        parser.error(f"--burn-in must be >= 0, got {args.burn_in}")
+    discount = getattr(args, "discount", None)
+    if discount is not None and not (0.0 < discount < 1.0 or math.isclose(discount, 1.0)):
+        parser.error(f"--discount must be in (0, 1], got {discount}")
+    try:
+        return args.func(args)
+    except CLIError as err:
+        parser.exit(2, f"{PROG}: error: {err}\n")
+    except ValueError as err:
+        parser.exit(2, f"{PROG}: error: {err}\n")
+    except KeyboardInterrupt:
+        parser.exit(130, f"{PROG}: interrupted\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
