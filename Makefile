@@ -21,20 +21,20 @@ demo: $(STAMP)
 	$(PY) -m inventory_gym.demo
 
 test: $(STAMP)
-	$(PY) -m ruff check inventory_gym tests benchmarks
+	$(PY) -m ruff check inventory_gym inventory_gym_cli baselines tests benchmarks
 	$(PY) -m pytest -m "not slow" -q
 
 test-all: $(STAMP)
-	$(PY) -m ruff check inventory_gym tests benchmarks
+	$(PY) -m ruff check inventory_gym inventory_gym_cli baselines tests benchmarks
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
-	$(PY) -m ruff check inventory_gym tests benchmarks
-	$(PY) -m ruff format --check inventory_gym tests benchmarks
+	$(PY) -m ruff check inventory_gym inventory_gym_cli baselines tests benchmarks
+	$(PY) -m ruff format --check inventory_gym inventory_gym_cli baselines tests benchmarks
 
 format: $(STAMP)
-	$(PY) -m ruff format inventory_gym tests benchmarks
-	$(PY) -m ruff check --fix inventory_gym tests benchmarks
+	$(PY) -m ruff format inventory_gym inventory_gym_cli baselines tests benchmarks
+	$(PY) -m ruff check --fix inventory_gym inventory_gym_cli baselines tests benchmarks
 
 bench: $(STAMP)
 	$(PY) benchmarks/throughput.py

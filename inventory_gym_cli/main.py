@@ -68,9 +68,7 @@ def _slug(env_id: str, kwargs: dict[str, Any]) -> str:
 
 def _check_env(env_id: str, kwargs: dict[str, Any]) -> str:
     if env_id not in gym.envs.registry:
-        raise CLIError(
-            f"unknown env {env_id!r}; registered: {', '.join(inventory_gym.ENV_IDS)}"
-        )
+        raise CLIError(f"unknown env {env_id!r}; registered: {', '.join(inventory_gym.ENV_IDS)}")
     try:
         return instance(env_id, kwargs)[0].name
     except (ValueError, TypeError) as err:
@@ -177,7 +175,10 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(f"{row['id']}  ({row['problem']}, episodes of {row['max_episode_steps']} periods)")
         print("  defaults: " + ", ".join(f"{k}={v}" for k, v in row["defaults"].items()))
         print("  policies: " + ", ".join(row["policies"]))
-    print("\nOverride any default with --set key=value, e.g. --set lead_time=1 --set demand=geometric(5)")
+    print(
+        "\nOverride any default with --set key=value, e.g. --set lead_time=1 "
+        "--set demand=geometric(5)"
+    )
     return 0
 
 
@@ -209,7 +210,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     exact = _exact_cost(args.env, kwargs, policy, args.discount) if args.exact else None
     doc = _policy_doc(result, policy, fit_seconds, exact)
     if args.json:
-        print(json.dumps({"env": args.env, "env_kwargs": kwargs, "policies": {label: doc}}, indent=2))
+        print(
+            json.dumps({"env": args.env, "env_kwargs": kwargs, "policies": {label: doc}}, indent=2)
+        )
         return 0
     print(result)
     if exact is not None:
@@ -261,8 +264,14 @@ def cmd_solve(args: argparse.Namespace) -> int:
         return 0
     kind = "average cost per period" if args.discount is None else "discounted cost from start"
     print(f"{args.env} {kwargs or ''}".strip())
-    print(f"  optimal {kind}: {solution.cost:.6f}  (bounds {solution.bounds[0]:.6f}..{solution.bounds[1]:.6f})")
-    print(f"  {solution.iterations} iterations in {solution.seconds:.2f} s on a grid of {solution.grid.shape} states")
+    print(
+        f"  optimal {kind}: {solution.cost:.6f}  "
+        f"(bounds {solution.bounds[0]:.6f}..{solution.bounds[1]:.6f})"
+    )
+    print(
+        f"  {solution.iterations} iterations in {solution.seconds:.2f} s on a grid of "
+        f"{solution.grid.shape} states"
+    )
     print(f"  policy saved to {path}  (evaluate it: {PROG} evaluate {args.env} --load {path})")
     return 0
 
@@ -329,7 +338,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
     slug = _slug(args.env, kwargs)
     files = _write_compare(out_dir, slug, args, docs, results, plot=not args.no_plot)
     if args.json:
-        print(json.dumps({"env": args.env, "env_kwargs": kwargs, "policies": docs, "files": files}, indent=2))
+        print(
+            json.dumps(
+                {"env": args.env, "env_kwargs": kwargs, "policies": docs, "files": files}, indent=2
+            )
+        )
         return 0
     _print_compare(args, kwargs, docs)
     for f in files:
@@ -353,7 +366,10 @@ def _print_compare(args: argparse.Namespace, kwargs: dict[str, Any], docs: dict[
         f"{args.env} {kwargs or ''}: {kind} over {some['num_paths']} paths x {some['periods']} "
         f"periods after {some['burn_in']} burn-in, seed {some['seed']} (common random numbers)"
     )
-    header = f"{'policy':<28} {'cost':>9} {'± s.e.':>8} {'95% CI':>19} {'exact':>9} {'gap %':>16} {'fit s':>6}"
+    header = (
+        f"{'policy':<28} {'cost':>9} {'± s.e.':>8} {'95% CI':>19} {'exact':>9} {'gap %':>16} "
+        f"{'fit s':>6}"
+    )
     print(header)
     print("-" * len(header))
     for name, doc in sorted(docs.items(), key=lambda kv: kv[1]["cost"]):
@@ -383,11 +399,29 @@ def _write_compare(out_dir: Path, slug: str, args, docs, results, *, plot: bool)
     path = out_dir / f"{slug}_compare.csv"
     with path.open("w", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["policy", "cost", "stderr", "ci95_low", "ci95_high", "exact_cost", "gap_percent", "params"])
+        writer.writerow(
+            [
+                "policy",
+                "cost",
+                "stderr",
+                "ci95_low",
+                "ci95_high",
+                "exact_cost",
+                "gap_percent",
+                "params",
+            ]
+        )
         for name, doc in docs.items():
             writer.writerow(
-                [name, doc["cost"], doc["stderr"], *doc["ci95"], doc["exact_cost"],
-                 doc.get("gap_percent"), json.dumps(doc["params"])]
+                [
+                    name,
+                    doc["cost"],
+                    doc["stderr"],
+                    *doc["ci95"],
+                    doc["exact_cost"],
+                    doc.get("gap_percent"),
+                    json.dumps(doc["params"]),
+                ]
             )
     files.append(str(path))
     if plot:
@@ -436,7 +470,10 @@ def build_parser() -> argparse.ArgumentParser:
             "a heuristic, solve an instance exactly, or compare every method on common random "
             "numbers. Env parameters are set with --set key=value (see `inventory-gym list`)."
         ),
-        epilog=f"Example: {PROG} compare LostSalesLeadTime-v0 --set lead_time=1 --set lost_sales_cost=4",
+        epilog=(
+            f"Example: {PROG} compare LostSalesLeadTime-v0 --set lead_time=1 "
+            "--set lost_sales_cost=4"
+        ),
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -447,51 +484,85 @@ def build_parser() -> argparse.ArgumentParser:
     def common(p: argparse.ArgumentParser, *, simulate: bool = True) -> None:
         p.add_argument("env", metavar="ENV", help="registered env id, e.g. LostSalesLeadTime-v0")
         p.add_argument(
-            "--set", action="append", metavar="KEY=VALUE",
+            "--set",
+            action="append",
+            metavar="KEY=VALUE",
             help="env keyword override, repeatable (lead_time=1, lost_sales_cost=4, "
             "demand=geometric(5), max_order=20, ...)",
         )
         p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
         p.add_argument("--quiet", action="store_true", help="no progress bars")
         p.add_argument(
-            "--discount", type=float, default=None,
+            "--discount",
+            type=float,
+            default=None,
             help="score the discounted cost (e.g. 0.99) instead of the average cost per period",
         )
         if not simulate:
             return
         g = p.add_argument_group("evaluation (common random numbers)")
         g.add_argument("--paths", type=int, default=1000, help="demand paths (default 1000)")
-        g.add_argument("--periods", type=int, default=1000, help="periods per path after the burn-in (default 1000)")
-        g.add_argument("--burn-in", type=int, default=100, help="periods discarded first (default 100)")
-        g.add_argument("--seed", type=int, default=0, help="seed of the evaluation paths (default 0)")
-        g.add_argument("--no-exact", dest="exact", action="store_false",
-                       help="skip the exact cost of integer policies (Markov chain, lost sales)")
+        g.add_argument(
+            "--periods",
+            type=int,
+            default=1000,
+            help="periods per path after the burn-in (default 1000)",
+        )
+        g.add_argument(
+            "--burn-in", type=int, default=100, help="periods discarded first (default 100)"
+        )
+        g.add_argument(
+            "--seed", type=int, default=0, help="seed of the evaluation paths (default 0)"
+        )
+        g.add_argument(
+            "--no-exact",
+            dest="exact",
+            action="store_false",
+            help="skip the exact cost of integer policies (Markov chain, lost sales)",
+        )
         f = p.add_argument_group("fitting (on other paths than the evaluation)")
-        f.add_argument("--fit-paths", type=int, default=500, help="paths per candidate (default 500)")
-        f.add_argument("--fit-periods", type=int, default=1000, help="periods per candidate (default 1000)")
+        f.add_argument(
+            "--fit-paths", type=int, default=500, help="paths per candidate (default 500)"
+        )
+        f.add_argument(
+            "--fit-periods", type=int, default=1000, help="periods per candidate (default 1000)"
+        )
         f.add_argument("--fit-seed", type=int, default=20261126, help="seed of the fitting paths")
 
-    p = sub.add_parser("evaluate", help="fit a named heuristic (or load a saved policy) and evaluate it",
-                       description="Fit a heuristic by simulation (or load a policy table saved by "
-                       "`solve`) and evaluate it with the harness.")
+    p = sub.add_parser(
+        "evaluate",
+        help="fit a named heuristic (or load a saved policy) and evaluate it",
+        description="Fit a heuristic by simulation (or load a policy table saved by "
+        "`solve`) and evaluate it with the harness.",
+    )
     common(p)
     p.add_argument("--policy", help="policy name (see `inventory-gym list`)")
     p.add_argument("--load", metavar="PATH", help="a policy table saved by `inventory-gym solve`")
     p.add_argument("--name", help="label of a loaded policy in the output")
     p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("solve", help="exact dynamic programming; prints the optimal cost, saves the policy",
-                       description="Solve the instance exactly (relative value iteration for the "
-                       "average cost, value iteration with --discount) on Zipkin's state bounds.")
+    p = sub.add_parser(
+        "solve",
+        help="exact dynamic programming; prints the optimal cost, saves the policy",
+        description="Solve the instance exactly (relative value iteration for the "
+        "average cost, value iteration with --discount) on Zipkin's state bounds.",
+    )
     common(p, simulate=False)
-    p.add_argument("--margin", type=int, default=0, help="widen the state bounds by this many units")
-    p.add_argument("--out", help="where to save the policy (.npz; default results/<instance>_dp.npz)")
+    p.add_argument(
+        "--margin", type=int, default=0, help="widen the state bounds by this many units"
+    )
+    p.add_argument(
+        "--out", help="where to save the policy (.npz; default results/<instance>_dp.npz)"
+    )
     p.set_defaults(func=cmd_solve)
 
-    p = sub.add_parser("compare", help="fit every heuristic, solve the DP, evaluate all side by side",
-                       description="Fit every heuristic of the env's problem, solve the exact DP "
-                       "where feasible, evaluate all on the same demand paths, print a table with "
-                       "gaps to the optimum and save JSON, CSV and a bar chart (PNG).")
+    p = sub.add_parser(
+        "compare",
+        help="fit every heuristic, solve the DP, evaluate all side by side",
+        description="Fit every heuristic of the env's problem, solve the exact DP "
+        "where feasible, evaluate all on the same demand paths, print a table with "
+        "gaps to the optimum and save JSON, CSV and a bar chart (PNG).",
+    )
     common(p)
     p.add_argument("--policies", help="comma-separated subset of policies (default: all)")
     p.add_argument("--out", default="results", help="output folder (default results/)")

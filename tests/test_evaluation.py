@@ -27,8 +27,12 @@ def base_stock(level: float, columns: int | None = None):
 def manual_costs(policy, kwargs, *, num_paths, periods, burn_in, seed, discount=None):
     """An independent loop over the vector env, for comparison."""
     env = gym.make_vec(
-        ENV, num_envs=num_paths, vectorization_mode="vector_entry_point",
-        max_episode_steps=periods + burn_in, autoreset_mode="Disabled", **kwargs,
+        ENV,
+        num_envs=num_paths,
+        vectorization_mode="vector_entry_point",
+        max_episode_steps=periods + burn_in,
+        autoreset_mode="Disabled",
+        **kwargs,
     )
     obs, _ = env.reset(seed=seed)
     total = np.zeros(num_paths)
