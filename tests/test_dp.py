@@ -3,49 +3,23 @@ kernel, bounds that do not bind, exact policy evaluation, and the policy table."
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pytest
 
-from baselines.lost_sales import dp
+from baselines.lost_sales import dp, zipkin
 from baselines.lost_sales.heuristics import BaseStock, fit_myopic1
 from inventory_gym.envs.lost_sales import dynamics
 from inventory_gym.evaluation import evaluate, instance
 
 ENV = "LostSalesLeadTime-v0"
 
-# Zipkin (2008), Table 3: optimal average cost, p x L (SCENARIOS.md section 1).
-TABLE3 = {
-    4: (4.04, 4.40, 4.60, 4.73),
-    9: (5.44, 6.09, 6.53, 6.84),
-    19: (6.68, 7.66, 8.36, 8.89),
-    39: (7.84, 9.11, 10.04, 10.79),
-}
-MYOPIC1 = {
-    4: (4.11, 4.56, 4.84, 5.06),
-    9: (5.45, 6.22, 6.80, 7.20),
-    19: (6.69, 7.77, 8.56, 9.18),
-    39: (7.88, 9.16, 10.17, 11.04),
-}
-MYOPIC2 = {
-    4: (4.04, 4.41, 4.64, 4.82),
-    9: (5.44, 6.10, 6.57, 6.92),
-    19: (6.68, 7.67, 8.40, 8.96),
-    39: (7.84, 9.12, 10.07, 10.84),
-}
-BEST_BASE_STOCK = {
-    4: (4.16, 4.64, 4.98, 5.20),
-    9: (5.55, 6.32, 6.86, 7.27),
-    19: (6.73, 7.84, 8.60, 9.23),
-    39: (7.86, 9.19, 10.22, 11.06),
-}
+TABLE3, MYOPIC1, MYOPIC2 = zipkin.OPTIMAL, zipkin.MYOPIC1, zipkin.MYOPIC2
+BEST_BASE_STOCK, NEWSVENDOR = zipkin.BEST_BASE_STOCK, zipkin.NEWSVENDOR
+INSTANCES = list(zipkin.INSTANCES)
 ROUNDING = 0.0051
 """A published heuristic cost of two decimals is within half a unit of its last digit of the
 exact one, plus a hair: Zipkin prints 4.98 for the best base-stock at p = 4, L = 3, whose exact
 cost is 4.974996 (his own numerical precision, 4e-6 past the rounding)."""
-NEWSVENDOR = {4: 3.2774, 9: 4.2211, 19: 5.0803, 39: 5.8875}
-INSTANCES = list(itertools.product((4, 9, 19, 39), (1, 2, 3, 4)))
 
 
 def params_of(lead_time: int, p: float, **kwargs):

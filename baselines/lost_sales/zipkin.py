@@ -1,0 +1,63 @@
+"""Zipkin (2008), "Old and new methods for lost-sales inventory systems", Operations Research
+56(5), Table 3: the published numbers we reproduce (SCENARIOS.md section 1).
+
+Instances: Poisson(5) demand, h = 1, c = 0, p in {4, 9, 19, 39}, L in {1, 2, 3, 4}. Each table
+maps p to the costs for L = 1..4. These are reference values to compare against, never inputs
+of a computation.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+LOST_SALES_COSTS = (4, 9, 19, 39)
+LEAD_TIMES = (1, 2, 3, 4)
+INSTANCES: tuple[tuple[int, int], ...] = tuple(itertools.product(LOST_SALES_COSTS, LEAD_TIMES))
+"""Every (p, L) pair of the table."""
+
+OPTIMAL = {
+    4: (4.04, 4.40, 4.60, 4.73),
+    9: (5.44, 6.09, 6.53, 6.84),
+    19: (6.68, 7.66, 8.36, 8.89),
+    39: (7.84, 9.11, 10.04, 10.79),
+}
+MYOPIC1 = {
+    4: (4.11, 4.56, 4.84, 5.06),
+    9: (5.45, 6.22, 6.80, 7.20),
+    19: (6.69, 7.77, 8.56, 9.18),
+    39: (7.88, 9.16, 10.17, 11.04),
+}
+MYOPIC2 = {
+    4: (4.04, 4.41, 4.64, 4.82),
+    9: (5.44, 6.10, 6.57, 6.92),
+    19: (6.68, 7.67, 8.40, 8.96),
+    39: (7.84, 9.12, 10.07, 10.84),
+}
+BEST_BASE_STOCK = {
+    4: (4.16, 4.64, 4.98, 5.20),
+    9: (5.55, 6.32, 6.86, 7.27),
+    19: (6.73, 7.84, 8.60, 9.23),
+    39: (7.86, 9.19, 10.22, 11.06),
+}
+BEST_CONSTANT_ORDER = {4: 5.27, 9: 10.27, 19: 15.78, 39: 18.21}
+"""Independent of L."""
+NEWSVENDOR = {4: 3.2774, 9: 4.2211, 19: 5.0803, 39: 5.8875}
+"""L = 0: the optimal (newsvendor) cost."""
+
+PUBLISHED = {
+    "optimal": OPTIMAL,
+    "myopic1": MYOPIC1,
+    "myopic2": MYOPIC2,
+    "base_stock": BEST_BASE_STOCK,
+}
+"""Policy name (as in :mod:`baselines.registry`) -> published table."""
+
+
+def published(policy: str, p: int, lead_time: int) -> float | None:
+    """The published cost of a policy on an instance, or None when the table has none."""
+    if policy == "constant_order":
+        return BEST_CONSTANT_ORDER.get(p)
+    table = PUBLISHED.get(policy)
+    if table is None or p not in table or not 1 <= lead_time <= 4:
+        return None
+    return table[p][lead_time - 1]

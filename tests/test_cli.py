@@ -1,0 +1,174 @@
+"""The inventory-gym command line: every command, --json documents, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from inventory_gym_cli.main import main, parse_sets, parse_value
+
+ENV = "LostSalesLeadTime-v0"
+FAST = [
+    "--paths",
+    "60",
+    "--periods",
+    "100",
+    "--burn-in",
+    "20",
+    "--fit-paths",
+    "60",
+    "--fit-periods",
+    "100",
+    "--quiet",
+]
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_parse_values():
+    assert parse_value("1") == 1 and parse_value("4.5") == 4.5
+    assert parse_value("geometric(5)") == "geometric(5)"
+    assert parse_value("true") is True and parse_value("none") is None
+    assert parse_value("1,2,3") == (1, 2, 3)
+    assert parse_sets(["lead_time=1", "demand=gamma(4,0.5)"]) == {
+        "lead_time": 1,
+        "demand": "gamma(4,0.5)",
+    }
+
+
+def test_list(capsys):
+    code, out, _ = run(capsys, "list")
+    assert code == 0 and ENV in out and "myopic2" in out and "lead_time=4" in out
+    code, out, _ = run(capsys, "list", "--json")
+    rows = json.loads(out)
+    assert {row["id"] for row in rows} >= {"LostSales-v0", ENV}
+
+
+def test_solve_json_and_saved_policy(capsys, tmp_path):
+    target = tmp_path / "dp.npz"
+    code, out, _ = run(
+        capsys,
+        "solve",
+        ENV,
+        "--set",
+        "lead_time=1",
+        "--set",
+        "lost_sales_cost=4",
+        "--json",
+        "--out",
+        str(target),
+    )
+    doc = json.loads(out)
+    assert code == 0 and round(doc["cost"], 2) == 4.04 and doc["stderr"] == 0.0
+    assert target.exists()
+    code, out, _ = run(
+        capsys,
+        "evaluate",
+        ENV,
+        "--set",
+        "lead_time=1",
+        "--set",
+        "lost_sales_cost=4",
+        "--load",
+        str(target),
+        "--json",
+        *FAST,
+    )
+    doc = json.loads(out)
+    (entry,) = doc["policies"].values()
+    assert code == 0 and entry["exact_cost"] == pytest.approx(4.0407, abs=1e-4)
+    assert abs(entry["cost"] - 4.0407) < 5 * entry["stderr"]
+
+
+def test_evaluate_a_heuristic(capsys):
+    code, out, _ = run(
+        capsys, "evaluate", ENV, "--policy", "base_stock", "--set", "lead_time=1", *FAST
+    )
+    assert code == 0 and "cost/period" in out and "fill_rate" in out
+    code, out, _ = run(capsys, "evaluate", ENV, "--policy", "myopic1", "--json", *FAST)
+    doc = json.loads(out)
+    assert set(doc["policies"]["myopic1"]) >= {"cost", "stderr", "ci95", "params"}
+
+
+def test_compare_writes_table_json_csv_and_chart(capsys, tmp_path):
+    code, out, _ = run(
+        capsys,
+        "compare",
+        ENV,
+        "--set",
+        "lead_time=2",
+        "--policies",
+        "optimal,myopic1,base_stock",
+        "--out",
+        str(tmp_path),
+        *FAST,
+    )
+    assert code == 0
+    assert "optimal" in out and "gap %" in out
+    pngs = list(tmp_path.glob("*.png"))
+    assert len(pngs) == 1 and pngs[0].stat().st_size > 1000
+    code, out, _ = run(
+        capsys,
+        "compare",
+        ENV,
+        "--set",
+        "lead_time=2",
+        "--policies",
+        "optimal,myopic1",
+        "--out",
+        str(tmp_path),
+        "--json",
+        "--no-plot",
+        *FAST,
+    )
+    doc = json.loads(out)
+    assert set(doc["policies"]) == {"optimal", "myopic1"}
+    m1 = doc["policies"]["myopic1"]
+    assert m1["exact_gap_percent"] > 0 and "gap_percent" in m1
+    assert doc["policies"]["optimal"]["exact_cost"] == pytest.approx(6.0936, abs=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["evaluate", ENV, "--policy", "nope"], "nope"),
+        (["evaluate", "NoSuch-v0", "--policy", "base_stock"], "NoSuch-v0"),
+        (["evaluate", ENV, "--policy", "base_stock", "--set", "lead_time"], "key=value"),
+        (
+            ["evaluate", ENV, "--policy", "base_stock", "--set", "lost_sales_cost=-3"],
+            "lost_sales_cost",
+        ),
+        (["evaluate", ENV, "--policy", "base_stock", "--set", "colour=red"], "colour"),
+        (["evaluate", ENV], "--policy"),
+        (["solve", ENV, "--set", "demand=normal(5,1)"], "discrete"),
+        (["compare", ENV, "--policies", "optimal,zzz"], "zzz"),
+        (["evaluate", ENV, "--policy", "base_stock", "--paths", "0"], "--paths"),
+        (["evaluate", ENV, "--policy", "base_stock", "--load", "missing.npz"], "exactly one"),
+        (["evaluate", ENV, "--load", "missing.npz"], "missing.npz"),
+    ],
+)
+def test_bad_arguments_give_one_line(capsys, argv, message):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert message in err[-1] and "Traceback" not in "\n".join(err)
+
+
+def test_installed_entry_point_help():
+    exe = shutil.which("inventory-gym") or shutil.which(
+        "inventory-gym", path=str(__import__("pathlib").Path(sys.executable).parent)
+    )
+    assert exe is not None, "the inventory-gym entry point is not installed"
+    result = subprocess.run([exe, "--help"], capture_output=True, text=True, check=True)
+    assert "compare" in result.stdout and "solve" in result.stdout
+    result = subprocess.run([exe, "compare", "--help"], capture_output=True, text=True, check=True)
+    assert "--set" in result.stdout and "--json" in result.stdout
