@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all lint format bench clean
+.PHONY: demo test test-all lint format bench bench-zipkin clean
 
 # torch is pinned to 2.13.0 for the install step only: on the project's machines that release is a
 # local CPU wheel, while an unpinned `torch` would pull a multi-GB CUDA build. The package itself
@@ -18,7 +18,7 @@ $(STAMP): setup.cfg pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m inventory_gym.demo
+	$(VENV)/bin/inventory-gym compare LostSalesLeadTime-v0
 
 test: $(STAMP)
 	$(PY) -m ruff check inventory_gym inventory_gym_cli baselines tests benchmarks
@@ -38,6 +38,9 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/throughput.py
+
+bench-zipkin: $(STAMP)
+	$(PY) benchmarks/lost_sales_zipkin.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache .hypothesis
