@@ -144,14 +144,15 @@ def _agrees(row: dict) -> bool | None:
 
 
 def write_outputs(rows: list[dict], args: argparse.Namespace, seconds: float) -> tuple[Path, Path]:
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
     stem = "lost_sales_zipkin" + ("_quick" if args.quick else "")
-    csv_path = RESULTS / f"{stem}.csv"
+    csv_path = out / f"{stem}.csv"
     with csv_path.open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    md_path = RESULTS / f"{stem}.md"
+    md_path = out / f"{stem}.md"
     md_path.write_text(markdown(rows, args, seconds))
     return csv_path, md_path
 
@@ -239,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quick", action="store_true", help="two instances, few paths (smoke test)"
     )
+    parser.add_argument("--out", default=str(RESULTS), help="output folder (benchmarks/results)")
     args = parser.parse_args(argv)
     if args.quick:
         args.instances = args.instances or "4:1,9:2"
@@ -253,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     csv_path, md_path = write_outputs(rows, args, seconds)
     bad = [r for r in rows if r["published_ok"] is False]
     print(md_path.read_text())
-    print(f"wrote {csv_path} and {md_path}")
+    print(f"wrote {csv_path.name} and {md_path.name} in {args.out}")
     if bad:
         print(
             f"{len(bad)} published value(s) NOT reproduced: "

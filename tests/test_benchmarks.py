@@ -25,3 +25,13 @@ def test_throughput_benchmark_smoke(tmp_path):
     assert {"gym.make CartPole-v1", "gym.make LostSalesLeadTime-v0"} <= configurations
     assert all(row["median_steps_per_s"] > 0 for row in result["rows"])
     assert "/" not in json.dumps(result["machine"])  # no paths in the machine description
+
+
+def test_zipkin_benchmark_smoke(tmp_path):
+    script = SCRIPT.parent / "lost_sales_zipkin.py"
+    args = ["--quick", "--instances", "4:1", "--out", str(tmp_path)]
+    subprocess.run([sys.executable, str(script), *args], check=True, capture_output=True)
+    text = (tmp_path / "lost_sales_zipkin_quick.md").read_text()
+    assert "| 4 | 1 | 4.0407 | 4.04 |" in text  # the DP optimum next to the published one
+    rows = (tmp_path / "lost_sales_zipkin_quick.csv").read_text().splitlines()
+    assert len(rows) == 1 + 9  # header + every policy
