@@ -53,6 +53,8 @@ from inventory_gym.envs.lost_sales.params import LostSalesParams
 from inventory_gym.evaluation import instance
 
 __all__ = [
+    "CONSTANT_ORDER_BURN_IN",
+    "DEFAULT_ENV",
     "FITTERS",
     "BaseStock",
     "CappedBaseStock",
@@ -61,6 +63,7 @@ __all__ = [
     "ProjectedInventoryLevel",
     "VectorBaseStock",
     "convolved_pmf",
+    "critical_ratio",
     "fit_base_stock",
     "fit_better_vector_base_stock",
     "fit_capped_base_stock",
@@ -70,6 +73,7 @@ __all__ = [
     "fit_standard_vector_base_stock",
     "fractile",
     "standard_vector_base_stock",
+    "vector_targets",
 ]
 
 DEFAULT_ENV = "LostSalesLeadTime-v0"
@@ -82,6 +86,8 @@ CONSTANT_ORDER_BURN_IN = 1000
 """Burn-in used to fit the constant order: with ``r`` close to the mean demand the stock is a
 random walk with a small drift ``r - E[D]``, whose relaxation time from an empty start,
 ``Var(D) / (E[D] - r)^2``, reaches a hundred periods and more near the best rates."""
+
+
 # ----------------------------------------------------------------------------------------------
 # Shared helpers
 # ----------------------------------------------------------------------------------------------
@@ -592,9 +598,11 @@ def fit_capped_base_stock(
 ) -> CappedBaseStock:
     """Best capped base-stock policy ``(S, r)`` by simulation (integer coordinate descent).
 
-    Starts from the best base-stock level with the cap at Zipkin's order bound (the ratio
-    fractile of one period's demand), where the capped policy is the base-stock one, so the
-    result is never worse than the best base-stock policy on the fitting paths.
+    First the best base-stock level ``S_0`` (the cap at the env's largest order, where the
+    capped policy is the base-stock one); then coordinate descent over ``(S, r)`` from
+    ``S_0`` with the cap at Zipkin's order bound (the ratio fractile of one period's demand,
+    which no sensible order exceeds). The base-stock point is kept if the descent ends above
+    it, so the result is never worse than the best base-stock policy on the fitting paths.
 
     Args:
         env_id: a lost-sales env id.
@@ -617,11 +625,15 @@ def fit_capped_base_stock(
         return CappedBaseStock(lead_time, x[0], x[1])
 
     with Objective(build, env_id, env_kwargs, config, desc=owner) as objective:
-        start_cap = min(max(_one_period_level(params), 0), cap_bound)
-        level, _ = integer_search(lambda s: objective((s, start_cap)), _backlog_level(params))
-        (level, cap), _ = coordinate_search(
-            objective, (level, start_cap), lower=(0, 0), upper=(None, cap_bound)
+        base_level, base_cost = integer_search(
+            lambda level: objective((level, cap_bound)), _backlog_level(params)
         )
+        start_cap = min(max(_one_period_level(params), 0), cap_bound)
+        (level, cap), cost = coordinate_search(
+            objective, (base_level, start_cap), lower=(0, 0), upper=(None, cap_bound)
+        )
+        if base_cost < cost:
+            level, cap = base_level, cap_bound
     return build((level, cap))
 
 
