@@ -232,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--instances", help="subset as p:L pairs, e.g. 4:1,39:4 (default: all 16)")
     parser.add_argument("--paths", type=int, default=1000, help="evaluation paths (default 1000)")
     parser.add_argument("--periods", type=int, default=2000, help="periods per path (default 2000)")
-    parser.add_argument("--burn-in", type=int, default=200, help="burn-in periods (default 200)")
+    parser.add_argument("--burn-in", type=int, default=1000, help="burn-in (default 1000)")
     parser.add_argument("--fit-paths", type=int, default=500, help="fitting paths (default 500)")
     parser.add_argument(
         "--fit-periods", type=int, default=1000, help="fitting periods (default 1000)"

@@ -31,7 +31,6 @@ import numpy as np
 from scipy import stats
 
 from inventory_gym.core.validation import check_int
-from inventory_gym.demand import DiscreteDemand
 
 _OWNER = "evaluate"
 
@@ -183,7 +182,7 @@ def make_eval_env(
 
 def integer_demand(env: Any) -> bool:
     """Whether the env's demand takes integer values only."""
-    return isinstance(env.unwrapped.params.demand, DiscreteDemand)
+    return bool(env.unwrapped.params.demand.is_integer)
 
 
 def evaluate(

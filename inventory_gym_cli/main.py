@@ -509,7 +509,11 @@ def build_parser() -> argparse.ArgumentParser:
             help="periods per path after the burn-in (default 1000)",
         )
         g.add_argument(
-            "--burn-in", type=int, default=100, help="periods discarded first (default 100)"
+            "--burn-in",
+            type=int,
+            default=500,
+            help="periods discarded first (default 500: the constant order, whose stock "
+            "relaxes slowly, needs a long one)",
         )
         g.add_argument(
             "--seed", type=int, default=0, help="seed of the evaluation paths (default 0)"

@@ -175,3 +175,16 @@ def test_instance_reads_the_registered_defaults():
     problem, params = instance(ENV, {"lead_time": 2})
     assert problem.name == "lost_sales"
     assert (params.lead_time, params.lost_sales_cost, params.demand.spec) == (2, 9.0, "poisson(5)")
+
+
+def test_replayed_integer_history_is_rounded_like_integer_demand():
+    from inventory_gym.demand import Replay
+
+    series = np.tile(np.arange(8.0), (SMALL["num_paths"], 20))
+    result = evaluate(
+        lambda obs: np.full(obs.shape[0], 2.6),
+        ENV,
+        {"demand": Replay(series), "max_order": 10},
+        **SMALL,
+    )
+    assert result.integer_orders and result.metrics["order_mean"] == pytest.approx(3.0)
