@@ -295,6 +295,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     config = _fit_config(args)
     policies: dict[str, Any] = {}
     fit_seconds: dict[str, float] = {}
+    skipped: dict[str, str] = {}
     iterator = names
     if _progress(args):
         from tqdm.auto import tqdm
@@ -311,8 +312,17 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
             policies[name] = solve(params, discount=args.discount).policy()
         else:
-            policies[name] = available[name].fit(args.env, kwargs, config)
+            try:
+                policies[name] = available[name].fit(args.env, kwargs, config)
+            except ValueError as err:
+                if args.policies:  # asked for by name: a real error
+                    raise
+                skipped[name] = str(err)
+                continue
         fit_seconds[name] = time.perf_counter() - t0
+    for name, reason in skipped.items():
+        _say(args, f"skipped {name}: {reason}")
+    names = [n for n in names if n not in skipped]
     results: dict[str, Evaluation] = {}
     iterator = names
     if _progress(args):
@@ -338,11 +348,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     slug = _slug(args.env, kwargs)
     files = _write_compare(out_dir, slug, args, docs, results, plot=not args.no_plot)
     if args.json:
-        print(
-            json.dumps(
-                {"env": args.env, "env_kwargs": kwargs, "policies": docs, "files": files}, indent=2
-            )
-        )
+        doc = {"env": args.env, "env_kwargs": kwargs, "policies": docs, "skipped": skipped}
+        print(json.dumps({**doc, "files": files}, indent=2))
         return 0
     _print_compare(args, kwargs, docs)
     for f in files:

@@ -172,3 +172,24 @@ def test_installed_entry_point_help():
     assert "compare" in result.stdout and "solve" in result.stdout
     result = subprocess.run([exe, "compare", "--help"], capture_output=True, text=True, check=True)
     assert "--set" in result.stdout and "--json" in result.stdout
+
+
+def test_compare_skips_what_continuous_demand_rules_out(capsys, tmp_path):
+    code, out, err = run(
+        capsys,
+        "compare",
+        ENV,
+        "--set",
+        "demand=normal(5,2)",
+        "--set",
+        "lead_time=1",
+        "--out",
+        str(tmp_path),
+        "--json",
+        "--no-plot",
+        *FAST,
+    )
+    doc = json.loads(out)
+    assert code == 0 and "base_stock" in doc["policies"] and "optimal" not in doc["policies"]
+    assert "myopic1" in doc["skipped"] and "discrete" in doc["skipped"]["myopic1"]
+    assert "exact DP skipped" in err
