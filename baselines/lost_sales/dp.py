@@ -28,8 +28,10 @@ from typing import Any
 import numpy as np
 
 from baselines.lost_sales.projection import (
+    convolved_pmf,
     demand_pmf,
     depletion_matrix,
+    fractile,
     period_cost,
     stock_at_arrival_pmf,
 )
@@ -59,19 +61,10 @@ def zipkin_bounds(params: LostSalesParams) -> tuple[int, int]:
     params = _check_params(params)
     pmf = demand_pmf(params.demand)
     ratio = params.critical_ratio
-    order_bound = _fractile(pmf, ratio)
-    total = pmf
-    for _ in range(params.lead_time):
-        total = np.convolve(total, pmf)
-    position_bound = _fractile(total, ratio)
+    order_bound = fractile(pmf, ratio)
+    position_bound = fractile(convolved_pmf(pmf, params.lead_time + 1), ratio)
     cap = math.floor(params.order_cap)
     return min(order_bound, cap), min(position_bound, (params.lead_time + 1) * cap)
-
-
-def _fractile(pmf: np.ndarray, ratio: float) -> int:
-    """The smallest k with P(D <= k) >= ratio (a tolerance absorbs rounding of the cdf)."""
-    cdf = np.cumsum(pmf)
-    return int(min(np.searchsorted(cdf, ratio - 1e-12, side="left"), pmf.shape[0] - 1))
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,13 @@ from baselines.fitting import (
     integer_search,
     scalar_search,
 )
-from baselines.lost_sales.projection import demand_pmf, stock_at_arrival_pmf
+from baselines.lost_sales.projection import (
+    RATIO_TOL,
+    convolved_pmf,
+    demand_pmf,
+    fractile,
+    stock_at_arrival_pmf,
+)
 from inventory_gym.core.validation import check_int, check_real
 from inventory_gym.demand import DiscreteDemand
 from inventory_gym.envs.lost_sales.params import LostSalesParams
@@ -78,10 +84,6 @@ __all__ = [
 
 DEFAULT_ENV = "LostSalesLeadTime-v0"
 
-# Cdf values are sums of floats: a fractile that equals the target ratio on paper may miss it
-# by a few ulps, so comparisons against a ratio allow this slack.
-_RATIO_TOL = 1e-12
-
 CONSTANT_ORDER_BURN_IN = 1000
 """Burn-in used to fit the constant order: with ``r`` close to the mean demand the stock is a
 random walk with a small drift ``r - E[D]``, whose relaxation time from an empty start,
@@ -91,24 +93,6 @@ random walk with a small drift ``r - E[D]``, whose relaxation time from an empty
 # ----------------------------------------------------------------------------------------------
 # Shared helpers
 # ----------------------------------------------------------------------------------------------
-
-
-def fractile(pmf: np.ndarray, ratio: float) -> int:
-    """The smallest ``k`` with ``P(D <= k) >= ratio`` for the dense pmf ``pmf`` over ``0..n-1``.
-
-    A ratio of 0 or less gives 0; a ratio of 1 gives the last support point.
-    """
-    cdf = np.cumsum(pmf)
-    return int(min(np.searchsorted(cdf, ratio - _RATIO_TOL, side="left"), pmf.shape[0] - 1))
-
-
-def convolved_pmf(pmf: np.ndarray, periods: int) -> np.ndarray:
-    """The dense pmf of the demand over ``periods`` (>= 1) independent periods."""
-    check_int("convolved_pmf", "periods", periods, low=1)
-    total = np.asarray(pmf, dtype=np.float64)
-    for _ in range(periods - 1):
-        total = np.convolve(total, pmf)
-    return total
 
 
 def critical_ratio(params: LostSalesParams) -> float:
@@ -368,7 +352,7 @@ class Myopic1:
         n = self._cdf.shape[0]
         k = np.arange(size)[:, None] + np.arange(zmax)[None, :]
         g = np.where(k < n, self._cdf[np.minimum(k, n - 1)], 1.0)
-        below = (probs @ g) < self.ratio - _RATIO_TOL
+        below = (probs @ g) < self.ratio - RATIO_TOL
         # P(D - X <= z) rises with z: the smallest z that reaches the ratio is the number of
         # z below it.
         return below.sum(axis=1).astype(np.float64)

@@ -28,6 +28,30 @@ def demand_pmf(demand: DiscreteDemand) -> np.ndarray:
     return dense
 
 
+RATIO_TOL = 1e-12
+"""Cdf values are sums of floats: a fractile that equals the target ratio on paper may miss it
+by a few ulps, so comparisons against a ratio allow this slack."""
+
+
+def fractile(pmf: np.ndarray, ratio: float) -> int:
+    """The smallest ``k`` with ``P(D <= k) >= ratio`` for the dense pmf ``pmf`` over ``0..n-1``.
+
+    A ratio of 0 or less gives 0; a ratio of 1 gives the last support point.
+    """
+    cdf = np.cumsum(pmf)
+    return int(min(np.searchsorted(cdf, ratio - RATIO_TOL, side="left"), pmf.shape[0] - 1))
+
+
+def convolved_pmf(pmf: np.ndarray, periods: int) -> np.ndarray:
+    """The dense pmf of the demand over ``periods`` (>= 1) independent periods."""
+    if not isinstance(periods, (int, np.integer)) or isinstance(periods, bool) or periods < 1:
+        raise ValueError(f"convolved_pmf: periods must be an integer >= 1, got {periods!r}")
+    total = np.asarray(pmf, dtype=np.float64)
+    for _ in range(periods - 1):
+        total = np.convolve(total, pmf)
+    return total
+
+
 def depletion_matrix(pmf: np.ndarray, size: int) -> np.ndarray:
     """``K[i, j] = P((i - D)^+ = j)`` for stock levels ``i, j`` in ``0..size-1``."""
     n = pmf.shape[0]
