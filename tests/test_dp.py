@@ -245,3 +245,8 @@ def test_solve_four_period_lead_time_records_its_time():
     solution = dp.solve(params_of(4, 39))
     assert solution.iterations > 0 and solution.seconds > 0
     assert solution.grid.shape == (36, 11, 11, 11)
+
+
+def test_a_state_space_too_large_is_refused_with_its_size():
+    with pytest.raises(ValueError, match="too large"):
+        dp.solve(params_of(8, 39))

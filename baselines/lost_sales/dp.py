@@ -39,6 +39,9 @@ from inventory_gym.envs.lost_sales.params import LostSalesParams
 
 _OWNER = "lost-sales DP"
 
+MAX_ENTRIES = 100_000_000
+"""Largest number of (state, order) values the solver holds at once (about 0.8 GB each)."""
+
 
 def _check_params(params: Any) -> LostSalesParams:
     if not isinstance(params, LostSalesParams):
@@ -303,6 +306,13 @@ def solve(
         raise ValueError(f"{_OWNER}: tol must be a positive number, got {tol!r}")
     start = time.perf_counter()
     grid = make_grid(params, margin)
+    entries = grid.size * (grid.max_order + 1)
+    if entries > MAX_ENTRIES:
+        raise ValueError(
+            f"{_OWNER}: the state space is too large for exact DP: {grid.size:,} states x "
+            f"{grid.max_order + 1} orders = {entries:,} values (limit {MAX_ENTRIES:,}); "
+            f"grid {grid.shape} from lead_time={params.lead_time} and Zipkin's bounds"
+        )
     op = BellmanOperator(params, grid)
     stage = op.stage_cost()
     stage = np.where(op.feasible(), stage, np.inf)
