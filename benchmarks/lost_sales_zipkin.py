@@ -204,8 +204,8 @@ def markdown(rows: list[dict], args: argparse.Namespace, seconds: float) -> str:
             f"| {row['p']} | {row['L']} | {row['policy']} | {row['params']} "
             f"| {_f(row['exact'], 4)} | "
             f"{row['cost']:.3f} ± {half:.3f} | {_f(row['exact_gap_pct'], 2)} | "
-            f"{row['sim_gap_pct']:.2f} "
-            f"[{row['sim_gap_ci_low']:.2f}, {row['sim_gap_ci_high']:.2f}] | "
+            f"{_f(row['sim_gap_pct'], 2)} "
+            f"[{_f(row['sim_gap_ci_low'], 2)}, {_f(row['sim_gap_ci_high'], 2)}] | "
             f"{_f(row['published'], 2)} | {ok} | {row['fit_seconds']:.1f} |"
         )
     lines += ["", "## Gap to the optimum (%), exact where available", ""]
@@ -220,7 +220,7 @@ def markdown(rows: list[dict], args: argparse.Namespace, seconds: float) -> str:
         for n in names:
             row = table[n]
             gap = row["exact_gap_pct"] if row["exact_gap_pct"] is not None else row["sim_gap_pct"]
-            cells.append(f"{gap:.2f}" + ("" if row["exact_gap_pct"] is not None else "*"))
+            cells.append(_f(gap, 2) + ("" if row["exact_gap_pct"] is not None else "*"))
         lines.append(f"| {p} | {lead} | " + " | ".join(cells) + " |")
     lines.append("")
     lines.append("\\* simulated (paired with the optimal policy on the same paths).")
