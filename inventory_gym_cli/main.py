@@ -346,7 +346,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         docs[name] = doc
     out_dir = Path(args.out)
     slug = _slug(args.env, kwargs)
-    files = _write_compare(out_dir, slug, args, docs, results, plot=not args.no_plot)
+    files = _write_compare(out_dir, slug, args, kwargs, docs, results, plot=not args.no_plot)
     if args.json:
         doc = {"env": args.env, "env_kwargs": kwargs, "policies": docs, "skipped": skipped}
         print(json.dumps({**doc, "files": files}, indent=2))
@@ -397,7 +397,9 @@ def _print_compare(args: argparse.Namespace, kwargs: dict[str, Any], docs: dict[
         print("gap %: paired difference to the optimal policy on the same paths, with its 95% CI")
 
 
-def _write_compare(out_dir: Path, slug: str, args, docs, results, *, plot: bool) -> list[str]:
+def _write_compare(
+    out_dir: Path, slug: str, args, kwargs: dict[str, Any], docs, results, *, plot: bool
+) -> list[str]:
     out_dir.mkdir(parents=True, exist_ok=True)
     files = []
     path = out_dir / f"{slug}_compare.json"
@@ -433,13 +435,17 @@ def _write_compare(out_dir: Path, slug: str, args, docs, results, *, plot: bool)
     files.append(str(path))
     if plot:
         try:
-            files.append(str(_bar_chart(out_dir / f"{slug}_compare.png", args.env, results, docs)))
+            files.append(
+                str(_bar_chart(out_dir / f"{slug}_compare.png", args.env, kwargs, results, docs))
+            )
         except ImportError:
             _say(args, "no chart: matplotlib is not installed (pip install 'inventory-gym[plot]')")
     return files
 
 
-def _bar_chart(path: Path, env_id: str, results: dict[str, Evaluation], docs) -> Path:
+def _bar_chart(
+    path: Path, env_id: str, kwargs: dict[str, Any], results: dict[str, Evaluation], docs
+) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -454,14 +460,16 @@ def _bar_chart(path: Path, env_id: str, results: dict[str, Evaluation], docs) ->
     if "optimal" in results:
         ax.axvline(results["optimal"].cost, color="tab:green", linestyle="--", linewidth=1)
     low = max(0.0, costs.min() * 0.9)
-    ax.set_xlim(low, costs.max() * 1.03 + half.max())
-    for y, (c, n) in enumerate(zip(costs, order)):
+    ax.set_xlim(low, costs.max() * 1.06 + half.max())
+    pad = 0.01 * (costs.max() - low)
+    for y, (c, h, n) in enumerate(zip(costs, half, order)):
         gap = docs[n].get("gap_percent")
         label = f"{c:.3f}" + (f" (+{gap:.2f}%)" if gap is not None and n != "optimal" else "")
-        ax.text(c + half.max() * 1.2, y, label, va="center", fontsize=8)
+        ax.text(c + h + pad, y, label, va="center", fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("cost per period (95% CI over paths)")
-    ax.set_title(f"{env_id}: policies on common random numbers")
+    setting = ", ".join(f"{k}={v}" for k, v in kwargs.items())
+    ax.set_title(f"{env_id}" + (f" ({setting})" if setting else "") + ": common random numbers")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
