@@ -259,6 +259,10 @@ def cmd_solve(args: argparse.Namespace) -> int:
         "grid": list(solution.grid.shape),
         "policy_file": str(path),
     }
+    # The same per-policy shape as `evaluate` and `compare` (exact: its standard error is 0).
+    doc["policies"] = {
+        "optimal": {"cost": solution.cost, "stderr": 0.0, "exact_cost": solution.cost}
+    }
     if args.json:
         print(json.dumps(doc, indent=2))
         return 0

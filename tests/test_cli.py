@@ -68,6 +68,7 @@ def test_solve_json_and_saved_policy(capsys, tmp_path):
     )
     doc = json.loads(out)
     assert code == 0 and round(doc["cost"], 2) == 4.04 and doc["stderr"] == 0.0
+    assert doc["policies"]["optimal"]["cost"] == doc["cost"]
     assert target.exists()
     code, out, _ = run(
         capsys,
