@@ -475,7 +475,9 @@ def _bar_chart(
         label = f"{c:.3f}" + (f" (+{gap:.2f}%)" if gap is not None and n != "optimal" else "")
         ax.text(c + h + pad, y, label, va="center", fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel("cost per period (95% CI over paths)")
+    some = next(iter(results.values()))
+    kind = "cost per period" if some.discount is None else f"discounted cost ({some.discount:g})"
+    ax.set_xlabel(f"{kind} (95% CI over paths)")
     setting = ", ".join(f"{k}={v}" for k, v in kwargs.items())
     ax.set_title(f"{env_id}" + (f" ({setting})" if setting else "") + ": common random numbers")
     fig.tight_layout()
