@@ -100,8 +100,8 @@ class StateGrid:
         return sum(mesh, np.zeros(self.shape, dtype=np.int64))
 
     def index(self, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Flat grid indices of observations (first ``L - 1 + 1`` columns: the state) and a mask
-        of the rows that were inside the grid (the others are clipped onto its border)."""
+        """Flat grid indices of observations (their first ``len(shape)`` columns are the state)
+        and a mask of the rows inside the grid (the others are clipped onto its border)."""
         n = len(self.shape)
         cols = np.rint(np.asarray(obs, dtype=np.float64)[:, :n]).astype(np.int64)
         highs = np.array(self.shape) - 1
