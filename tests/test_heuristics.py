@@ -22,7 +22,7 @@ from baselines.fitting import (
     integer_search,
     scalar_search,
 )
-from baselines.lost_sales import heuristics
+from baselines.lost_sales import heuristics, zipkin
 from baselines.lost_sales.heuristics import (
     FITTERS,
     BaseStock,
@@ -50,19 +50,8 @@ ENV = "LostSalesLeadTime-v0"
 SMALL_PMF = (0.2, 0.5, 0.3)
 
 # Zipkin (2008), Table 3 (SCENARIOS.md section 1): cost by p, then L = 1..4.
-BEST_BASE_STOCK = {
-    4: (4.16, 4.64, 4.98, 5.20),
-    9: (5.55, 6.32, 6.86, 7.27),
-    19: (6.73, 7.84, 8.60, 9.23),
-    39: (7.86, 9.19, 10.22, 11.06),
-}
-MYOPIC1 = {
-    4: (4.11, 4.56, 4.84, 5.06),
-    9: (5.45, 6.22, 6.80, 7.20),
-    19: (6.69, 7.77, 8.56, 9.18),
-    39: (7.88, 9.16, 10.17, 11.04),
-}
-CONSTANT_ORDER = {4: 5.27, 9: 10.27, 19: 15.78, 39: 18.21}
+BEST_BASE_STOCK, MYOPIC1 = zipkin.BEST_BASE_STOCK, zipkin.MYOPIC1
+CONSTANT_ORDER = zipkin.BEST_CONSTANT_ORDER
 
 ROUNDING = 0.005  # the published costs are rounded to two decimals
 
