@@ -35,7 +35,8 @@ from baselines.lost_sales.projection import (
     period_cost,
     stock_at_arrival_pmf,
 )
-from inventory_gym.envs.lost_sales.params import LostSalesParams
+from inventory_gym.envs.lost_sales import dynamics
+from inventory_gym.envs.lost_sales.params import LostSalesParams, LostSalesState
 
 _OWNER = "lost-sales DP"
 
@@ -419,20 +420,24 @@ def myopic_tables(
     return grid, myopic1, myopic2
 
 
-def _next_states(lead: int, states: np.ndarray, orders: np.ndarray, demands: np.ndarray):
-    """Next states of ``states`` (N, n) under ``orders`` (N,) for every demand value: an
-    (N, D, n) array, by the kernel's sequence of events."""
-    y = states[:, 0][:, None]
-    d = demands[None, :]
-    z = orders[:, None]
-    if lead == 0:
-        return np.maximum(y + z - d, 0)[..., None]
-    arriving = z if lead == 1 else states[:, 1][:, None]
-    next_y = np.maximum(y - d, 0) + arriving
-    rest = [np.broadcast_to(states[:, i][:, None], next_y.shape) for i in range(2, lead)]
-    if lead >= 2:
-        rest.append(np.broadcast_to(z, next_y.shape))
-    return np.stack([next_y, *rest], axis=-1)
+def _kernel_step(
+    params: LostSalesParams,
+    states: np.ndarray,
+    orders: np.ndarray,
+    demands: np.ndarray,
+    probs: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One period of the kernel from each of ``states`` (N, n) under ``orders`` (N,), for every
+    demand value: the next states, (N, D, n) integers, and the expected cost, (N,)."""
+    count, outcomes = states.shape[0], demands.size
+    cols = np.repeat(states.astype(np.float64), outcomes, axis=0)
+    state = LostSalesState(cols[:, 0], tuple(cols[:, i] for i in range(1, cols.shape[1])))
+    order = np.repeat(orders.astype(np.float64), outcomes)
+    demand = np.tile(demands.astype(np.float64), count)
+    nxt, costs, _ = dynamics.transition(state, order, demand, params, np)
+    next_cols = np.rint(np.stack([nxt.on_hand, *nxt.pipeline], axis=1)).astype(np.int64)
+    expected = costs.total().reshape(count, outcomes) @ probs
+    return next_cols.reshape(count, outcomes, -1), expected
 
 
 _KEY_BASE = 1 << 12
@@ -458,13 +463,15 @@ class PolicyChain:
         orders: (N,) the policy's order in each.
         transition: (N, N) ``scipy.sparse`` matrix of transition probabilities.
         cost: (N,) expected cost of the period in each state (``c z + C(y)``).
+
+    Transitions and costs come from the kernel itself
+    (:func:`inventory_gym.envs.lost_sales.dynamics.transition`), once per demand value.
     """
 
     def __init__(self, params: LostSalesParams, policy: Any, max_states: int = 2_000_000):
         from scipy import sparse
 
         params = _check_params(params)
-        lead = params.lead_time
         pmf = demand_pmf(params.demand)
         demands = np.flatnonzero(pmf > 0)
         probs = pmf[demands]
@@ -473,16 +480,17 @@ class PolicyChain:
         found = [start]
         known = _keys(start)  # sorted keys of every state found so far
         frontier = start
-        blocks_orders, blocks_next = [], []
+        blocks_orders, blocks_next, blocks_cost = [], [], []
         count = 1
         while frontier.size:
             raw = np.asarray(policy(frontier.astype(np.float64)), dtype=np.float64).reshape(-1)
             if not np.all(np.isfinite(raw)):
                 raise ValueError(f"{_OWNER}: the policy returned non-finite orders")
             z = np.rint(np.clip(raw, 0.0, params.order_cap)).astype(np.int64)
-            nxt = _next_states(lead, frontier, z, demands)
+            nxt, cost = _kernel_step(params, frontier, z, demands, probs)
             blocks_orders.append(z)
             blocks_next.append(nxt)
+            blocks_cost.append(cost)
             flat = nxt.reshape(-1, nxt.shape[-1])
             keys, first = np.unique(_keys(flat), return_index=True)
             new = ~np.isin(keys, known, assume_unique=True)
@@ -504,10 +512,7 @@ class PolicyChain:
         rows = np.repeat(np.arange(n), demands.size)
         data = np.tile(probs, n)
         self.transition = sparse.csr_matrix((data, (rows, cols)), shape=(n, n))
-        size = int(self.states[:, 0].max()) + self.orders.max(initial=0) + 1
-        period = period_cost(pmf, params.holding_cost, params.lost_sales_cost, size)
-        available = self.states[:, 0] + (self.orders if lead == 0 else 0)
-        self.cost = period[available] + params.unit_cost * self.orders
+        self.cost = np.concatenate(blocks_cost)
 
     def average_cost(self, tol: float = 1e-10, max_iter: int = 1_000_000) -> float:
         """Long-run average cost per period from the start: the stationary distribution by
