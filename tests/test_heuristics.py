@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+import baselines.lost_sales as lost_sales
 import inventory_gym  # noqa: F401  (registers the ids)
 from baselines.fitting import (
     FitConfig,
@@ -22,7 +23,7 @@ from baselines.fitting import (
     integer_search,
     scalar_search,
 )
-from baselines.lost_sales import heuristics, zipkin
+from baselines.lost_sales import zipkin
 from baselines.lost_sales.heuristics import (
     FITTERS,
     BaseStock,
@@ -331,7 +332,8 @@ def test_bad_observations_raise():
 
 def test_fitting_rejects_a_problem_that_is_not_lost_sales(monkeypatch):
     fake = SimpleNamespace(name="perishable")
-    monkeypatch.setattr(heuristics, "instance", lambda env_id, kwargs: (fake, None))
+    # Every lost-sales fit reads its instance through baselines.lost_sales.lost_sales_params.
+    monkeypatch.setattr(lost_sales, "instance", lambda env_id, kwargs: (fake, None))
     for fit in FITTERS.values():
         with pytest.raises(ValueError, match="not lost sales"):
             fit("Perishable-v0")

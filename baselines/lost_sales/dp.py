@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from baselines.lost_sales import lost_sales_params
 from baselines.lost_sales.projection import (
     convolved_pmf,
     demand_pmf,
@@ -553,23 +554,12 @@ def policy_cost(params: LostSalesParams, policy: Any, *, discount: float | None 
     return chain.discounted_cost(float(discount))
 
 
-def _instance_params(owner: str, env_id: str, env_kwargs: Any) -> LostSalesParams:
-    from inventory_gym.evaluation import instance
-
-    problem, params = instance(env_id, env_kwargs)
-    if problem.name != "lost_sales":
-        raise ValueError(
-            f"{owner}: env_id {env_id!r} is a {problem.name!r} problem, not lost sales"
-        )
-    return _check_params(params)
-
-
 def fit_myopic2(
     env_id: str = "LostSalesLeadTime-v0", env_kwargs: Any = None, config: Any = None
 ) -> TablePolicy:
     """Myopic-2 (Zipkin 2008) as a table over the grid of :func:`myopic_tables` (nothing is
     fitted; ``config`` is accepted for a uniform signature)."""
-    params = _instance_params("fit_myopic2", env_id, env_kwargs)
+    params = lost_sales_params("fit_myopic2", env_id, env_kwargs, discrete=True)
     grid, _, myopic2 = myopic_tables(params)
     return TablePolicy(grid, myopic2, name="myopic2")
 
@@ -578,6 +568,6 @@ def fit_optimal(
     env_id: str = "LostSalesLeadTime-v0", env_kwargs: Any = None, config: Any = None
 ) -> TablePolicy:
     """The average-cost optimal policy by relative value iteration (:func:`solve`)."""
-    params = _instance_params("fit_optimal", env_id, env_kwargs)
+    params = lost_sales_params("fit_optimal", env_id, env_kwargs, discrete=True)
     progress = bool(getattr(config, "progress", False))
     return solve(params, progress=progress).policy()

@@ -46,6 +46,7 @@ from baselines.fitting import (
     integer_search,
     scalar_search,
 )
+from baselines.lost_sales import lost_sales_params
 from baselines.lost_sales.projection import (
     RATIO_TOL,
     convolved_pmf,
@@ -56,7 +57,6 @@ from baselines.lost_sales.projection import (
 from inventory_gym.core.validation import check_int, check_real
 from inventory_gym.demand import DiscreteDemand
 from inventory_gym.envs.lost_sales.params import LostSalesParams
-from inventory_gym.evaluation import instance
 
 __all__ = [
     "CONSTANT_ORDER_BURN_IN",
@@ -507,23 +507,6 @@ class ProjectedInventoryLevel:
 # ----------------------------------------------------------------------------------------------
 
 
-def _lost_sales(
-    owner: str, env_id: str, env_kwargs: Mapping[str, Any] | None, *, discrete: bool
-) -> LostSalesParams:
-    """The lost-sales parameters of an env id, or a ``ValueError`` saying why not."""
-    problem, params = instance(env_id, env_kwargs)
-    if problem.name != "lost_sales":
-        raise ValueError(
-            f"{owner}: env_id {env_id!r} is a {problem.name!r} problem, not lost sales"
-        )
-    if discrete and not isinstance(params.demand, DiscreteDemand):
-        raise ValueError(
-            f"{owner}: needs a discrete (integer) demand model for its exact pmf, got "
-            f"demand={params.demand}"
-        )
-    return params
-
-
 def _check_config(owner: str, config: Any) -> FitConfig:
     if not isinstance(config, FitConfig):
         raise ValueError(f"{owner}: config must be a FitConfig, got {config!r}")
@@ -564,7 +547,7 @@ def fit_base_stock(
     """
     owner = "fit_base_stock"
     config = _check_config(owner, config)
-    params = _lost_sales(owner, env_id, env_kwargs, discrete=False)
+    params = lost_sales_params(owner, env_id, env_kwargs, discrete=False)
     lead_time = params.lead_time
 
     def build(level: int) -> BaseStock:
@@ -601,7 +584,7 @@ def fit_capped_base_stock(
     """
     owner = "fit_capped_base_stock"
     config = _check_config(owner, config)
-    params = _lost_sales(owner, env_id, env_kwargs, discrete=False)
+    params = lost_sales_params(owner, env_id, env_kwargs, discrete=False)
     lead_time = params.lead_time
     cap_bound = math.floor(params.order_cap)
 
@@ -647,7 +630,7 @@ def fit_constant_order(
     """
     owner = "fit_constant_order"
     config = _check_config(owner, config)
-    params = _lost_sales(owner, env_id, env_kwargs, discrete=False)
+    params = lost_sales_params(owner, env_id, env_kwargs, discrete=False)
     mean = float(params.demand.mean)
     with Objective(
         ConstantOrder,
@@ -678,7 +661,7 @@ def fit_myopic1(
     """
     owner = "fit_myopic1"
     _check_config(owner, config)
-    return Myopic1.from_params(_lost_sales(owner, env_id, env_kwargs, discrete=True))
+    return Myopic1.from_params(lost_sales_params(owner, env_id, env_kwargs, discrete=True))
 
 
 def vector_targets(pmf: np.ndarray, lead_time: int, beta: float) -> tuple[int, ...]:
@@ -727,7 +710,7 @@ def fit_standard_vector_base_stock(
     """
     owner = "fit_standard_vector_base_stock"
     _check_config(owner, config)
-    return standard_vector_base_stock(_lost_sales(owner, env_id, env_kwargs, discrete=True))
+    return standard_vector_base_stock(lost_sales_params(owner, env_id, env_kwargs, discrete=True))
 
 
 def fit_better_vector_base_stock(
@@ -761,7 +744,7 @@ def fit_better_vector_base_stock(
     """
     owner = "fit_better_vector_base_stock"
     config = _check_config(owner, config)
-    params = _lost_sales(owner, env_id, env_kwargs, discrete=True)
+    params = lost_sales_params(owner, env_id, env_kwargs, discrete=True)
     lead_time = params.lead_time
     pmf = demand_pmf(params.demand)
     standard = standard_vector_base_stock(params)
@@ -814,7 +797,7 @@ def fit_projected_inventory_level(
     """
     owner = "fit_projected_inventory_level"
     config = _check_config(owner, config)
-    params = _lost_sales(owner, env_id, env_kwargs, discrete=True)
+    params = lost_sales_params(owner, env_id, env_kwargs, discrete=True)
     pmf = tuple(demand_pmf(params.demand))
     lead_time = params.lead_time
 
