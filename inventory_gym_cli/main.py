@@ -66,11 +66,12 @@ def _slug(env_id: str, kwargs: dict[str, Any]) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", "_".join(parts))
 
 
-def _check_env(env_id: str, kwargs: dict[str, Any]) -> str:
+def _check_env(env_id: str, kwargs: dict[str, Any]) -> tuple[Any, Any]:
+    """The instance's ``(problem, params)``, or a one-line error naming what is wrong."""
     if env_id not in gym.envs.registry:
         raise CLIError(f"unknown env {env_id!r}; registered: {', '.join(inventory_gym.ENV_IDS)}")
     try:
-        return instance(env_id, kwargs)[0].name
+        return instance(env_id, kwargs)
     except (ValueError, TypeError) as err:
         raise CLIError(f"{env_id}: {err}") from None
 
@@ -105,7 +106,9 @@ def _say(args: argparse.Namespace, text: str) -> None:
     print(text, file=sys.stderr if args.json else sys.stdout, flush=True)
 
 
-def _exact_cost(env_id: str, kwargs: dict[str, Any], policy: Any, discount: float | None):
+def _exact_cost(
+    problem: Any, params: Any, kwargs: dict[str, Any], policy: Any, discount: float | None
+) -> float | None:
     """The policy's exact average cost by its Markov chain, where that is cheap; else None.
 
     Not for a discounted score: the harness discounts a finite number of periods after a
@@ -113,7 +116,6 @@ def _exact_cost(env_id: str, kwargs: dict[str, Any], policy: Any, discount: floa
     """
     if discount is not None or getattr(policy, "continuous_orders", False):
         return None
-    problem, params = instance(env_id, kwargs)
     if problem.name != "lost_sales" or not params.demand.is_integer:
         return None
     if any(k in kwargs for k in ("demand_window", "static_features")):
@@ -194,7 +196,7 @@ def _plain(value: Any) -> Any:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     kwargs = parse_sets(args.set)
-    _check_env(args.env, kwargs)
+    problem, params = _check_env(args.env, kwargs)
     if (args.policy is None) == (args.load is None):
         raise CLIError("give exactly one of --policy NAME or --load PATH")
     t0 = time.perf_counter()
@@ -211,7 +213,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     result = evaluate(
         policy, args.env, kwargs, name=label, progress=_progress(args), **_eval_options(args)
     )
-    exact = _exact_cost(args.env, kwargs, policy, args.discount) if args.exact else None
+    exact = _exact_cost(problem, params, kwargs, policy, args.discount) if args.exact else None
     doc = _policy_doc(result, policy, fit_seconds, exact)
     if args.json:
         print(
@@ -237,12 +239,11 @@ def _policy_doc(result: Evaluation, policy: Any, fit_seconds: float, exact: floa
 
 def cmd_solve(args: argparse.Namespace) -> int:
     kwargs = parse_sets(args.set)
-    problem = _check_env(args.env, kwargs)
-    if problem != "lost_sales":
-        raise CLIError(f"solve: no exact solver for the {problem!r} problem yet")
+    problem, params = _check_env(args.env, kwargs)
+    if problem.name != "lost_sales":
+        raise CLIError(f"solve: no exact solver for the {problem.name!r} problem yet")
     from baselines.lost_sales.dp import solve
 
-    _, params = instance(args.env, kwargs)
     try:
         solution = solve(
             params, discount=args.discount, margin=args.margin, progress=_progress(args)
@@ -288,15 +289,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from baselines.registry import entries
 
     kwargs = parse_sets(args.set)
-    problem = _check_env(args.env, kwargs)
-    available = entries(problem)
+    problem, params = _check_env(args.env, kwargs)
+    available = entries(problem.name)
     names = list(available) if not args.policies else [n.strip() for n in args.policies.split(",")]
     unknown = [n for n in names if n not in available]
     if unknown:
         raise CLIError(
             f"--policies: unknown {', '.join(unknown)}; choose from {', '.join(available)}"
         )
-    _, params = instance(args.env, kwargs)
     if "optimal" in names and not _dp_feasible(params):
         _say(args, "exact DP skipped: it needs discrete demand and a grid of at most 5M states")
         names.remove("optimal")
@@ -338,7 +338,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     for name in iterator:
         results[name] = evaluate(policies[name], args.env, kwargs, name=name, **_eval_options(args))
     exact = {
-        name: _exact_cost(args.env, kwargs, policies[name], args.discount) if args.exact else None
+        name: _exact_cost(problem, params, kwargs, policies[name], args.discount)
+        if args.exact
+        else None
         for name in names
     }
     optimum = exact.get("optimal")
