@@ -277,18 +277,16 @@ def evaluate(
         else:
             path_cost += weight * cost
             weight *= discount
-        for key, value in info.items():
-            if key.startswith("_") or key == "cost":
-                continue
-            value = to_numpy(value)
+        values = {k: to_numpy(v) for k, v in info.items() if not k.startswith("_") and k != "cost"}
+        for key, value in values.items():
             if value.ndim == 2:  # several decisions: one sum per column
                 for j in range(value.shape[1]):
                     _accumulate(sums, f"{key}_{j + 1}", value[:, j])
             else:
                 _accumulate(sums, key, value)
-        order = to_numpy(info["order"])
+        order = values["order"]
         order_sq += (order if order.ndim == 1 else order.sum(axis=1)) ** 2
-        demand_sq += to_numpy(info["demand"]) ** 2
+        demand_sq += values["demand"] ** 2
     env.close()
 
     if discount is None:
