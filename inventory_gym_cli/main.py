@@ -120,6 +120,11 @@ def _exact_cost(
         return None
     if any(k in kwargs for k in ("demand_window", "static_features")):
         return None
+    if hasattr(policy, "state_policy"):  # a network that may read static features too
+        if policy.env_options.get("demand_window"):
+            return None
+        static = np.asarray(list(problem.static_features(params).values()), np.float64)
+        policy = policy.state_policy(static if policy.env_options.get("static_features") else None)
     from baselines.lost_sales.dp import PolicyChain
 
     try:
@@ -135,6 +140,15 @@ def _load_policy(path: str) -> Any:
     p = Path(path)
     if not p.exists():
         raise CLIError(f"--load: no such file {path!r}")
+    if p.is_dir():
+        from dbp import is_saved_policy, load
+
+        if not is_saved_policy(p) and is_saved_policy(p / "policy"):
+            p = p / "policy"  # a training run's directory: its best policy
+        try:
+            return load(p)
+        except (OSError, ValueError, KeyError, RuntimeError) as err:
+            raise CLIError(f"--load: {path!r} is not a saved DBP policy ({err})") from None
     try:
         return TablePolicy.load(p)
     except (OSError, ValueError, KeyError) as err:
@@ -142,6 +156,10 @@ def _load_policy(path: str) -> Any:
 
 
 def _describe(policy: Any) -> dict[str, Any]:
+    spec = getattr(policy, "spec", None)
+    if spec is not None and hasattr(spec, "to_dict"):  # a DBP network
+        return {"kind": spec.kind, "hidden": list(spec.hidden), "window": spec.window,
+                "static_dim": spec.static_dim}
     params = getattr(policy, "params", None)
     if callable(params):
         try:
@@ -331,6 +349,19 @@ def cmd_compare(args: argparse.Namespace) -> int:
     for name, reason in skipped.items():
         _say(args, f"skipped {name}: {reason}")
     names = [n for n in names if n not in skipped]
+    if args.dbp_seconds > 0:
+        from dbp import TrainConfig, train
+
+        t0 = time.perf_counter()
+        trained = train(
+            (args.env, kwargs),
+            args.dbp_policy,
+            TrainConfig(max_seconds=args.dbp_seconds),
+            progress=_progress(args),
+        )
+        policies["dbp"] = trained.policy
+        fit_seconds["dbp"] = time.perf_counter() - t0
+        names.append("dbp")
     results: dict[str, Evaluation] = {}
     iterator = names
     if _progress(args):
@@ -365,6 +396,86 @@ def cmd_compare(args: argparse.Namespace) -> int:
     for f in files:
         print(f"saved {f}")
     return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from dbp import TrainConfig, train
+
+    kwargs = parse_sets(args.set)
+    problem, params = _check_env(args.env, kwargs)
+    hidden = _int_list("--hidden", args.hidden)
+    config = TrainConfig(
+        batch_size=args.batch_size,
+        horizon=args.horizon,
+        burn_in=args.train_burn_in,
+        learning_rate=args.lr,
+        schedule=args.schedule,
+        grad_clip=args.grad_clip if args.grad_clip > 0 else None,
+        straight_through=args.straight_through,
+        penalty_weight=args.penalty,
+        max_steps=args.steps,
+        max_seconds=args.seconds if args.seconds > 0 else None,
+        eval_every=args.eval_every,
+        patience=args.patience,
+        seed=args.train_seed,
+        device=args.device,
+        dtype=args.dtype,
+    )
+    out = Path(args.out) if args.out else Path("results") / "dbp" / (
+        f"{_slug(args.env, kwargs)}_{args.policy}"
+    )
+    options: dict[str, Any] = {}
+    if hidden is not None:
+        options["hidden"] = tuple(hidden)
+    result = train(
+        (args.env, kwargs),
+        args.policy,
+        config,
+        window=args.window,
+        static=True if args.static else None,
+        out=out,
+        resume=args.resume,
+        progress=_progress(args),
+        tensorboard=args.tensorboard,
+        **options,
+    )
+    _say(
+        args,
+        f"trained {result.policy.name}: {result.steps} steps in {result.seconds:.1f} s "
+        f"(stopped: {result.stopped}); best validation cost {result.best_val_cost:.4f}",
+    )
+    evaluation = evaluate(
+        result.policy, args.env, kwargs, progress=_progress(args), **_eval_options(args)
+    )
+    exact = (
+        _exact_cost(problem, params, kwargs, result.policy, args.discount) if args.exact else None
+    )
+    doc = _policy_doc(evaluation, result.policy, result.seconds, exact)
+    doc["saved"] = str(out / "policy")
+    doc["steps"] = result.steps
+    if args.json:
+        print(json.dumps({"env": args.env, "env_kwargs": kwargs,
+                          "policies": {result.policy.name: doc}}, indent=2))
+        return 0
+    print(evaluation)
+    if exact is not None:
+        print(f"  exact cost (Markov chain of the policy): {exact:.4f}")
+    print(f"  saved {out / 'policy'} (run log: {out / 'log.csv'}); evaluate it again with")
+    print(f"  {PROG} evaluate {args.env} --load {out / 'policy'}"
+          + "".join(f" --set {k}={v}" for k, v in kwargs.items()))
+    return 0
+
+
+def _int_list(flag: str, text: str | None) -> list[int] | None:
+    if text is None:
+        return None
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise CLIError(f"{flag} expects comma-separated integers such as 64,64, got {text!r}")
+    if not values or min(values) < 1:
+        raise CLIError(f"{flag} expects positive integers, got {text!r}")
+    return values
 
 
 def _dp_feasible(params: Any) -> bool:
@@ -568,7 +679,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common(p)
     p.add_argument("--policy", help="policy name (see `inventory-gym list`)")
-    p.add_argument("--load", metavar="PATH", help="a policy table saved by `inventory-gym solve`")
+    p.add_argument(
+        "--load",
+        metavar="PATH",
+        help="a policy table saved by `inventory-gym solve` (.npz) or a DBP policy saved by "
+        "`inventory-gym train` (its directory)",
+    )
     p.add_argument("--name", help="label of a loaded policy in the output")
     p.set_defaults(func=cmd_evaluate)
 
@@ -588,6 +704,58 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_solve)
 
     p = sub.add_parser(
+        "train",
+        help="train a policy network (DirectBackprop), save it and evaluate it",
+        description="Train a policy by DirectBackprop: backpropagate the cost of simulated "
+        "demand paths through the differentiable dynamics. The run (run.json, log.csv, "
+        "checkpoint.pt) and the best policy (policy/) are saved under --out; the policy is "
+        "then evaluated with the harness on the test paths (--seed).",
+    )
+    common(p)
+    p.add_argument("--algo", default="dbp", choices=("dbp",), help="training method (dbp)")
+    p.add_argument(
+        "--policy",
+        default="mlp",
+        choices=("mlp", "monotone", "base_stock", "capped_base_stock"),
+        help="network: mlp (plain), monotone (order decreasing in the state, more in recent "
+        "orders), base_stock or capped_base_stock (the net outputs the levels)",
+    )
+    p.add_argument("--hidden", help="hidden layer widths, e.g. 64,64 (default 64,64)")
+    p.add_argument("--window", type=int, default=0,
+                   help="past demands the network reads (default 0)")
+    p.add_argument("--static", action="store_true",
+                   help="feed the instance's static features (costs, lead time) to the network")
+    t = p.add_argument_group("training (see dbp.TrainConfig)")
+    t.add_argument("--seconds", type=float, default=60.0,
+                   help="wall-clock budget in seconds, validation included (default 60; 0: none)")
+    t.add_argument("--steps", type=int, default=None, help="budget in gradient steps")
+    t.add_argument("--batch-size", type=int, default=512, help="paths per step (default 512)")
+    t.add_argument("--horizon", type=int, default=64,
+                   help="periods backpropagated per step (default 64)")
+    t.add_argument("--train-burn-in", type=int, default=16,
+                   help="periods simulated without gradient before each step's horizon (16)")
+    t.add_argument("--lr", type=float, default=3e-3, help="Adam learning rate (default 3e-3)")
+    t.add_argument("--schedule", default="cosine", choices=("cosine", "constant"),
+                   help="learning-rate schedule over the budget (default cosine)")
+    t.add_argument("--grad-clip", type=float, default=10.0,
+                   help="gradient-norm clip (default 10; 0: none)")
+    t.add_argument("--straight-through", action="store_true",
+                   help="round orders in training too (straight-through gradient)")
+    t.add_argument("--penalty", type=float, default=0.0,
+                   help="weight of the structural penalty (default 0: off)")
+    t.add_argument("--eval-every", type=int, default=200,
+                   help="validate every this many steps (default 200)")
+    t.add_argument("--patience", type=int, default=None,
+                   help="stop after this many validations without improvement")
+    t.add_argument("--train-seed", type=int, default=0, help="seed of weights and paths (0)")
+    t.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1 ...")
+    t.add_argument("--dtype", default="float32", choices=("float32", "float64"))
+    t.add_argument("--out", help="run directory (default results/dbp/<instance>_<policy>)")
+    t.add_argument("--resume", action="store_true", help="continue the run saved in --out")
+    t.add_argument("--tensorboard", metavar="DIR", help="also log to TensorBoard in DIR")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser(
         "compare",
         help="fit every heuristic, solve the DP, evaluate all side by side",
         description="Fit every heuristic of the env's problem, solve the exact DP "
@@ -596,6 +764,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common(p)
     p.add_argument("--policies", help="comma-separated subset of policies (default: all)")
+    p.add_argument(
+        "--dbp-seconds",
+        type=float,
+        default=60.0,
+        help="train a DirectBackprop policy for this many seconds and include it as 'dbp' "
+        "(default 60; 0 leaves it out)",
+    )
+    p.add_argument(
+        "--dbp-policy",
+        default="mlp",
+        choices=("mlp", "monotone", "base_stock", "capped_base_stock"),
+        help="network of the 'dbp' entry (default mlp)",
+    )
     p.add_argument("--out", default="results", help="output folder (default results/)")
     p.add_argument("--no-plot", action="store_true", help="do not draw the PNG chart")
     p.set_defaults(func=cmd_compare)
@@ -617,7 +798,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except CLIError as err:
         parser.exit(2, f"{PROG}: error: {err}\n")
-    except ValueError as err:
+    except (ValueError, FileNotFoundError) as err:
         parser.exit(2, f"{PROG}: error: {err}\n")
     except KeyboardInterrupt:
         parser.exit(130, f"{PROG}: interrupted\n")

@@ -1,0 +1,346 @@
+"""Policy networks for DirectBackprop: plain and structure-informed.
+
+Every network maps the parts of an observation to the orders of one period:
+``forward(state, history, static) -> (B, action_dim)`` orders, non-negative, in units.
+
+- ``state``: (B, state_dim) state features, padded with zeros to the widest instance when one
+  network serves instances of several lead times;
+- ``history``: (B, window) the last demands, oldest first (``window = 0``: none);
+- ``static``: (B, n_static) the instance's static features (costs, lead time), or none.
+
+Inputs are scaled by one constant, :attr:`PolicySpec.scale` (the mean demand over the training
+instances): a network that serves many products never sees a product's own demand parameters,
+only its state, its history and its static features.
+
+Kinds (:data:`KINDS`):
+
+- ``mlp``: an MLP over all inputs; the history, when present, goes through a WaveNet-style
+  encoder first (``encoder="wavenet"``, the paper's choice) or straight into the MLP.
+- ``base_stock``: the network outputs a base-stock level ``S`` from the context (history and
+  static features, not the state) and orders ``(S - IP)^+``: monotone in the inventory
+  position by construction.
+- ``capped_base_stock``: outputs ``S`` and a cap ``r`` and orders ``min((S - IP)^+, r)``
+  (Xin 2021).
+- ``monotone``: a monotone network in which the order decreases in every state component and
+  reacts more to recent orders than to older stock, by construction (the structure of the
+  optimal lost-sales policy, SCENARIOS.md section 1).
+
+The base-stock kinds take the inventory position as the sum of the state features, and the
+monotone kind reads the state columns as "oldest first, most recent order last": both hold for
+problems whose state features are units on hand and on order, in that order (lost sales).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+KINDS = ("mlp", "base_stock", "capped_base_stock", "monotone")
+"""The policy kinds :func:`build_policy` knows."""
+
+ENCODERS = ("wavenet", "flat")
+ACTIVATIONS = {"elu": nn.ELU, "relu": nn.ReLU, "tanh": nn.Tanh, "silu": nn.SiLU}
+
+_OWNER = "PolicySpec"
+
+
+@dataclass(frozen=True)
+class PolicySpec:
+    """Everything needed to rebuild a policy network (saved as JSON next to its weights)."""
+
+    kind: str = "mlp"
+    """One of :data:`KINDS`."""
+    hidden: tuple[int, ...] = (64, 64)
+    """Widths of the hidden layers of the MLP head."""
+    activation: str = "elu"
+    """Activation of the MLP head (``elu``, ``relu``, ``tanh``, ``silu``); the monotone kind
+    always uses ``tanh``, which keeps a positive-weight network able to bend both ways."""
+    state_dim: int = 1
+    """Width of the (padded) state part of the input."""
+    window: int = 0
+    """Number of past demands the policy reads (0: none)."""
+    static_dim: int = 0
+    """Number of static features the policy reads (0: none)."""
+    action_dim: int = 1
+    """Decisions per period."""
+    scale: float = 1.0
+    """Units are divided by this constant on the way in and multiplied on the way out."""
+    encoder: str = "wavenet"
+    """How the history is read: ``wavenet`` (dilated causal convolutions) or ``flat``."""
+    channels: int = 16
+    """Channels of the WaveNet encoder."""
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"{_OWNER}: kind must be one of {KINDS}, got {self.kind!r}")
+        hidden = tuple(self.hidden)
+        if not hidden or not all(isinstance(h, int) and h >= 1 for h in hidden):
+            raise ValueError(f"{_OWNER}: hidden must be positive ints, got {self.hidden!r}")
+        object.__setattr__(self, "hidden", hidden)
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(
+                f"{_OWNER}: activation must be one of {tuple(ACTIVATIONS)}, "
+                f"got {self.activation!r}"
+            )
+        for name, low in (("state_dim", 1), ("window", 0), ("static_dim", 0), ("action_dim", 1)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
+                raise ValueError(f"{_OWNER}: {name} must be an int >= {low}, got {value!r}")
+        if not (isinstance(self.scale, (int, float)) and math.isfinite(self.scale)):
+            raise ValueError(f"{_OWNER}: scale must be a finite number, got {self.scale!r}")
+        if self.scale <= 0:
+            raise ValueError(f"{_OWNER}: scale must be > 0, got {self.scale!r}")
+        if self.encoder not in ENCODERS:
+            raise ValueError(f"{_OWNER}: encoder must be one of {ENCODERS}, got {self.encoder!r}")
+        if not isinstance(self.channels, int) or self.channels < 1:
+            raise ValueError(f"{_OWNER}: channels must be an int >= 1, got {self.channels!r}")
+        if self.kind != "mlp" and self.action_dim != 1:
+            raise ValueError(
+                f"{_OWNER}: kind={self.kind!r} orders one quantity, got action_dim="
+                f"{self.action_dim}"
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["hidden"] = list(self.hidden)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PolicySpec:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"{_OWNER}: unknown field(s) {unknown}")
+        data = dict(data)
+        if "hidden" in data:
+            data["hidden"] = tuple(data["hidden"])
+        return cls(**data)
+
+
+def squash_static(static: torch.Tensor) -> torch.Tensor:
+    """Static features on a log scale, ``sign(x) log(1 + |x|)``: costs from 1 to 100 and lead
+    times from 0 to 10 all land within a few units of zero."""
+    return torch.sign(static) * torch.log1p(torch.abs(static))
+
+
+def mlp(sizes: list[int], activation: str) -> nn.Sequential:
+    """Linear layers with ``activation`` between them (none after the last)."""
+    layers: list[nn.Module] = []
+    for i in range(len(sizes) - 1):
+        layers.append(nn.Linear(sizes[i], sizes[i + 1]))
+        if i < len(sizes) - 2:
+            layers.append(ACTIVATIONS[activation]())
+    return nn.Sequential(*layers)
+
+
+class WaveNetEncoder(nn.Module):
+    """Dilated causal convolutions over the demand history (WaveNet-style, as in the paper).
+
+    Kernel size 2 and dilations 1, 2, 4, ... until the receptive field covers the window; each
+    layer is a residual, gated-free ELU block. The encoding is the last time step's channels.
+    """
+
+    def __init__(self, window: int, channels: int):
+        super().__init__()
+        self.window = window
+        self.inp = nn.Conv1d(1, channels, kernel_size=1)
+        dilations = []
+        d = 1
+        while d < window:
+            dilations.append(d)
+            d *= 2
+        self.dilations = tuple(dilations) or (1,)
+        self.convs = nn.ModuleList(
+            nn.Conv1d(channels, channels, kernel_size=2, dilation=d) for d in self.dilations
+        )
+        self.out_dim = channels
+
+    def forward(self, history: torch.Tensor) -> torch.Tensor:
+        x = self.inp(history[:, None, :])
+        for d, conv in zip(self.dilations, self.convs):
+            # Left padding keeps the convolution causal and the length unchanged.
+            x = x + F.elu(conv(F.pad(x, (d, 0))))
+        return x[:, :, -1]
+
+
+class PolicyNet(nn.Module):
+    """Base of the policy networks: input scaling and the context encoder (history, static)."""
+
+    def __init__(self, spec: PolicySpec):
+        super().__init__()
+        self.spec = spec
+        self.encoder: nn.Module | None = None
+        context = spec.static_dim
+        if spec.window:
+            if spec.encoder == "wavenet":
+                self.encoder = WaveNetEncoder(spec.window, spec.channels)
+                context += self.encoder.out_dim
+            else:
+                context += spec.window
+        self.context_dim = context
+
+    def context(self, history: torch.Tensor | None, static: torch.Tensor | None) -> list:
+        """The context inputs: encoded history and squashed static features (a list of parts)."""
+        parts = []
+        if self.spec.window:
+            h = history / self.spec.scale - 1.0
+            parts.append(self.encoder(h) if self.encoder is not None else h)
+        if self.spec.static_dim:
+            parts.append(squash_static(static))
+        return parts
+
+    def forward(
+        self,
+        state: torch.Tensor,
+        history: torch.Tensor | None = None,
+        static: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        raise NotImplementedError
+
+
+class MLPPolicy(PolicyNet):
+    """Orders = ``scale * softplus(MLP(state / scale - 1, context))``."""
+
+    def __init__(self, spec: PolicySpec):
+        super().__init__(spec)
+        self.head = mlp([spec.state_dim + self.context_dim, *spec.hidden, spec.action_dim],
+                        spec.activation)
+
+    def forward(self, state, history=None, static=None):
+        x = torch.cat([state / self.spec.scale - 1.0, *self.context(history, static)], dim=1)
+        return F.softplus(self.head(x)) * self.spec.scale
+
+
+class BaseStockPolicy(PolicyNet):
+    """Orders ``(S - IP)^+`` with ``S`` (and the cap ``r`` when ``capped``) a function of the
+    context only, so the order falls one for one with the inventory position ``IP``."""
+
+    def __init__(self, spec: PolicySpec, capped: bool):
+        super().__init__(spec)
+        self.capped = capped
+        outputs = 2 if capped else 1
+        if self.context_dim:
+            self.head = mlp([self.context_dim, *spec.hidden, outputs], spec.activation)
+        else:
+            self.head = None
+        # Starting points: S at a few periods of demand, the cap near one period's demand.
+        self.bias = nn.Parameter(torch.tensor([4.0, 1.0][:outputs]))
+
+    def levels(self, history=None, static=None, batch: int = 1) -> torch.Tensor:
+        """(B, 1 or 2): the base-stock level ``S`` (and the cap ``r``), in units."""
+        raw = self.bias.expand(batch, -1)
+        parts = self.context(history, static)
+        if self.head is not None:
+            raw = raw + self.head(torch.cat(parts, dim=1))
+        return F.softplus(raw) * self.spec.scale
+
+    def forward(self, state, history=None, static=None):
+        levels = self.levels(history, static, state.shape[0])
+        position = state.sum(dim=1, keepdim=True)
+        order = torch.clamp(levels[:, :1] - position, min=0.0)
+        if self.capped:
+            order = torch.minimum(order, levels[:, 1:])
+        return order
+
+
+class MonotonePolicy(PolicyNet):
+    """An order that decreases in every state component, faster in the more recent ones, and
+    never lifts the inventory position above a learned level.
+
+    The state ``(x_0, ..., x_{n-1})`` (oldest first) enters through its reverse partial sums
+    ``t_k = x_{n-1} + ... + x_{n-k}`` (``t_n`` is the inventory position ``IP``). The network
+    ``f`` is non-increasing in each ``t_k``: every weight on the path from ``-t`` to the output
+    is the absolute value of a free parameter and every activation is increasing (half the
+    units convex, ``elu(x)``, half concave, ``-elu(-x)``, so that positive combinations still
+    bend both ways: the constrained monotone networks of Runje and Shankaranarayana, 2023).
+    Then ``d f / d x_j = sum over the t_k containing x_j of d f / d t_k``: every term is <= 0
+    and a more recent component appears in more partial sums, so
+    ``d/dx_{n-1} <= ... <= d/dx_0 <= 0``. Every weight row also sums to at most 1 and the
+    activations (and the output's softplus) are 1-Lipschitz, so ``sum_k |d f / d t_k| <= 1``
+    and ``d/dx_{n-1} >= -1``: a unit more on order never lowers the inventory position after
+    ordering. That bound is also what keeps backpropagation through long horizons stable: with
+    a steeper response, a deviation of the state grows from period to period.
+
+    The order is ``min(f, (S - IP)^+)`` with ``S`` learned: the optimal lost-sales policy never
+    raises the inventory position above the backlog system's base-stock level, and the cap
+    makes the policy order nothing at large stocks (so its Markov chain is finite). The minimum
+    keeps every property above. Context features (history, static) enter the first layer with
+    free weights and set ``S``: they move the policy without breaking its shape in the state.
+    """
+
+    def __init__(self, spec: PolicySpec):
+        super().__init__(spec)
+        sizes = [spec.state_dim, *spec.hidden, 1]
+        self.layers = nn.ModuleList(nn.Linear(i, o) for i, o in zip(sizes[:-1], sizes[1:]))
+        with torch.no_grad():
+            # The order starts at about one period's mean demand (softplus(0.54) = 1).
+            self.layers[-1].bias.fill_(0.54)
+        # t_k is centred on k periods of mean demand (a constant shift: the shape is unchanged).
+        self.register_buffer("centre", torch.arange(1, spec.state_dim + 1, dtype=torch.float32))
+        self.context_layer = (
+            nn.Linear(self.context_dim, spec.hidden[0], bias=False) if self.context_dim else None
+        )
+        self.level = (
+            mlp([self.context_dim, *spec.hidden, 1], spec.activation) if self.context_dim else None
+        )
+        # S starts at (n + 2) periods of demand: above any sensible level, so it binds late.
+        self.level_bias = nn.Parameter(torch.tensor([math.log(math.expm1(spec.state_dim + 2.0))]))
+
+    def forward(self, state, history=None, static=None):
+        sums = torch.cumsum(torch.flip(state, dims=[1]), dim=1)
+        # Negated and scaled: the network is non-decreasing in every input column.
+        x = self.centre - sums / self.spec.scale
+        context = self.context(history, static) if self.context_dim else []
+        last = len(self.layers) - 1
+        for i, layer in enumerate(self.layers):
+            x = F.linear(x, _contraction(layer.weight), layer.bias)
+            if i == 0 and self.context_layer is not None:
+                x = x + self.context_layer(torch.cat(context, dim=1))
+            if i < last:
+                half = x.shape[1] // 2
+                x = torch.cat([F.elu(x[:, :half]), -F.elu(-x[:, half:])], dim=1)
+        order = F.softplus(x) * self.spec.scale
+        raw = self.level_bias.expand(state.shape[0], 1)
+        if self.level is not None:
+            raw = raw + self.level(torch.cat(context, dim=1))
+        level = F.softplus(raw) * self.spec.scale
+        return torch.minimum(order, torch.clamp(level - sums[:, -1:], min=0.0))
+
+
+def _contraction(weight: torch.Tensor) -> torch.Tensor:
+    """Non-negative weights whose rows sum to at most 1: with 1-Lipschitz activations the layer
+    cannot amplify a change of its inputs (in the max norm)."""
+    w = torch.abs(weight)
+    return w / torch.clamp(w.sum(dim=1, keepdim=True), min=1.0)
+
+
+def build_policy(spec: PolicySpec) -> PolicyNet:
+    """The network of a spec (weights freshly initialised)."""
+    if spec.kind == "mlp":
+        return MLPPolicy(spec)
+    if spec.kind == "monotone":
+        return MonotonePolicy(spec)
+    return BaseStockPolicy(spec, capped=spec.kind == "capped_base_stock")
+
+
+def count_parameters(net: nn.Module) -> int:
+    """Number of trainable numbers."""
+    return sum(p.numel() for p in net.parameters() if p.requires_grad)
+
+
+__all__ = [
+    "KINDS",
+    "PolicySpec",
+    "PolicyNet",
+    "MLPPolicy",
+    "BaseStockPolicy",
+    "MonotonePolicy",
+    "WaveNetEncoder",
+    "build_policy",
+    "count_parameters",
+]

@@ -1,0 +1,305 @@
+"""Batched simulation of a policy network through the problems' kernels, with gradients.
+
+The simulator knows nothing of any particular problem: it reads the :class:`Problem` interface
+(initial state, kernel, state features, static features, action bounds, demand model), so every
+problem that provides a kernel trains without changes here. A batch can mix instances (other
+costs, lead times, demand): each instance is a *group* of rows that runs through the kernel
+with its own params, while the network sees all rows in one forward pass, their states padded
+with zeros to the widest instance.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import numpy as np
+import torch
+
+from inventory_gym.core.xp import namespace, tree_map
+from inventory_gym.evaluation import instance
+
+InstanceLike = str | tuple[str, Mapping[str, Any] | None]
+"""An env id, or ``(env_id, env_kwargs)``."""
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One problem instance that a policy is trained or evaluated on."""
+
+    env_id: str
+    env_kwargs: dict[str, Any]
+    problem: Any = field(repr=False, compare=False)
+    params: Any = field(repr=False, compare=False)
+
+    @property
+    def state_dim(self) -> int:
+        """Number of state features."""
+        return len(self.problem.state_feature_names(self.params))
+
+    @property
+    def static_row(self) -> np.ndarray:
+        """The static features as a float64 row."""
+        return np.asarray(list(self.problem.static_features(self.params).values()), np.float64)
+
+    @property
+    def label(self) -> str:
+        """``env_id`` plus its keyword overrides, for logs and tables."""
+        extra = ",".join(f"{k}={v}" for k, v in self.env_kwargs.items())
+        return f"{self.env_id}({extra})" if extra else self.env_id
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready ``{"env_id", "env_kwargs"}`` (demand models as their spec strings)."""
+        return {"env_id": self.env_id, "env_kwargs": {k: _plain(v) for k, v in
+                                                       self.env_kwargs.items()}}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    spec = getattr(value, "spec", None)
+    if isinstance(spec, str):
+        return spec
+    raise ValueError(f"env keyword value {value!r} cannot be saved as JSON")
+
+
+def resolve_instances(instances: InstanceLike | Sequence[InstanceLike]) -> list[Instance]:
+    """Turn env ids and ``(env_id, kwargs)`` pairs into validated :class:`Instance` objects.
+
+    Raises:
+        ValueError: for an empty list, an unknown id, a bad keyword, instances of different
+            problems, or a non-stationary demand model (replayed series are not trained on yet).
+    """
+    if isinstance(instances, str) or (
+        isinstance(instances, tuple) and len(instances) == 2 and isinstance(instances[0], str)
+        and (instances[1] is None or isinstance(instances[1], Mapping))
+    ):
+        instances = [instances]
+    out = []
+    for item in instances:
+        if isinstance(item, Instance):
+            out.append(item)
+            continue
+        if isinstance(item, str):
+            env_id, kwargs = item, {}
+        elif isinstance(item, Mapping) and "env_id" in item:
+            env_id, kwargs = item["env_id"], dict(item.get("env_kwargs") or {})
+        else:
+            try:
+                env_id, kwargs = item
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"instances: expected an env id or (env_id, kwargs), got {item!r}"
+                ) from None
+            kwargs = dict(kwargs or {})
+        problem, params = instance(env_id, kwargs)
+        model = problem.demand(params)
+        if not model.is_stationary:
+            raise ValueError(
+                f"instances: {env_id} with demand={model.spec}: DirectBackprop trains on "
+                "stationary demand models (draw fresh paths); replayed series are not supported"
+            )
+        out.append(Instance(env_id, kwargs, problem, params))
+    if not out:
+        raise ValueError("instances: at least one instance is needed")
+    names = {inst.problem.name for inst in out}
+    if len(names) > 1:
+        raise ValueError(f"instances: all instances must be of one problem, got {sorted(names)}")
+    dims = {inst.problem.action_dim for inst in out}
+    if len(dims) > 1:
+        raise ValueError(f"instances: all instances must have one action size, got {dims}")
+    return out
+
+
+class Step(NamedTuple):
+    """What one simulated period returns."""
+
+    cost: torch.Tensor
+    """(B,) total cost of the period, rows in group order."""
+    order: torch.Tensor
+    """(B, action_dim) orders placed (after clipping and rounding)."""
+
+
+class StackedParams:
+    """The params of several instances that share a kernel call: the fields declared ``float``
+    that differ between them are (B,) tensors, one value per row; every other attribute is the
+    first instance's. The kernels are plain arithmetic on these fields, so they broadcast."""
+
+    def __init__(self, base: Any, columns: dict[str, torch.Tensor]):
+        self._base = base
+        self._columns = columns
+
+    def __getattr__(self, name: str) -> Any:
+        columns = self.__dict__["_columns"]
+        if name in columns:
+            return columns[name]
+        return getattr(self.__dict__["_base"], name)
+
+
+def _kernel_key(params: Any) -> tuple:
+    """Instances with equal keys can share one kernel call: they differ only in ``float``
+    fields (costs, ...) or in their demand model, which the kernel never reads (demand is
+    sampled outside it and passed in)."""
+    return tuple(
+        (f.name, repr(getattr(params, f.name)))
+        for f in dataclasses.fields(params)
+        if f.type != "float" and f.name != "demand"
+    )
+
+
+class Simulator:
+    """Rolls a batch of systems (one or several instances) forward under a policy network.
+
+    Instances whose params differ only in ``float`` fields (costs) or demand share one kernel
+    call per period (:class:`StackedParams`); others (another lead time) get their own. The
+    instances are reordered so that each kernel call's rows are contiguous: read
+    :attr:`instances` for the order of the rows.
+
+    Args:
+        instances: the instances; each gets ``rows`` consecutive rows of the batch.
+        rows: rows (demand paths) per instance.
+        state_dim: width the states are padded to (at least the widest instance's).
+        window: demand history carried for the network (0: none).
+        static: whether the network reads the static features.
+        generator: torch generator of the demand paths.
+        device, dtype: where and in what precision to simulate.
+    """
+
+    def __init__(
+        self,
+        instances: Sequence[Instance],
+        rows: int,
+        *,
+        state_dim: int,
+        window: int,
+        static: bool,
+        generator: torch.Generator,
+        device: torch.device,
+        dtype: torch.dtype,
+    ):
+        keys = [_kernel_key(inst.params) for inst in instances]
+        first = {key: i for i, key in reversed(list(enumerate(keys)))}
+        order = sorted(range(len(instances)), key=lambda i: (first[keys[i]], i))
+        self.instances = [instances[i] for i in order]
+        self.rows = rows
+        self.state_dim = state_dim
+        self.window = window
+        self.gen = generator
+        self.device, self.dtype = device, dtype
+        self.xp = namespace("torch")
+        self.batch = rows * len(self.instances)
+        self.problem = self.instances[0].problem
+        # Kernel groups: (first row, last row + 1, params shared by those rows).
+        self.groups: list[tuple[int, int, Any]] = []
+        start = 0
+        for key in dict.fromkeys(keys[i] for i in order):
+            members = [inst for inst, i in zip(self.instances, order) if keys[i] == key]
+            stop = start + rows * len(members)
+            self.groups.append((start, stop, self._stack(members)))
+            start = stop
+        highs = np.stack([inst.problem.action_high(inst.params) for inst in self.instances])
+        # (1, d) for one instance, else one row per batch row: the order bounds of each row.
+        self.high = torch.as_tensor(
+            highs if len(highs) == 1 else np.repeat(highs, rows, axis=0),
+            dtype=dtype,
+            device=device,
+        )
+        self.low = torch.zeros_like(self.high)
+        self.models = [inst.problem.demand(inst.params) for inst in self.instances]
+        self.static = (
+            torch.as_tensor(
+                np.repeat(np.stack([inst.static_row for inst in self.instances]), rows, axis=0),
+                dtype=dtype,
+                device=device,
+            )
+            if static
+            else None
+        )
+        self.action_dim = self.problem.action_dim
+        self.states: list[Any] = []
+        self.history: torch.Tensor | None = None
+
+    def _stack(self, members: list[Instance]) -> Any:
+        base = members[0].params
+        if len(members) == 1:
+            return base
+        columns = {}
+        for f in dataclasses.fields(base):
+            values = [getattr(inst.params, f.name) for inst in members]
+            if f.type == "float" and len(set(values)) > 1:
+                columns[f.name] = torch.as_tensor(
+                    np.repeat(np.asarray(values, np.float64), self.rows),
+                    dtype=self.dtype,
+                    device=self.device,
+                )
+        return StackedParams(base, columns) if columns else base
+
+    def reset(self) -> None:
+        """Every row back to its instance's starting state, with a fresh demand history."""
+        self.states = []
+        for start, stop, _ in self.groups:
+            parts = [
+                inst.problem.initial_state(
+                    inst.params, self.rows, self.xp, dtype=self.dtype, device=self.device
+                )
+                for inst in self.instances[start // self.rows : stop // self.rows]
+            ]
+            self.states.append(
+                parts[0] if len(parts) == 1 else tree_map(lambda *a: torch.cat(a), *parts)
+            )
+        self.history = self.sample(self.window) if self.window else None
+
+    def detach(self) -> None:
+        """Cut the graph: the next periods start from the current values, without history."""
+        self.states = [tree_map(lambda a: a.detach(), s) for s in self.states]
+        if self.history is not None:
+            self.history = self.history.detach()
+
+    def sample(self, periods: int) -> torch.Tensor:
+        """(B, periods) demand, each instance from its own model (rows in instance order)."""
+        parts = [
+            model.sample_torch(self.gen, self.rows, periods, device=self.device, dtype=self.dtype)
+            for model in self.models
+        ]
+        return parts[0] if len(parts) == 1 else torch.cat(parts, dim=0)
+
+    def features(self) -> torch.Tensor:
+        """(B, state_dim) state features, zero-padded to ``state_dim``."""
+        parts = []
+        for (_, _, params), state in zip(self.groups, self.states):
+            f = self.problem.state_features(state, params, self.xp)
+            if f.shape[1] < self.state_dim:
+                f = torch.nn.functional.pad(f, (0, self.state_dim - f.shape[1]))
+            parts.append(f)
+        return parts[0] if len(parts) == 1 else torch.cat(parts, dim=0)
+
+    def step(
+        self, net: torch.nn.Module, demand: torch.Tensor, *, straight_through: bool = False
+    ) -> Step:
+        """Advance every row one period: the network orders, the kernel serves ``demand``.
+
+        Orders are clipped to ``[0, max_order]`` with ``torch.clamp`` (the gradient passes at
+        the bounds, as in the env) and, with ``straight_through``, rounded in the forward pass
+        only.
+        """
+        order = net(self.features(), self.history, self.static)
+        order = torch.clamp(order, min=self.low, max=self.high)
+        if straight_through:
+            order = order + (torch.round(order) - order).detach()
+        costs = []
+        new_states = []
+        for (start, stop, params), state in zip(self.groups, self.states):
+            o = order[start:stop]
+            action = o[:, 0] if self.action_dim == 1 else tuple(o.unbind(dim=1))
+            nxt, c, _ = self.problem.transition(state, action, demand[start:stop], params, self.xp)
+            new_states.append(nxt)
+            costs.append(c.total())
+        self.states = new_states
+        if self.window:
+            self.history = torch.cat([self.history[:, 1:], demand[:, None]], dim=1)
+        cost = costs[0] if len(costs) == 1 else torch.cat(costs)
+        return Step(cost, order)
