@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all lint format bench bench-zipkin clean
+.PHONY: demo test test-all lint format bench bench-zipkin bench-dbp clean
 
 # torch is pinned to 2.13.0 for the install step only: on the project's machines that release is a
 # local CPU wheel, while an unpinned `torch` would pull a multi-GB CUDA build. The package itself
@@ -21,26 +21,29 @@ demo: $(STAMP)
 	$(VENV)/bin/inventory-gym compare LostSalesLeadTime-v0
 
 test: $(STAMP)
-	$(PY) -m ruff check inventory_gym inventory_gym_cli baselines tests benchmarks
+	$(PY) -m ruff check inventory_gym inventory_gym_cli baselines dbp tests benchmarks
 	$(PY) -m pytest -m "not slow" -q
 
 test-all: $(STAMP)
-	$(PY) -m ruff check inventory_gym inventory_gym_cli baselines tests benchmarks
+	$(PY) -m ruff check inventory_gym inventory_gym_cli baselines dbp tests benchmarks
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
-	$(PY) -m ruff check inventory_gym inventory_gym_cli baselines tests benchmarks
-	$(PY) -m ruff format --check inventory_gym inventory_gym_cli baselines tests benchmarks
+	$(PY) -m ruff check inventory_gym inventory_gym_cli baselines dbp tests benchmarks
+	$(PY) -m ruff format --check inventory_gym inventory_gym_cli baselines dbp tests benchmarks
 
 format: $(STAMP)
-	$(PY) -m ruff format inventory_gym inventory_gym_cli baselines tests benchmarks
-	$(PY) -m ruff check --fix inventory_gym inventory_gym_cli baselines tests benchmarks
+	$(PY) -m ruff format inventory_gym inventory_gym_cli baselines dbp tests benchmarks
+	$(PY) -m ruff check --fix inventory_gym inventory_gym_cli baselines dbp tests benchmarks
 
 bench: $(STAMP)
 	$(PY) benchmarks/throughput.py
 
 bench-zipkin: $(STAMP)
 	$(PY) benchmarks/lost_sales_zipkin.py
+
+bench-dbp: $(STAMP)
+	$(PY) benchmarks/dbp_zipkin.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache .hypothesis

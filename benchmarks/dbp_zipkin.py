@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import math
 import platform
 import sys
 import time
@@ -98,18 +97,44 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--instances", help="p:L pairs, e.g. 4:1,39:4 (default: all 16)")
-    parser.add_argument("--kinds", default="mlp,monotone", help="networks (default mlp,monotone)")
-    parser.add_argument("--seconds", type=float, default=90.0,
-                        help="training budget per instance and network, in seconds (90)")
-    parser.add_argument("--cross-seconds", type=float, default=600.0,
-                        help="training budget of the policy across all instances (600)")
+    parser.add_argument(
+        "--kinds",
+        default="mlp,mlp+penalty,monotone",
+        help="networks: mlp, monotone, base_stock, capped_base_stock; a '+penalty' suffix adds "
+        "the structural penalty (default mlp,mlp+penalty,monotone)",
+    )
+    parser.add_argument(
+        "--penalty",
+        type=float,
+        default=1.0,
+        help="weight of the structural penalty of '+penalty' kinds (1.0)",
+    )
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=90.0,
+        help="training budget per instance and network, in seconds (90)",
+    )
+    parser.add_argument(
+        "--cross-seconds",
+        type=float,
+        default=600.0,
+        help="training budget of the policy across all instances (600)",
+    )
     parser.add_argument("--no-cross", action="store_true", help="skip the cross-instance policy")
     parser.add_argument("--paths", type=int, default=2000, help="test paths (2000)")
     parser.add_argument("--periods", type=int, default=2000, help="test periods per path (2000)")
     parser.add_argument("--burn-in", type=int, default=200, help="test burn-in periods (200)")
-    parser.add_argument("--threads", type=int, default=2, help="torch threads (2)")
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke test: 2 instances, 5 s budgets, few paths")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads (1: the tensors of a step are small, and a second thread gains "
+        "little while it makes the run fragile to any other load on the machine)",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke test: 2 instances, 5 s budgets, few paths"
+    )
     parser.add_argument("--out", default=str(RESULTS), help="output folder")
     args = parser.parse_args(argv)
     if args.quick:
@@ -127,7 +152,11 @@ def main(argv: list[str] | None = None) -> int:
         problem, params = instance(ENV, kwargs)
         solution = dp.solve(params)
         optimal_eval = evaluate(
-            solution.policy(), ENV, kwargs, num_paths=args.paths, periods=args.periods,
+            solution.policy(),
+            ENV,
+            kwargs,
+            num_paths=args.paths,
+            periods=args.periods,
             burn_in=args.burn_in,
         )
         if (p, lead) in heuristics:
@@ -139,39 +168,68 @@ def main(argv: list[str] | None = None) -> int:
             h_gap /= solution.cost
         static = np.asarray(list(problem.static_features(params).values()), np.float64)
         optima[(p, lead)] = (kwargs, params, static, optimal_eval, solution.cost, h_name, h_gap)
-        for kind in kinds:
-            config = TrainConfig(max_seconds=args.seconds)
+        for label in kinds:
+            # "mlp+penalty": the plain MLP with the structural penalty in its loss.
+            kind, _, penalty = label.partition("+")
+            config = TrainConfig(
+                max_seconds=args.seconds, penalty_weight=args.penalty if penalty else 0.0
+            )
             t0 = time.perf_counter()
             result = train((ENV, kwargs), kind, config, progress=sys.stderr.isatty())
+            kind = label
             wall = time.perf_counter() - t0
-            row = {"p": p, "L": lead, "policy": f"dbp-{kind}", "optimum": solution.cost,
-                   "published_optimum": zipkin.published("optimal", p, lead),
-                   "train_seconds": wall, "steps": result.steps,
-                   "best_heuristic": h_name, "best_heuristic_gap_pct": h_gap}
-            row.update(score(result.policy, kwargs, params, static, optimal_eval,
-                             solution.cost, args))
+            row = {
+                "p": p,
+                "L": lead,
+                "policy": f"dbp-{kind}",
+                "optimum": solution.cost,
+                "published_optimum": zipkin.published("optimal", p, lead),
+                "train_seconds": wall,
+                "steps": result.steps,
+                "best_heuristic": h_name,
+                "best_heuristic_gap_pct": h_gap,
+            }
+            row.update(
+                score(result.policy, kwargs, params, static, optimal_eval, solution.cost, args)
+            )
             rows.append(row)
-            print(f"p={p} L={lead} dbp-{kind}: exact {row['exact']:.4f} vs optimum "
-                  f"{solution.cost:.4f}: gap {row['exact_gap_pct']:.3f}% (simulated "
-                  f"{row['sim_gap_pct']:.3f}%, best heuristic {h_name} {h_gap:.2f}%), "
-                  f"trained {wall:.0f} s / {result.steps} steps", flush=True)
+            print(
+                f"p={p} L={lead} dbp-{kind}: exact {row['exact']:.4f} vs optimum "
+                f"{solution.cost:.4f}: gap {row['exact_gap_pct']:.3f}% (simulated "
+                f"{row['sim_gap_pct']:.3f}%, best heuristic {h_name} {h_gap:.2f}%), "
+                f"trained {wall:.0f} s / {result.steps} steps",
+                flush=True,
+            )
     if not args.no_cross:
         insts = [(ENV, optima[c][0]) for c in cases]
         t0 = time.perf_counter()
-        result = train(insts, "mlp", TrainConfig(max_seconds=args.cross_seconds,
-                                                 batch_size=128 * len(insts)),
-                       progress=sys.stderr.isatty())
+        result = train(
+            insts,
+            "mlp",
+            TrainConfig(max_seconds=args.cross_seconds, batch_size=128 * len(insts)),
+            progress=sys.stderr.isatty(),
+        )
         wall = time.perf_counter() - t0
-        for (p, lead) in cases:
+        for p, lead in cases:
             kwargs, params, static, optimal_eval, optimum, h_name, h_gap = optima[(p, lead)]
-            row = {"p": p, "L": lead, "policy": "dbp-mlp-across-all", "optimum": optimum,
-                   "published_optimum": zipkin.published("optimal", p, lead),
-                   "train_seconds": wall, "steps": result.steps,
-                   "best_heuristic": h_name, "best_heuristic_gap_pct": h_gap}
+            row = {
+                "p": p,
+                "L": lead,
+                "policy": "dbp-mlp-across-all",
+                "optimum": optimum,
+                "published_optimum": zipkin.published("optimal", p, lead),
+                "train_seconds": wall,
+                "steps": result.steps,
+                "best_heuristic": h_name,
+                "best_heuristic_gap_pct": h_gap,
+            }
             row.update(score(result.policy, kwargs, params, static, optimal_eval, optimum, args))
             rows.append(row)
-            print(f"p={p} L={lead} across-all: gap {row['exact_gap_pct']:.3f}% "
-                  f"(simulated {row['sim_gap_pct']:.3f}%)", flush=True)
+            print(
+                f"p={p} L={lead} across-all: gap {row['exact_gap_pct']:.3f}% "
+                f"(simulated {row['sim_gap_pct']:.3f}%)",
+                flush=True,
+            )
     write(rows, args)
     return 0
 

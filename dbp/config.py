@@ -108,11 +108,13 @@ class TrainConfig:
             raise ValueError(f"{_OWNER}: dtype must be 'float32' or 'float64', got {self.dtype!r}")
         for name in ("carry_state", "straight_through"):
             if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"{_OWNER}: {name} must be True or False, got "
-                                 f"{getattr(self, name)!r}")
+                raise ValueError(
+                    f"{_OWNER}: {name} must be True or False, got {getattr(self, name)!r}"
+                )
         if not isinstance(self.device, str) or not self.device:
-            raise ValueError(f"{_OWNER}: device must be a string such as 'cpu' or 'cuda', "
-                             f"got {self.device!r}")
+            raise ValueError(
+                f"{_OWNER}: device must be a string such as 'cpu' or 'cuda', got {self.device!r}"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -32,6 +32,7 @@ problems whose state features are units on hand and on order, in that order (los
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
@@ -84,8 +85,7 @@ class PolicySpec:
         object.__setattr__(self, "hidden", hidden)
         if self.activation not in ACTIVATIONS:
             raise ValueError(
-                f"{_OWNER}: activation must be one of {tuple(ACTIVATIONS)}, "
-                f"got {self.activation!r}"
+                f"{_OWNER}: activation must be one of {tuple(ACTIVATIONS)}, got {self.activation!r}"
             )
         for name, low in (("state_dim", 1), ("window", 0), ("static_dim", 0), ("action_dim", 1)):
             value = getattr(self, name)
@@ -208,8 +208,9 @@ class MLPPolicy(PolicyNet):
 
     def __init__(self, spec: PolicySpec):
         super().__init__(spec)
-        self.head = mlp([spec.state_dim + self.context_dim, *spec.hidden, spec.action_dim],
-                        spec.activation)
+        self.head = mlp(
+            [spec.state_dim + self.context_dim, *spec.hidden, spec.action_dim], spec.activation
+        )
 
     def forward(self, state, history=None, static=None):
         x = torch.cat([state / self.spec.scale - 1.0, *self.context(history, static)], dim=1)
@@ -276,7 +277,7 @@ class MonotonePolicy(PolicyNet):
     def __init__(self, spec: PolicySpec):
         super().__init__(spec)
         sizes = [spec.state_dim, *spec.hidden, 1]
-        self.layers = nn.ModuleList(nn.Linear(i, o) for i, o in zip(sizes[:-1], sizes[1:]))
+        self.layers = nn.ModuleList(nn.Linear(i, o) for i, o in itertools.pairwise(sizes))
         with torch.no_grad():
             # The order starts at about one period's mean demand (softplus(0.54) = 1).
             self.layers[-1].bias.fill_(0.54)
@@ -335,11 +336,11 @@ def count_parameters(net: nn.Module) -> int:
 
 __all__ = [
     "KINDS",
-    "PolicySpec",
-    "PolicyNet",
-    "MLPPolicy",
     "BaseStockPolicy",
+    "MLPPolicy",
     "MonotonePolicy",
+    "PolicyNet",
+    "PolicySpec",
     "WaveNetEncoder",
     "build_policy",
     "count_parameters",

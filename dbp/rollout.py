@@ -52,8 +52,10 @@ class Instance:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready ``{"env_id", "env_kwargs"}`` (demand models as their spec strings)."""
-        return {"env_id": self.env_id, "env_kwargs": {k: _plain(v) for k, v in
-                                                       self.env_kwargs.items()}}
+        return {
+            "env_id": self.env_id,
+            "env_kwargs": {k: _plain(v) for k, v in self.env_kwargs.items()},
+        }
 
 
 def _plain(value: Any) -> Any:
@@ -75,7 +77,9 @@ def resolve_instances(instances: InstanceLike | Sequence[InstanceLike]) -> list[
             problems, or a non-stationary demand model (replayed series are not trained on yet).
     """
     if isinstance(instances, str) or (
-        isinstance(instances, tuple) and len(instances) == 2 and isinstance(instances[0], str)
+        isinstance(instances, tuple)
+        and len(instances) == 2
+        and isinstance(instances[0], str)
         and (instances[1] is None or isinstance(instances[1], Mapping))
     ):
         instances = [instances]

@@ -58,8 +58,9 @@ class DBPPolicy:
         """Split observations into (padded state, history, static) network inputs."""
         spec = self.spec
         if obs.ndim != 2:
-            raise ValueError(f"{self.name}: observations must be (batch, features), got shape "
-                             f"{tuple(obs.shape)}")
+            raise ValueError(
+                f"{self.name}: observations must be (batch, features), got shape {tuple(obs.shape)}"
+            )
         n_state = obs.shape[1] - spec.window - spec.static_dim
         if not 1 <= n_state <= spec.state_dim:
             raise ValueError(
@@ -91,12 +92,14 @@ class DBPPolicy:
         """A callable on state features alone (for exact Markov-chain costs), with the static
         features of one instance appended; refuses policies that read the demand history."""
         if self.spec.window:
-            raise ValueError(f"{self.name} reads the demand history: it is not a function of "
-                             "the state alone")
+            raise ValueError(
+                f"{self.name} reads the demand history: it is not a function of the state alone"
+            )
         row = np.zeros(0) if static_row is None else np.asarray(static_row, np.float64)
         if row.shape[0] != self.spec.static_dim:
-            raise ValueError(f"{self.name}: expected {self.spec.static_dim} static features, "
-                             f"got {row.shape[0]}")
+            raise ValueError(
+                f"{self.name}: expected {self.spec.static_dim} static features, got {row.shape[0]}"
+            )
 
         def policy(states: np.ndarray) -> np.ndarray:
             states = np.asarray(states, np.float64)
@@ -138,8 +141,9 @@ class DBPPolicy:
         if doc.get("format") != FORMAT:
             raise ValueError(f"{doc_path}: not a DBP policy file (format {doc.get('format')!r})")
         if doc.get("version") != VERSION:
-            raise ValueError(f"{doc_path}: version {doc.get('version')!r}, this code reads "
-                             f"{VERSION}")
+            raise ValueError(
+                f"{doc_path}: version {doc.get('version')!r}, this code reads {VERSION}"
+            )
         net = build_policy(PolicySpec.from_dict(doc["spec"]))
         state = torch.load(path / WEIGHTS_FILE, map_location="cpu", weights_only=True)
         net.load_state_dict(state)

@@ -257,8 +257,7 @@ def train(
         from tqdm.auto import tqdm
 
         total = config.max_steps if config.max_steps is not None else config.max_seconds
-        bar = tqdm(total=total, desc=label, unit="step" if config.max_steps else "s",
-                   leave=False)
+        bar = tqdm(total=total, desc=label, unit="step" if config.max_steps else "s", leave=False)
     start = time.perf_counter()
     elapsed = seconds_before
     stopped = ""
@@ -300,9 +299,12 @@ def train(
             for t in range(burn, burn + config.horizon):
                 if check is not None and t == burn + config.horizon // 2:
                     probe = (sim.features().detach(), sim.history, sim.static)
-                total = total + sim.step(
-                    net, demand[:, t], straight_through=config.straight_through
-                ).cost.sum()
+                total = (
+                    total
+                    + sim.step(
+                        net, demand[:, t], straight_through=config.straight_through
+                    ).cost.sum()
+                )
             loss = total / (sim.batch * config.horizon)
             train_cost = float(loss.detach())
             if probe is not None:
@@ -361,13 +363,16 @@ def train(
                 logger.dump(step)
                 window_costs, window_pens, window_norms = [], [], []
             if val is not None and out_path is not None:
-                _save_checkpoint(out_path, net, optimizer, best_state, step, elapsed, best_val,
-                                 stale, best_costs)
+                _save_checkpoint(
+                    out_path, net, optimizer, best_state, step, elapsed, best_val, stale, best_costs
+                )
             if bar is not None:
                 bar.n = step if config.max_steps is not None else min(elapsed, bar.total)
-                bar.set_postfix(cost=f"{train_cost:.4f}",
-                                val=f"{best_val:.4f}" if best_val < math.inf else "-",
-                                refresh=False)
+                bar.set_postfix(
+                    cost=f"{train_cost:.4f}",
+                    val=f"{best_val:.4f}" if best_val < math.inf else "-",
+                    refresh=False,
+                )
                 bar.refresh()
             info = Progress(step, elapsed, train_cost, val, best_val, net)
             if any(cb(info) is False for cb in callbacks):
@@ -415,8 +420,10 @@ def _probe_rows(groups: int, rows: int, wanted: int, device: torch.device) -> to
     """Row indices for the structural penalty: the first rows of every group, about
     ``wanted`` in all and the same number per group (the check slices per group)."""
     per = max(1, min(rows, wanted // groups))
-    return (torch.arange(groups, device=device)[:, None] * rows
-            + torch.arange(per, device=device)[None, :]).reshape(-1)
+    return (
+        torch.arange(groups, device=device)[:, None] * rows
+        + torch.arange(per, device=device)[None, :]
+    ).reshape(-1)
 
 
 def _save_checkpoint(

@@ -158,8 +158,12 @@ def _load_policy(path: str) -> Any:
 def _describe(policy: Any) -> dict[str, Any]:
     spec = getattr(policy, "spec", None)
     if spec is not None and hasattr(spec, "to_dict"):  # a DBP network
-        return {"kind": spec.kind, "hidden": list(spec.hidden), "window": spec.window,
-                "static_dim": spec.static_dim}
+        return {
+            "kind": spec.kind,
+            "hidden": list(spec.hidden),
+            "window": spec.window,
+            "static_dim": spec.static_dim,
+        }
     params = getattr(policy, "params", None)
     if callable(params):
         try:
@@ -421,8 +425,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         device=args.device,
         dtype=args.dtype,
     )
-    out = Path(args.out) if args.out else Path("results") / "dbp" / (
-        f"{_slug(args.env, kwargs)}_{args.policy}"
+    out = (
+        Path(args.out)
+        if args.out
+        else Path("results") / "dbp" / (f"{_slug(args.env, kwargs)}_{args.policy}")
     )
     options: dict[str, Any] = {}
     if hidden is not None:
@@ -454,15 +460,21 @@ def cmd_train(args: argparse.Namespace) -> int:
     doc["saved"] = str(out / "policy")
     doc["steps"] = result.steps
     if args.json:
-        print(json.dumps({"env": args.env, "env_kwargs": kwargs,
-                          "policies": {result.policy.name: doc}}, indent=2))
+        print(
+            json.dumps(
+                {"env": args.env, "env_kwargs": kwargs, "policies": {result.policy.name: doc}},
+                indent=2,
+            )
+        )
         return 0
     print(evaluation)
     if exact is not None:
         print(f"  exact cost (Markov chain of the policy): {exact:.4f}")
     print(f"  saved {out / 'policy'} (run log: {out / 'log.csv'}); evaluate it again with")
-    print(f"  {PROG} evaluate {args.env} --load {out / 'policy'}"
-          + "".join(f" --set {k}={v}" for k, v in kwargs.items()))
+    print(
+        f"  {PROG} evaluate {args.env} --load {out / 'policy'}"
+        + "".join(f" --set {k}={v}" for k, v in kwargs.items())
+    )
     return 0
 
 
@@ -472,7 +484,9 @@ def _int_list(flag: str, text: str | None) -> list[int] | None:
     try:
         values = [int(v) for v in text.split(",") if v.strip()]
     except ValueError:
-        raise CLIError(f"{flag} expects comma-separated integers such as 64,64, got {text!r}")
+        raise CLIError(
+            f"{flag} expects comma-separated integers such as 64,64, got {text!r}"
+        ) from None
     if not values or min(values) < 1:
         raise CLIError(f"{flag} expects positive integers, got {text!r}")
     return values
@@ -721,32 +735,62 @@ def build_parser() -> argparse.ArgumentParser:
         "orders), base_stock or capped_base_stock (the net outputs the levels)",
     )
     p.add_argument("--hidden", help="hidden layer widths, e.g. 64,64 (default 64,64)")
-    p.add_argument("--window", type=int, default=0,
-                   help="past demands the network reads (default 0)")
-    p.add_argument("--static", action="store_true",
-                   help="feed the instance's static features (costs, lead time) to the network")
+    p.add_argument(
+        "--window", type=int, default=0, help="past demands the network reads (default 0)"
+    )
+    p.add_argument(
+        "--static",
+        action="store_true",
+        help="feed the instance's static features (costs, lead time) to the network",
+    )
     t = p.add_argument_group("training (see dbp.TrainConfig)")
-    t.add_argument("--seconds", type=float, default=60.0,
-                   help="wall-clock budget in seconds, validation included (default 60; 0: none)")
+    t.add_argument(
+        "--seconds",
+        type=float,
+        default=60.0,
+        help="wall-clock budget in seconds, validation included (default 60; 0: none)",
+    )
     t.add_argument("--steps", type=int, default=None, help="budget in gradient steps")
     t.add_argument("--batch-size", type=int, default=512, help="paths per step (default 512)")
-    t.add_argument("--horizon", type=int, default=64,
-                   help="periods backpropagated per step (default 64)")
-    t.add_argument("--train-burn-in", type=int, default=16,
-                   help="periods simulated without gradient before each step's horizon (16)")
+    t.add_argument(
+        "--horizon", type=int, default=64, help="periods backpropagated per step (default 64)"
+    )
+    t.add_argument(
+        "--train-burn-in",
+        type=int,
+        default=16,
+        help="periods simulated without gradient before each step's horizon (16)",
+    )
     t.add_argument("--lr", type=float, default=3e-3, help="Adam learning rate (default 3e-3)")
-    t.add_argument("--schedule", default="cosine", choices=("cosine", "constant"),
-                   help="learning-rate schedule over the budget (default cosine)")
-    t.add_argument("--grad-clip", type=float, default=10.0,
-                   help="gradient-norm clip (default 10; 0: none)")
-    t.add_argument("--straight-through", action="store_true",
-                   help="round orders in training too (straight-through gradient)")
-    t.add_argument("--penalty", type=float, default=0.0,
-                   help="weight of the structural penalty (default 0: off)")
-    t.add_argument("--eval-every", type=int, default=200,
-                   help="validate every this many steps (default 200)")
-    t.add_argument("--patience", type=int, default=None,
-                   help="stop after this many validations without improvement")
+    t.add_argument(
+        "--schedule",
+        default="cosine",
+        choices=("cosine", "constant"),
+        help="learning-rate schedule over the budget (default cosine)",
+    )
+    t.add_argument(
+        "--grad-clip", type=float, default=10.0, help="gradient-norm clip (default 10; 0: none)"
+    )
+    t.add_argument(
+        "--straight-through",
+        action="store_true",
+        help="round orders in training too (straight-through gradient)",
+    )
+    t.add_argument(
+        "--penalty",
+        type=float,
+        default=0.0,
+        help="weight of the structural penalty (default 0: off)",
+    )
+    t.add_argument(
+        "--eval-every", type=int, default=200, help="validate every this many steps (default 200)"
+    )
+    t.add_argument(
+        "--patience",
+        type=int,
+        default=None,
+        help="stop after this many validations without improvement",
+    )
     t.add_argument("--train-seed", type=int, default=0, help="seed of weights and paths (0)")
     t.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1 ...")
     t.add_argument("--dtype", default="float32", choices=("float32", "float64"))

@@ -110,6 +110,8 @@ def test_compare_writes_table_json_csv_and_chart(capsys, tmp_path):
         "optimal,myopic1,base_stock",
         "--out",
         str(tmp_path),
+        "--dbp-seconds",
+        "0",
         *FAST,
     )
     assert code == 0
@@ -128,6 +130,8 @@ def test_compare_writes_table_json_csv_and_chart(capsys, tmp_path):
         str(tmp_path),
         "--json",
         "--no-plot",
+        "--dbp-seconds",
+        "0",
         *FAST,
     )
     doc = json.loads(out)
@@ -154,6 +158,10 @@ def test_compare_writes_table_json_csv_and_chart(capsys, tmp_path):
         (["evaluate", ENV, "--policy", "base_stock", "--paths", "0"], "--paths"),
         (["evaluate", ENV, "--policy", "base_stock", "--load", "missing.npz"], "exactly one"),
         (["evaluate", ENV, "--load", "missing.npz"], "missing.npz"),
+        (["train", ENV, "--hidden", "64,0"], "--hidden"),
+        (["train", ENV, "--batch-size", "0"], "batch_size"),
+        (["train", ENV, "--seconds", "0"], "max_steps or max_seconds"),
+        (["train", ENV, "--set", "lead_time=-1"], "lead_time"),
     ],
 )
 def test_bad_arguments_give_one_line(capsys, argv, message):
@@ -188,9 +196,89 @@ def test_compare_skips_what_continuous_demand_rules_out(capsys, tmp_path):
         str(tmp_path),
         "--json",
         "--no-plot",
+        "--dbp-seconds",
+        "0",
         *FAST,
     )
     doc = json.loads(out)
     assert code == 0 and "base_stock" in doc["policies"] and "optimal" not in doc["policies"]
     assert "myopic1" in doc["skipped"] and "discrete" in doc["skipped"]["myopic1"]
     assert "exact DP skipped" in err
+
+
+TRAIN_FAST = [
+    "--steps",
+    "12",
+    "--seconds",
+    "0",
+    "--batch-size",
+    "32",
+    "--horizon",
+    "8",
+    "--eval-every",
+    "6",
+    "--paths",
+    "40",
+    "--periods",
+    "60",
+    "--burn-in",
+    "10",
+    "--quiet",
+]
+
+
+def test_train_saves_a_policy_that_evaluate_loads(capsys, tmp_path):
+    run_dir = tmp_path / "run"
+    code, out, _ = run(
+        capsys, "train", ENV, "--set", "lead_time=1", "--out", str(run_dir), "--json", *TRAIN_FAST
+    )
+    assert code == 0
+    doc = json.loads(out)
+    trained = doc["policies"]["dbp-mlp"]
+    assert trained["steps"] == 12 and trained["saved"] == str(run_dir / "policy")
+    assert trained["exact_cost"] is not None  # the rounded network's Markov chain
+    assert (run_dir / "log.csv").is_file() and (run_dir / "policy" / "weights.pt").is_file()
+    # Loading the run directory (or its policy/) and evaluating on the same paths gives the
+    # same cost: nothing was lost in the save.
+    code, out, _ = run(
+        capsys,
+        "evaluate",
+        ENV,
+        "--set",
+        "lead_time=1",
+        "--load",
+        str(run_dir),
+        "--json",
+        "--paths",
+        "40",
+        "--periods",
+        "60",
+        "--burn-in",
+        "10",
+        "--quiet",
+    )
+    loaded = json.loads(out)["policies"]["dbp-mlp"]
+    assert loaded["cost"] == pytest.approx(trained["cost"])
+
+
+def test_compare_includes_a_dbp_policy(capsys, tmp_path):
+    code, out, _ = run(
+        capsys,
+        "compare",
+        ENV,
+        "--set",
+        "lead_time=1",
+        "--policies",
+        "optimal,base_stock",
+        "--dbp-seconds",
+        "3",
+        "--out",
+        str(tmp_path),
+        "--json",
+        "--no-plot",
+        *FAST,
+    )
+    doc = json.loads(out)
+    assert code == 0 and set(doc["policies"]) == {"optimal", "base_stock", "dbp"}
+    assert "gap_percent" in doc["policies"]["dbp"]
+    assert doc["policies"]["dbp"]["params"]["kind"] == "mlp"
