@@ -32,7 +32,7 @@ class TrainConfig:
     carry_state: bool = True
     """Start each step where the previous one ended (detached), so the states follow the
     current policy's long-run distribution without a long burn-in every step."""
-    learning_rate: float = 3e-3
+    learning_rate: float = 1e-2
     """Adam's step size at the start."""
     schedule: str = "cosine"
     """``cosine`` (decays to ``min_learning_rate`` over the budget) or ``constant``."""

@@ -761,7 +761,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=16,
         help="periods simulated without gradient before each step's horizon (16)",
     )
-    t.add_argument("--lr", type=float, default=3e-3, help="Adam learning rate (default 3e-3)")
+    t.add_argument("--lr", type=float, default=1e-2, help="Adam learning rate (default 1e-2)")
     t.add_argument(
         "--schedule",
         default="cosine",
