@@ -138,9 +138,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(RESULTS), help="output folder")
     args = parser.parse_args(argv)
     if args.quick:
-        args.instances = args.instances or "4:1,9:2"
-        args.seconds, args.cross_seconds = 5.0, 10.0
-        args.paths, args.periods, args.burn_in = 200, 200, 50
+        # Explicit options still win: --quick only replaces the full-run defaults.
+        defaults = {
+            "instances": None,
+            "seconds": 90.0,
+            "cross_seconds": 600.0,
+            "paths": 2000,
+            "periods": 2000,
+            "burn_in": 200,
+        }
+        quick = {
+            "instances": "4:1,9:2",
+            "seconds": 5.0,
+            "cross_seconds": 10.0,
+            "paths": 200,
+            "periods": 200,
+            "burn_in": 50,
+        }
+        for key, value in quick.items():
+            if getattr(args, key) == defaults[key]:
+                setattr(args, key, value)
     torch.set_num_threads(args.threads)
     kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
     cases = parse_instances(args.instances)

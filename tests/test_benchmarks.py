@@ -35,3 +35,29 @@ def test_zipkin_benchmark_smoke(tmp_path):
     assert "| 4 | 1 | 4.0407 | 4.04 |" in text  # the DP optimum next to the published one
     rows = (tmp_path / "lost_sales_zipkin_quick.csv").read_text().splitlines()
     assert len(rows) == 1 + 9  # header + every policy
+
+
+def test_dbp_benchmark_smoke(tmp_path):
+    script = SCRIPT.parent / "dbp_zipkin.py"
+    args = [
+        "--quick",
+        "--instances",
+        "4:1",
+        "--seconds",
+        "1",
+        "--cross-seconds",
+        "1",
+        "--kinds",
+        "mlp",
+        "--paths",
+        "50",
+        "--periods",
+        "50",
+        "--out",
+        str(tmp_path),
+    ]
+    subprocess.run([sys.executable, str(script), *args], check=True, capture_output=True)
+    text = (tmp_path / "dbp_zipkin_quick.md").read_text()
+    assert "| 4 | 1 | dbp-mlp | 4.0407 |" in text  # the DP optimum as the reference
+    rows = (tmp_path / "dbp_zipkin_quick.csv").read_text().splitlines()
+    assert len(rows) == 1 + 2  # header + the instance's network + the cross-instance one

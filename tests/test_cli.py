@@ -282,3 +282,30 @@ def test_compare_includes_a_dbp_policy(capsys, tmp_path):
     assert code == 0 and set(doc["policies"]) == {"optimal", "base_stock", "dbp"}
     assert "gap_percent" in doc["policies"]["dbp"]
     assert doc["policies"]["dbp"]["params"]["kind"] == "mlp"
+
+
+def test_train_options_default_to_the_train_config():
+    """The command line's defaults are TrainConfig's (no second set of numbers to drift)."""
+    from dbp import TrainConfig
+    from inventory_gym_cli.main import build_parser
+
+    args = build_parser().parse_args(["train", ENV])
+    config = TrainConfig()
+    pairs = {
+        "batch_size": "batch_size",
+        "horizon": "horizon",
+        "train_burn_in": "burn_in",
+        "lr": "learning_rate",
+        "schedule": "schedule",
+        "grad_clip": "grad_clip",
+        "penalty": "penalty_weight",
+        "eval_every": "eval_every",
+        "patience": "patience",
+        "train_seed": "seed",
+        "device": "device",
+        "dtype": "dtype",
+        "steps": "max_steps",
+        "seconds": "max_seconds",
+    }
+    for option, field in pairs.items():
+        assert getattr(args, option) == getattr(config, field), option

@@ -158,14 +158,14 @@ def test_structural_penalty_is_zero_for_structured_nets_and_positive_otherwise()
     torch.manual_seed(0)
     state = torch.rand(128, 3) * 10
     mono = build_policy(PolicySpec(kind="monotone", hidden=(8,), state_dim=3, scale=5.0))
-    assert float(structural_penalty(mono, state, None, None, lost_sales_violations, [3])) < 1e-6
+    assert structural_penalty(mono, state, None, None, lost_sales_violations, [3]).item() < 1e-6
 
     class Increasing(torch.nn.Module):  # orders more the more it holds: the wrong shape
         def forward(self, state, history=None, static=None):
             return state.sum(dim=1, keepdim=True)
 
     pen = structural_penalty(Increasing(), state, None, None, lost_sales_violations, [3])
-    assert float(pen) == pytest.approx(3.0)  # three components, each with slope +1
+    assert pen.item() == pytest.approx(3.0)  # three components, each with slope +1
 
 
 # -- the simulator -----------------------------------------------------------------------------
