@@ -266,6 +266,7 @@ def train(
     window_norms: list[float] = []
     fresh = True
     train_cost = math.nan
+    last_val: float | None = None
     try:
         while True:
             elapsed = seconds_before + time.perf_counter() - start
@@ -368,9 +369,12 @@ def train(
                 )
             if bar is not None:
                 bar.n = step if config.max_steps is not None else min(elapsed, bar.total)
+                if val is not None:
+                    last_val = val
                 bar.set_postfix(
                     cost=f"{train_cost:.4f}",
-                    val=f"{best_val:.4f}" if best_val < math.inf else "-",
+                    val=f"{last_val:.4f}" if last_val is not None else "-",
+                    best=f"{best_val:.4f}" if best_val < math.inf else "-",
                     refresh=False,
                 )
                 bar.refresh()

@@ -171,12 +171,12 @@ def test_structural_penalty_is_zero_for_structured_nets_and_positive_otherwise()
 # -- the simulator -----------------------------------------------------------------------------
 def test_simulator_matches_the_kernel_on_the_same_demand():
     """The rollout is the lost-sales kernel, row by row, for every instance of a mixed batch
-    (two lead times; two costs sharing one kernel call)."""
+    (two lead times; two costs and demands sharing one kernel call)."""
     insts = resolve_instances(
         [
             (ENV, {"lead_time": 2, "lost_sales_cost": 4}),
             (ENV, {"lead_time": 1, "lost_sales_cost": 9}),
-            (ENV, {"lead_time": 2, "lost_sales_cost": 19}),
+            (ENV, {"lead_time": 2, "lost_sales_cost": 19, "demand": "poisson(8)"}),
         ]
     )
     spec = make_spec(insts, "mlp", hidden=(8,))
