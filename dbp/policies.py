@@ -141,31 +141,43 @@ def mlp(sizes: list[int], activation: str) -> nn.Sequential:
 class WaveNetEncoder(nn.Module):
     """Dilated causal convolutions over the demand history (WaveNet-style, as in the paper).
 
-    Kernel size 2 and dilations 1, 2, 4, ... until the receptive field covers the window; each
-    layer is a residual, gated-free ELU block. The encoding is the last time step's channels.
+    Kernel size 2 and dilations 1, 2, 4, ... (the last one trimmed) so that the receptive
+    field is exactly the window: ``1 + sum(dilations) == window``. Each layer is a residual ELU
+    block. The encoding of a window is the last time step's channels.
+
+    Because the receptive field is exactly the window, running the stack once over a longer
+    sequence (:meth:`sequence`) gives at every position ``p >= window - 1`` the encoding of the
+    window that ends there, bit for bit what :meth:`forward` gives on that window alone. Demand
+    is exogenous, so training encodes a whole path in one pass instead of once per period.
     """
 
     def __init__(self, window: int, channels: int):
         super().__init__()
         self.window = window
         self.inp = nn.Conv1d(1, channels, kernel_size=1)
-        dilations = []
-        d = 1
-        while d < window:
+        dilations, total, d = [], 0, 1
+        while total + d <= window - 1:
             dilations.append(d)
-            d *= 2
-        self.dilations = tuple(dilations) or (1,)
+            total, d = total + d, 2 * d
+        if total < window - 1:
+            dilations.append(window - 1 - total)
+        self.dilations = tuple(dilations)
         self.convs = nn.ModuleList(
             nn.Conv1d(channels, channels, kernel_size=2, dilation=d) for d in self.dilations
         )
         self.out_dim = channels
 
-    def forward(self, history: torch.Tensor) -> torch.Tensor:
-        x = self.inp(history[:, None, :])
+    def sequence(self, values: torch.Tensor) -> torch.Tensor:
+        """(B, T) scaled demands -> (B, T, channels): position ``p`` encodes the window ending
+        at ``p`` (valid from ``p = window - 1`` on)."""
+        x = self.inp(values[:, None, :])
         for d, conv in zip(self.dilations, self.convs):
             # Left padding keeps the convolution causal and the length unchanged.
             x = x + F.elu(conv(F.pad(x, (d, 0))))
-        return x[:, :, -1]
+        return x.transpose(1, 2)
+
+    def forward(self, history: torch.Tensor) -> torch.Tensor:
+        return self.sequence(history)[:, -1, :]
 
 
 class PolicyNet(nn.Module):
@@ -184,12 +196,30 @@ class PolicyNet(nn.Module):
                 context += spec.window
         self.context_dim = context
 
-    def context(self, history: torch.Tensor | None, static: torch.Tensor | None) -> list:
-        """The context inputs: encoded history and squashed static features (a list of parts)."""
+    def encode_sequence(self, demands: torch.Tensor) -> torch.Tensor | None:
+        """Encodings of every window of a demand sequence at once, (B, T, channels), position
+        ``p`` for the window ending at ``p``; ``None`` without a WaveNet encoder (then the
+        network reads each window itself)."""
+        if self.encoder is None:
+            return None
+        return self.encoder.sequence(demands / self.spec.scale - 1.0)
+
+    def context(
+        self,
+        history: torch.Tensor | None,
+        static: torch.Tensor | None,
+        encoded: torch.Tensor | None = None,
+    ) -> list:
+        """The context inputs: encoded history and squashed static features (a list of parts).
+        ``encoded`` is the history's encoding when it was computed ahead
+        (:meth:`encode_sequence`)."""
         parts = []
         if self.spec.window:
-            h = history / self.spec.scale - 1.0
-            parts.append(self.encoder(h) if self.encoder is not None else h)
+            if encoded is not None:
+                parts.append(encoded)
+            else:
+                h = history / self.spec.scale - 1.0
+                parts.append(self.encoder(h) if self.encoder is not None else h)
         if self.spec.static_dim:
             parts.append(squash_static(static))
         return parts
@@ -199,6 +229,7 @@ class PolicyNet(nn.Module):
         state: torch.Tensor,
         history: torch.Tensor | None = None,
         static: torch.Tensor | None = None,
+        encoded: torch.Tensor | None = None,
     ) -> torch.Tensor:
         raise NotImplementedError
 
@@ -212,8 +243,10 @@ class MLPPolicy(PolicyNet):
             [spec.state_dim + self.context_dim, *spec.hidden, spec.action_dim], spec.activation
         )
 
-    def forward(self, state, history=None, static=None):
-        x = torch.cat([state / self.spec.scale - 1.0, *self.context(history, static)], dim=1)
+    def forward(self, state, history=None, static=None, encoded=None):
+        x = torch.cat(
+            [state / self.spec.scale - 1.0, *self.context(history, static, encoded)], dim=1
+        )
         return F.softplus(self.head(x)) * self.spec.scale
 
 
@@ -232,16 +265,16 @@ class BaseStockPolicy(PolicyNet):
         # Starting points: S at a few periods of demand, the cap near one period's demand.
         self.bias = nn.Parameter(torch.tensor([4.0, 1.0][:outputs]))
 
-    def levels(self, history=None, static=None, batch: int = 1) -> torch.Tensor:
+    def levels(self, history=None, static=None, batch: int = 1, encoded=None) -> torch.Tensor:
         """(B, 1 or 2): the base-stock level ``S`` (and the cap ``r``), in units."""
         raw = self.bias.expand(batch, -1)
-        parts = self.context(history, static)
+        parts = self.context(history, static, encoded)
         if self.head is not None:
             raw = raw + self.head(torch.cat(parts, dim=1))
         return F.softplus(raw) * self.spec.scale
 
-    def forward(self, state, history=None, static=None):
-        levels = self.levels(history, static, state.shape[0])
+    def forward(self, state, history=None, static=None, encoded=None):
+        levels = self.levels(history, static, state.shape[0], encoded)
         position = state.sum(dim=1, keepdim=True)
         order = torch.clamp(levels[:, :1] - position, min=0.0)
         if self.capped:
@@ -292,11 +325,11 @@ class MonotonePolicy(PolicyNet):
         # S starts at (n + 2) periods of demand: above any sensible level, so it binds late.
         self.level_bias = nn.Parameter(torch.tensor([math.log(math.expm1(spec.state_dim + 2.0))]))
 
-    def forward(self, state, history=None, static=None):
+    def forward(self, state, history=None, static=None, encoded=None):
         sums = torch.cumsum(torch.flip(state, dims=[1]), dim=1)
         # Negated and scaled: the network is non-decreasing in every input column.
         x = self.centre - sums / self.spec.scale
-        context = self.context(history, static) if self.context_dim else []
+        context = self.context(history, static, encoded) if self.context_dim else []
         last = len(self.layers) - 1
         for i, layer in enumerate(self.layers):
             x = F.linear(x, _contraction(layer.weight), layer.bias)

@@ -281,16 +281,36 @@ class Simulator:
             parts.append(f)
         return parts[0] if len(parts) == 1 else torch.cat(parts, dim=0)
 
+    def encode(self, net: torch.nn.Module, demand: torch.Tensor) -> torch.Tensor | None:
+        """The network's history encodings for the coming periods of ``demand`` (B, T), all in
+        one pass: entry ``t`` (on axis 1) is the encoding of the window the network sees before
+        period ``t``. ``None`` when the network has no sequence encoder."""
+        if not self.window:
+            return None
+        encode = getattr(net, "encode_sequence", None)
+        if encode is None:
+            return None
+        full = encode(torch.cat([self.history, demand[:, :-1]], dim=1))
+        return None if full is None else full[:, self.window - 1 :]
+
     def step(
-        self, net: torch.nn.Module, demand: torch.Tensor, *, straight_through: bool = False
+        self,
+        net: torch.nn.Module,
+        demand: torch.Tensor,
+        *,
+        straight_through: bool = False,
+        encoded: torch.Tensor | None = None,
     ) -> Step:
         """Advance every row one period: the network orders, the kernel serves ``demand``.
 
         Orders are clipped to ``[0, max_order]`` with ``torch.clamp`` (the gradient passes at
         the bounds, as in the env) and, with ``straight_through``, rounded in the forward pass
-        only.
+        only. ``encoded``: this period's history encoding from :meth:`encode`, if computed.
         """
-        order = net(self.features(), self.history, self.static)
+        if encoded is None:
+            order = net(self.features(), self.history, self.static)
+        else:
+            order = net(self.features(), self.history, self.static, encoded)
         order = torch.clamp(order, min=self.low, max=self.high)
         if straight_through:
             order = order + (torch.round(order) - order).detach()

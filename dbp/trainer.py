@@ -292,20 +292,28 @@ def train(
                 sim.detach()
                 burn = config.burn_in
             demand = sim.sample(burn + config.horizon)
+            # Demand is exogenous: the history encodings of every period come in one pass.
+            encoded = sim.encode(net, demand)
             with torch.no_grad():
                 for t in range(burn):
-                    sim.step(net, demand[:, t], straight_through=config.straight_through)
+                    sim.step(
+                        net,
+                        demand[:, t],
+                        straight_through=config.straight_through,
+                        encoded=None if encoded is None else encoded[:, t].detach(),
+                    )
             total = torch.zeros((), device=device, dtype=dtype)
             probe = None
             for t in range(burn, burn + config.horizon):
                 if check is not None and t == burn + config.horizon // 2:
                     probe = (sim.features().detach(), sim.history, sim.static)
-                total = (
-                    total
-                    + sim.step(
-                        net, demand[:, t], straight_through=config.straight_through
-                    ).cost.sum()
-                )
+                step_cost = sim.step(
+                    net,
+                    demand[:, t],
+                    straight_through=config.straight_through,
+                    encoded=None if encoded is None else encoded[:, t],
+                ).cost
+                total = total + step_cost.sum()
             loss = total / (sim.batch * config.horizon)
             train_cost = float(loss.detach())
             if probe is not None:

@@ -455,3 +455,44 @@ def test_dbp_lands_within_two_percent_of_the_optimum():
     optimum = dp.solve(params).cost
     exact = dp.policy_cost(params, result.policy.state_policy())
     assert exact <= optimum * 1.02, (exact, optimum)
+
+
+@pytest.mark.parametrize("window", [1, 10, 32])
+def test_wavenet_sequence_encoding_equals_the_encoding_of_each_window(window):
+    """Training encodes a whole path in one pass; that must be what the network computes on
+    each window alone (its receptive field is exactly the window)."""
+    torch.manual_seed(0)
+    net = build_policy(PolicySpec(state_dim=2, window=window, scale=5.0)).double()
+    assert 1 + sum(net.encoder.dilations) == window
+    seq = torch.rand(3, window + 20, dtype=torch.float64) * 10
+    full = net.encode_sequence(seq)
+    for p in range(window - 1, seq.shape[1]):
+        alone = net.encoder(seq[:, p - window + 1 : p + 1] / 5.0 - 1.0)
+        torch.testing.assert_close(full[:, p], alone)
+
+
+def test_simulator_encodings_match_the_history_the_env_shows():
+    insts = resolve_instances((ENV, {"lead_time": 2}))
+    spec = make_spec(insts, "mlp", window=8)
+    torch.manual_seed(0)
+    net = build_policy(spec).double()
+    sim = Simulator(
+        insts,
+        4,
+        state_dim=spec.state_dim,
+        window=8,
+        static=False,
+        generator=torch.Generator().manual_seed(0),
+        device=torch.device("cpu"),
+        dtype=torch.float64,
+    )
+    sim.reset()
+    demand = sim.sample(5)
+    encoded = sim.encode(net, demand)
+    for t in range(5):
+        torch.testing.assert_close(encoded[:, t], net.encoder(sim.history / spec.scale - 1.0))
+        with torch.no_grad():
+            with_encoding = net(sim.features(), sim.history, None, encoded[:, t])
+            without = net(sim.features(), sim.history, None)
+        torch.testing.assert_close(with_encoding, without)
+        sim.step(net, demand[:, t], encoded=encoded[:, t])
