@@ -633,7 +633,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.set_defaults(func=cmd_list)
 
-    def common(p: argparse.ArgumentParser, *, simulate: bool = True) -> None:
+    def common(p: argparse.ArgumentParser, *, simulate: bool = True, fit: bool = True) -> None:
         p.add_argument("env", metavar="ENV", help="registered env id, e.g. LostSalesLeadTime-v0")
         p.add_argument(
             "--set",
@@ -676,6 +676,8 @@ def build_parser() -> argparse.ArgumentParser:
             action="store_false",
             help="skip the exact cost of integer policies (Markov chain, lost sales)",
         )
+        if not fit:
+            return
         f = p.add_argument_group("fitting (on other paths than the evaluation)")
         f.add_argument(
             "--fit-paths", type=int, default=500, help="paths per candidate (default 500)"
@@ -725,7 +727,7 @@ def build_parser() -> argparse.ArgumentParser:
         "checkpoint.pt) and the best policy (policy/) are saved under --out; the policy is "
         "then evaluated with the harness on the test paths (--seed).",
     )
-    common(p)
+    common(p, fit=False)
     p.add_argument("--algo", default="dbp", choices=("dbp",), help="training method (dbp)")
     p.add_argument(
         "--policy",
