@@ -61,3 +61,11 @@ def test_dbp_benchmark_smoke(tmp_path):
     assert "| 4 | 1 | dbp-mlp | 4.0407 |" in text  # the DP optimum as the reference
     rows = (tmp_path / "dbp_zipkin_quick.csv").read_text().splitlines()
     assert len(rows) == 1 + 2  # header + the instance's network + the cross-instance one
+
+
+def test_dbp_history_benchmark_smoke(tmp_path):
+    script = SCRIPT.parent / "dbp_history.py"
+    args = ["--quick", "--window", "8", "--out", str(tmp_path)]
+    subprocess.run([sys.executable, str(script), *args], check=True, capture_output=True)
+    rows = (tmp_path / "dbp_history_quick.csv").read_text().splitlines()
+    assert len(rows) == 1 + 2 and rows[0].startswith("demand,p,L,optimum")
