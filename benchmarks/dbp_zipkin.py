@@ -29,7 +29,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 import inventory_gym  # noqa: F401
@@ -183,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
             h_name = "myopic2"
             h_gap = 100 * (dp.policy_cost(params, dp.TablePolicy(grid, myopic2)) - solution.cost)
             h_gap /= solution.cost
-        static = np.asarray(list(problem.static_features(params).values()), np.float64)
+        static = problem.static_row(params)
         optima[(p, lead)] = (kwargs, params, static, optimal_eval, solution.cost, h_name, h_gap)
         for label in kinds:
             # "mlp+penalty": the plain MLP with the structural penalty in its loss.

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from inventory_gym.core.xp import namespace, tree_map
-from inventory_gym.evaluation import instance
+from inventory_gym.evaluation import instance, jsonable
 
 InstanceLike = str | tuple[str, Mapping[str, Any] | None]
 """An env id, or ``(env_id, env_kwargs)``."""
@@ -42,7 +42,7 @@ class Instance:
     @property
     def static_row(self) -> np.ndarray:
         """The static features as a float64 row."""
-        return np.asarray(list(self.problem.static_features(self.params).values()), np.float64)
+        return self.problem.static_row(self.params)
 
     @property
     def label(self) -> str:
@@ -54,19 +54,8 @@ class Instance:
         """JSON-ready ``{"env_id", "env_kwargs"}`` (demand models as their spec strings)."""
         return {
             "env_id": self.env_id,
-            "env_kwargs": {k: _plain(v) for k, v in self.env_kwargs.items()},
+            "env_kwargs": {k: jsonable(v) for k, v in self.env_kwargs.items()},
         }
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    spec = getattr(value, "spec", None)
-    if isinstance(spec, str):
-        return spec
-    raise ValueError(f"env keyword value {value!r} cannot be saved as JSON")
 
 
 def resolve_instances(instances: InstanceLike | Sequence[InstanceLike]) -> list[Instance]:

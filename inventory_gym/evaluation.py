@@ -91,7 +91,7 @@ class Evaluation:
         out = asdict(self)
         out.pop("path_costs")
         out["ci95"] = list(self.ci95)
-        out["env_kwargs"] = {k: _jsonable(v) for k, v in self.env_kwargs.items()}
+        out["env_kwargs"] = {k: jsonable(v) for k, v in self.env_kwargs.items()}
         return out
 
     def __str__(self) -> str:
@@ -129,11 +129,12 @@ class Comparison:
         )
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """A JSON-ready copy of an env keyword value (demand models become their spec)."""
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     return str(value)
 
 

@@ -123,7 +123,7 @@ def _exact_cost(
     if hasattr(policy, "state_policy"):  # a network that may read static features too
         if policy.env_options.get("demand_window"):
             return None
-        static = np.asarray(list(problem.static_features(params).values()), np.float64)
+        static = problem.static_row(params)
         policy = policy.state_policy(static if policy.env_options.get("static_features") else None)
     from baselines.lost_sales.dp import PolicyChain
 

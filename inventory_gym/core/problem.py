@@ -93,6 +93,11 @@ class Problem(ABC):
     def static_features(self, params: Any) -> dict[str, float]:
         """Features that describe the instance (costs, lead time), for cross-product policies."""
 
+    def static_row(self, params: Any) -> np.ndarray:
+        """The values of :meth:`static_features` as a float64 row (what the observation holds
+        with ``static_features=True``)."""
+        return np.asarray(list(self.static_features(params).values()), dtype=np.float64)
+
     @abstractmethod
     def action_high(self, params: Any) -> np.ndarray:
         """Upper bounds of the action, shape (action_dim,)."""
