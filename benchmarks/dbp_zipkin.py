@@ -111,18 +111,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--seconds",
         type=float,
-        default=90.0,
-        help="training budget per instance and network, in seconds (90)",
+        default=60.0,
+        help="training budget per instance and network, in seconds (60)",
     )
     parser.add_argument(
         "--cross-seconds",
         type=float,
-        default=600.0,
-        help="training budget of the policy across all instances (600)",
+        default=480.0,
+        help="training budget of the policy across all instances (480)",
     )
     parser.add_argument("--no-cross", action="store_true", help="skip the cross-instance policy")
-    parser.add_argument("--paths", type=int, default=2000, help="test paths (2000)")
-    parser.add_argument("--periods", type=int, default=2000, help="test periods per path (2000)")
+    parser.add_argument("--paths", type=int, default=4000, help="test paths (4000)")
+    parser.add_argument("--periods", type=int, default=1000, help="test periods per path (1000)")
     parser.add_argument("--burn-in", type=int, default=200, help="test burn-in periods (200)")
     parser.add_argument(
         "--threads",
@@ -140,10 +140,10 @@ def main(argv: list[str] | None = None) -> int:
         # Explicit options still win: --quick only replaces the full-run defaults.
         defaults = {
             "instances": None,
-            "seconds": 90.0,
-            "cross_seconds": 600.0,
-            "paths": 2000,
-            "periods": 2000,
+            "seconds": 60.0,
+            "cross_seconds": 480.0,
+            "paths": 4000,
+            "periods": 1000,
             "burn_in": 200,
         }
         quick = {

@@ -257,7 +257,15 @@ def train(
         from tqdm.auto import tqdm
 
         total = config.max_steps if config.max_steps is not None else config.max_seconds
-        bar = tqdm(total=total, desc=label, unit="step" if config.max_steps else "s", leave=False)
+        # A budget in seconds advances the bar by elapsed time, shown in whole seconds.
+        fmt = None if config.max_steps else "{l_bar}{bar}| {n:.0f}/{total:.0f} s{postfix}"
+        bar = tqdm(
+            total=total,
+            desc=label,
+            unit="step" if config.max_steps else "s",
+            leave=False,
+            bar_format=fmt,
+        )
     start = time.perf_counter()
     elapsed = seconds_before
     stopped = ""
