@@ -41,20 +41,6 @@ RESULTS = Path(__file__).parent / "results"
 HEURISTICS_CSV = RESULTS / "lost_sales_zipkin.csv"
 
 
-def parse_instances(text: str | None) -> list[tuple[int, int]]:
-    """``"4:1,39:4"`` -> [(4, 1), (39, 4)]; None -> all 16."""
-    if not text:
-        return list(zipkin.INSTANCES)
-    out = []
-    for part in text.split(","):
-        p, _, lead = part.partition(":")
-        try:
-            out.append((int(p), int(lead)))
-        except ValueError:
-            raise SystemExit(f"--instances: expected p:L pairs like 9:4, got {part!r}") from None
-    return out
-
-
 def best_heuristics() -> dict[tuple[int, int], tuple[str, float]]:
     """(p, L) -> (name, exact gap %) of the best heuristic in the heuristics benchmark."""
     best: dict[tuple[int, int], tuple[str, float]] = {}
@@ -159,7 +145,10 @@ def main(argv: list[str] | None = None) -> int:
                 setattr(args, key, value)
     torch.set_num_threads(args.threads)
     kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
-    cases = parse_instances(args.instances)
+    try:
+        cases = zipkin.parse_instances(args.instances)
+    except ValueError as err:
+        raise SystemExit(str(err)) from None
     heuristics = best_heuristics()
     rows: list[dict] = []
     optima: dict[tuple[int, int], tuple] = {}

@@ -47,20 +47,6 @@ POLICIES = (
 )
 
 
-def parse_instances(text: str | None) -> list[tuple[int, int]]:
-    """``"4:1,39:4"`` -> [(4, 1), (39, 4)]; None -> all 16."""
-    if not text:
-        return list(zipkin.INSTANCES)
-    out = []
-    for part in text.split(","):
-        p, _, lead = part.partition(":")
-        try:
-            out.append((int(p), int(lead)))
-        except ValueError:
-            raise SystemExit(f"--instances: expected p:L pairs like 9:4, got {part!r}") from None
-    return out
-
-
 def run_instance(p: int, lead: int, args: argparse.Namespace) -> list[dict]:
     kwargs = {"lead_time": lead, "lost_sales_cost": p}
     _, params = instance(ENV, kwargs)
@@ -246,7 +232,10 @@ def main(argv: list[str] | None = None) -> int:
         args.instances = args.instances or "4:1,9:2"
         args.paths, args.periods, args.burn_in = 100, 200, 50
         args.fit_paths, args.fit_periods = 100, 200
-    instances = parse_instances(args.instances)
+    try:
+        instances = zipkin.parse_instances(args.instances)
+    except ValueError as err:
+        raise SystemExit(str(err)) from None
     start = time.perf_counter()
     rows: list[dict] = []
     for p, lead in tqdm(instances, desc="instances", unit="instance", file=sys.stderr):

@@ -169,6 +169,20 @@ def test_structural_penalty_is_zero_for_structured_nets_and_positive_otherwise()
 
 
 # -- the simulator -----------------------------------------------------------------------------
+def make_sim(insts, spec, rows, *, static=False, seed=0, dtype=torch.float64):
+    """A CPU simulator for a spec's inputs (its window and state width)."""
+    return Simulator(
+        insts,
+        rows,
+        state_dim=spec.state_dim,
+        window=spec.window,
+        static=static,
+        generator=torch.Generator().manual_seed(seed),
+        device=torch.device("cpu"),
+        dtype=dtype,
+    )
+
+
 def test_simulator_matches_the_kernel_on_the_same_demand():
     """The rollout is the lost-sales kernel, row by row, for every instance of a mixed batch
     (two lead times; two costs and demands sharing one kernel call)."""
@@ -182,16 +196,7 @@ def test_simulator_matches_the_kernel_on_the_same_demand():
     spec = make_spec(insts, "mlp", hidden=(8,))
     torch.manual_seed(0)
     net = build_policy(spec).double()
-    sim = Simulator(
-        insts,
-        5,
-        state_dim=spec.state_dim,
-        window=0,
-        static=True,
-        generator=torch.Generator().manual_seed(0),
-        device=torch.device("cpu"),
-        dtype=torch.float64,
-    )
+    sim = make_sim(insts, spec, 5, static=True, seed=0, dtype=torch.float64)
     assert len(sim.groups) == 2  # L=2 instances share a kernel call
     sim.reset()
     demand = sim.sample(6)
@@ -219,16 +224,7 @@ def test_simulator_gradient_is_the_pathwise_derivative():
     def total(bias: float) -> torch.Tensor:
         with torch.no_grad():
             net.bias.fill_(bias)
-        sim = Simulator(
-            insts,
-            64,
-            state_dim=spec.state_dim,
-            window=0,
-            static=False,
-            generator=torch.Generator().manual_seed(3),
-            device=torch.device("cpu"),
-            dtype=torch.float64,
-        )
+        sim = make_sim(insts, spec, 64, static=False, seed=3, dtype=torch.float64)
         sim.reset()
         demand = sim.sample(30)
         return sum(sim.step(net, demand[:, t]).cost.sum() for t in range(30))
@@ -385,16 +381,7 @@ def test_straight_through_rollout_places_integer_orders():
     insts = resolve_instances((ENV, {"lead_time": 2}))
     spec = make_spec(insts, "mlp")
     net = build_policy(spec)
-    sim = Simulator(
-        insts,
-        16,
-        state_dim=spec.state_dim,
-        window=0,
-        static=False,
-        generator=torch.Generator().manual_seed(0),
-        device=torch.device("cpu"),
-        dtype=torch.float32,
-    )
+    sim = make_sim(insts, spec, 16, static=False, seed=0, dtype=torch.float32)
     sim.reset()
     step = sim.step(net, sim.sample(1)[:, 0], straight_through=True)
     assert torch.equal(step.order, torch.round(step.order))
@@ -476,16 +463,7 @@ def test_simulator_encodings_match_the_history_the_env_shows():
     spec = make_spec(insts, "mlp", window=8)
     torch.manual_seed(0)
     net = build_policy(spec).double()
-    sim = Simulator(
-        insts,
-        4,
-        state_dim=spec.state_dim,
-        window=8,
-        static=False,
-        generator=torch.Generator().manual_seed(0),
-        device=torch.device("cpu"),
-        dtype=torch.float64,
-    )
+    sim = make_sim(insts, spec, 4, static=False, seed=0, dtype=torch.float64)
     sim.reset()
     demand = sim.sample(5)
     encoded = sim.encode(net, demand)

@@ -61,3 +61,21 @@ def published(policy: str, p: int, lead_time: int) -> float | None:
     if table is None or p not in table or not 1 <= lead_time <= 4:
         return None
     return table[p][lead_time - 1]
+
+
+def parse_instances(text: str | None) -> list[tuple[int, int]]:
+    """``"4:1,39:4"`` -> [(4, 1), (39, 4)] as (p, L) pairs; empty or None -> all 16.
+
+    Raises:
+        ValueError: for a part that is not ``p:L`` with two integers.
+    """
+    if not text:
+        return list(INSTANCES)
+    out = []
+    for part in text.split(","):
+        p, _, lead = part.partition(":")
+        try:
+            out.append((int(p), int(lead)))
+        except ValueError:
+            raise ValueError(f"--instances: expected p:L pairs like 9:4, got {part!r}") from None
+    return out
