@@ -282,11 +282,8 @@ def train(
                 step / config.max_steps if config.max_steps else 0.0,
                 elapsed / config.max_seconds if config.max_seconds else 0.0,
             )
-            if config.max_steps is not None and step >= config.max_steps:
-                stopped = "max_steps"
-                break
-            if config.max_seconds is not None and elapsed >= config.max_seconds:
-                stopped = "max_seconds"
+            stopped = _budget_spent(config, step, elapsed)
+            if stopped:
                 break
             lr = _learning_rate(config, fraction)
             for group in optimizer.param_groups:
@@ -352,10 +349,7 @@ def train(
             window_norms.append(float(norm))
 
             val = None
-            last = (config.max_steps is not None and step >= config.max_steps) or (
-                config.max_seconds is not None
-                and seconds_before + time.perf_counter() - start >= config.max_seconds
-            )
+            last = bool(_budget_spent(config, step, seconds_before + time.perf_counter() - start))
             if step % config.eval_every == 0 or last:
                 policy_now = DBPPolicy(net, name=label)
                 costs = validate(policy_now, insts, config)
@@ -434,6 +428,15 @@ def train(
         log=logger.rows,
         out=out_path,
     )
+
+
+def _budget_spent(config: TrainConfig, step: int, elapsed: float) -> str:
+    """Which budget is used up after ``step`` steps and ``elapsed`` seconds ("" if none)."""
+    if config.max_steps is not None and step >= config.max_steps:
+        return "max_steps"
+    if config.max_seconds is not None and elapsed >= config.max_seconds:
+        return "max_seconds"
+    return ""
 
 
 def _probe_rows(groups: int, rows: int, wanted: int, device: torch.device) -> torch.Tensor:
