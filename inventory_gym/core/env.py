@@ -11,6 +11,7 @@ import numpy as np
 from inventory_gym.core.problem import Problem
 from inventory_gym.core.shell import make_layout, non_finite_error, prepare_actions, split_kwargs
 from inventory_gym.core.xp import python_scalars
+from inventory_gym.core.validation import check_render_mode
 
 DEMAND_BLOCK = 256
 """Periods of demand sampled at a time: one sampler call per step would cost more than the
@@ -37,12 +38,7 @@ class InventoryEnv(gym.Env):
                 "torch (and differentiable) backend use gym.make_vec(id, num_envs=N, "
                 "vectorization_mode='vector_entry_point', backend='torch') (N may be 1)"
             )
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(
-                f"render_mode must be one of {self.metadata['render_modes']} or None, "
-                f"got {render_mode!r}"
-            )
-        self.render_mode = render_mode
+        self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"])
         self.config, params = split_kwargs(dict(kwargs))
         self.params = self.problem.make_params(**params)
         layout = make_layout(self.problem, self.params, self.config)

@@ -7,6 +7,23 @@ import numbers
 from typing import Any
 
 
+class RenderModeError(ValueError, TypeError):
+    """An unsupported ``render_mode``. It is also a ``TypeError`` because that is what
+    stable-baselines3's ``make_vec_env`` catches to retry without its default
+    ``render_mode="rgb_array"``; the inventory envs render text (``"ansi"``) only."""
+
+
+def check_render_mode(render_mode: Any, modes: list[str]) -> str | None:
+    """Return ``render_mode`` after checking it is one of ``modes`` or None.
+
+    Raises:
+        RenderModeError: naming the value and the modes.
+    """
+    if render_mode is not None and render_mode not in modes:
+        raise RenderModeError(f"render_mode must be one of {modes} or None, got {render_mode!r}")
+    return render_mode
+
+
 def _is_real(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 

@@ -17,7 +17,7 @@ from inventory_gym.core.shell import (
     prepare_actions,
     split_kwargs,
 )
-from inventory_gym.core.validation import check_int
+from inventory_gym.core.validation import check_int, check_render_mode
 from inventory_gym.core.xp import namespace, tree_map
 
 DEFAULT_MAX_EPISODE_STEPS = 1000
@@ -76,9 +76,7 @@ class InventoryVectorEnv(VectorEnv):
         self.backend = backend
         self.autoreset_mode = AutoresetMode(autoreset_mode)
         self.metadata = {**self.metadata, "autoreset_mode": self.autoreset_mode}
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be 'ansi' or None, got {render_mode!r}")
-        self.render_mode = render_mode
+        self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"])
         if not isinstance(differentiable, bool):
             raise ValueError(f"differentiable must be True or False, got {differentiable!r}")
         if differentiable and backend != "torch":
