@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from gymnasium import spaces
 
 from inventory_gym.core.validation import check_int, check_real
@@ -36,7 +35,8 @@ from inventory_gym.evaluation import evaluate, jsonable
 
 _OWNER = "PPOConfig"
 
-ACTIVATIONS = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU, "elu": torch.nn.ELU}
+ACTIVATIONS = ("tanh", "relu", "elu")
+"""Hidden-layer activations (torch.nn.Tanh, ReLU, ELU)."""
 SCHEDULES = ("linear", "constant")
 
 FORMAT = "inventory-gym/ppo-policy"
@@ -61,7 +61,10 @@ class PPOConfig:
     """
 
     timesteps: int = 2_000_000
-    """Budget in environment steps (summed over the envs)."""
+    """Budget in environment steps (summed over the envs), rounded up to whole rollouts of
+    ``num_envs * n_steps`` steps, as stable-baselines3 collects them."""
+    max_seconds: float | None = None
+    """Also stop after this many seconds of wall-clock time (validation included)."""
     num_envs: int = 64
     """Systems simulated in parallel (one batched kernel call per step)."""
     n_steps: int = 256
@@ -97,7 +100,8 @@ class PPOConfig:
     max_episode_steps: int = 1000
     """Periods per training episode (truncated, then restarted from the starting state)."""
     eval_every: int = 100_000
-    """Validate every this many environment steps (and at the end)."""
+    """Validate every this many environment steps, at the start of the first rollout past
+    each multiple (the policy only changes between rollouts), and at the end."""
     eval_paths: int = 256
     eval_periods: int = 500
     eval_burn_in: int = 100
@@ -128,6 +132,8 @@ class PPOConfig:
             check_int(_OWNER, name, getattr(self, name), low=low)
         if self.threads is not None:
             check_int(_OWNER, "threads", self.threads, low=1)
+        if self.max_seconds is not None:
+            check_real(_OWNER, "max_seconds", self.max_seconds, strict=True)
         check_real(_OWNER, "learning_rate", self.learning_rate, strict=True)
         for name in ("gamma", "gae_lambda"):
             value = check_real(_OWNER, name, getattr(self, name))
@@ -154,8 +160,7 @@ class PPOConfig:
             )
         if self.initial_order not in (None, "mean_demand"):
             raise ValueError(
-                f"{_OWNER}: initial_order must be 'mean_demand' or None, "
-                f"got {self.initial_order!r}"
+                f"{_OWNER}: initial_order must be 'mean_demand' or None, got {self.initial_order!r}"
             )
         if self.schedule not in SCHEDULES:
             raise ValueError(
@@ -216,6 +221,8 @@ class PPOPolicy:
         name: str = "ppo",
         meta: Mapping[str, Any] | None = None,
     ):
+        import torch
+
         self.net = net.eval()
         self.obs_mean = None if obs_mean is None else np.asarray(obs_mean, np.float64)
         self.obs_var = None if obs_var is None else np.asarray(obs_var, np.float64)
@@ -239,6 +246,8 @@ class PPOPolicy:
         return int(self.net.observation_space.shape[0])
 
     def __call__(self, obs: Any) -> Any:
+        import torch
+
         is_torch = isinstance(obs, torch.Tensor)
         x = obs if is_torch else torch.as_tensor(np.asarray(obs))
         x = x.to(device=self.device, dtype=torch.float32)
@@ -264,6 +273,8 @@ class PPOPolicy:
 
     def to(self, device: Any) -> PPOPolicy:
         """Move the network (for evaluation with ``backend="torch"`` on a GPU)."""
+        import torch
+
         self.net.to(device)
         self.device = torch.device(device)
         for key in ("_mean", "_std", "_high"):
@@ -284,6 +295,8 @@ class PPOPolicy:
     # -- files -------------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
         """Write ``policy.json`` and ``weights.pt`` into the directory ``path``."""
+        import torch
+
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         net = self.net
@@ -333,6 +346,8 @@ class PPOPolicy:
             doc["activation"],
             log_std_init=0.0,
         )
+        import torch
+
         state = torch.load(path / WEIGHTS_FILE, map_location="cpu", weights_only=True)
         net.load_state_dict(state)
         return cls(
@@ -398,9 +413,13 @@ def _actor_critic(
 
 
 def _policy_kwargs(hidden: tuple[int, ...], activation: str, log_std_init: float) -> dict:
+    import torch
+
     return {
         "net_arch": {"pi": list(hidden), "vf": list(hidden)},
-        "activation_fn": ACTIVATIONS[activation],
+        "activation_fn": {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU, "elu": torch.nn.ELU}[
+            activation
+        ],
         "log_std_init": log_std_init,
     }
 
@@ -431,6 +450,8 @@ class PPOResult:
     """Environment steps collected."""
     seconds: float
     """Wall-clock seconds of training, validation included."""
+    stopped: str
+    """Why training ended: ``timesteps``, ``max_seconds`` or ``callback``."""
     evaluations: list[dict[str, float]] = field(repr=False)
     """The learning curve: one row per validation (``timesteps``, ``seconds``, ``val_cost``,
     ``val_stderr``, ``best_val_cost``)."""
@@ -461,6 +482,7 @@ def train_ppo(
         callbacks: called after each validation; returning ``False`` stops.
         name: the policy's name in the harness's results.
     """
+    import torch
     from stable_baselines3 import PPO
     from stable_baselines3.common.logger import configure
     from stable_baselines3.common.vec_env import VecMonitor, VecNormalize
@@ -552,7 +574,7 @@ def train_ppo(
         start = time.perf_counter()
         tracker.start = start
         model.learn(total_timesteps=config.timesteps, callback=tracker.sb3_callback())
-        if tracker.last_timesteps != model.num_timesteps:
+        if tracker.validated != tracker.version:
             tracker.validate(model.num_timesteps)
         tracker.close()
     seconds = time.perf_counter() - start
@@ -582,6 +604,7 @@ def train_ppo(
         best_val_cost=tracker.best_cost,
         timesteps=int(model.num_timesteps),
         seconds=seconds,
+        stopped=tracker.stopped,
         evaluations=tracker.rows,
         out=out_path,
         model=model,
@@ -593,6 +616,8 @@ def _start_at_mean_demand(policy: Any, venv: Any) -> None:
     per period in each decision (the action layer starts with near-zero weights, so its
     output is its bias). An untrained policy otherwise orders half the maximum order, often
     above the mean demand, and its stock grows without bound over a long episode."""
+    import torch
+
     env = venv.env
     mean = float(env.problem.demand(env.params).mean) / env.problem.action_dim
     target = 2.0 * mean / np.maximum(venv._high, 1e-12) - 1.0
@@ -618,7 +643,11 @@ class _Validation:
         self.best: PPOPolicy | None = None
         self.best_cost = math.inf
         self.rows: list[dict[str, float]] = []
-        self.last_timesteps = -1
+        self.version = 0
+        """Policy updates so far (one per completed rollout)."""
+        self.validated = -1
+        """The version last validated."""
+        self.halt = False
         self.next_eval = config.eval_every
         self.stopped = "timesteps"
         self.start = time.perf_counter()
@@ -626,7 +655,9 @@ class _Validation:
         if progress:
             from tqdm.auto import tqdm
 
-            self.bar = tqdm(total=config.timesteps, desc=name, unit="step", unit_scale=True)
+            rollout = config.num_envs * config.n_steps
+            total = -(-config.timesteps // rollout) * rollout  # SB3 collects whole rollouts
+            self.bar = tqdm(total=total, desc=name, unit="step", unit_scale=True)
 
     def validate(self, timesteps: int) -> bool:
         policy = self.snapshot()
@@ -651,7 +682,7 @@ class _Validation:
                 "best_val_cost": self.best_cost,
             }
         )
-        self.last_timesteps = timesteps
+        self.validated = self.version
         if self.bar is not None:
             self.bar.set_postfix(val=f"{result.cost:.4g}", best=f"{self.best_cost:.4g}")
         keep_going = True
@@ -668,17 +699,28 @@ class _Validation:
         tracker = self
 
         class _Callback(BaseCallback):
-            def _on_step(self) -> bool:
+            # The policy changes only in the update after each rollout, so it is validated
+            # when the next rollout starts (and once more at the end if it changed since).
+            def _on_rollout_start(self) -> None:
                 steps = self.num_timesteps
-                if tracker.bar is not None:
-                    tracker.bar.update(steps - tracker.bar.n)
                 if steps >= tracker.next_eval:
                     while tracker.next_eval <= steps:
                         tracker.next_eval += tracker.config.eval_every
-                    keep_going = tracker.validate(steps)
+                    if not tracker.validate(steps):
+                        tracker.halt = True
                     self.logger.record("eval/cost", tracker.rows[-1]["val_cost"])
-                    return keep_going
-                return True
+
+            def _on_rollout_end(self) -> None:
+                tracker.version += 1
+
+            def _on_step(self) -> bool:
+                if tracker.bar is not None:
+                    tracker.bar.update(self.num_timesteps - tracker.bar.n)
+                limit = tracker.config.max_seconds
+                if limit is not None and time.perf_counter() - tracker.start >= limit:
+                    tracker.stopped = "max_seconds"
+                    return False
+                return not tracker.halt
 
         return _Callback()
 

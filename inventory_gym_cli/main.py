@@ -141,6 +141,13 @@ def _load_policy(path: str) -> Any:
     if not p.exists():
         raise CLIError(f"--load: no such file {path!r}")
     if p.is_dir():
+        from baselines import ppo
+
+        if ppo.is_saved_policy(p):
+            try:
+                return ppo.load(p)
+            except (OSError, ValueError, KeyError, RuntimeError) as err:
+                raise CLIError(f"--load: {path!r} is not a readable PPO policy ({err})") from None
         from dbp import is_saved_policy, load
 
         if not is_saved_policy(p) and is_saved_policy(p / "policy"):
@@ -164,6 +171,8 @@ def _describe(policy: Any) -> dict[str, Any]:
             "window": spec.window,
             "static_dim": spec.static_dim,
         }
+    if getattr(policy, "meta", {}).get("hidden") and hasattr(policy, "unit_actions"):  # PPO
+        return {"kind": "ppo", "hidden": list(policy.meta["hidden"])}
     params = getattr(policy, "params", None)
     if callable(params):
         try:
@@ -366,6 +375,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
         policies["dbp"] = trained.policy
         fit_seconds["dbp"] = time.perf_counter() - t0
         names.append("dbp")
+    if args.with_ppo:
+        from baselines.ppo import PPOConfig, train_ppo
+
+        t0 = time.perf_counter()
+        trained_ppo = train_ppo(
+            args.env, kwargs, PPOConfig(timesteps=args.ppo_steps), progress=_progress(args)
+        )
+        policies["ppo"] = trained_ppo.policy
+        fit_seconds["ppo"] = time.perf_counter() - t0
+        names.append("ppo")
     results: dict[str, Evaluation] = {}
     iterator = names
     if _progress(args):
@@ -402,67 +421,173 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    from dbp import TrainConfig, train
+DBP_ONLY = {
+    "policy": "--policy",
+    "window": "--window",
+    "static": "--static",
+    "horizon": "--horizon",
+    "train_burn_in": "--train-burn-in",
+    "grad_clip": "--grad-clip",
+    "straight_through": "--straight-through",
+    "penalty": "--penalty",
+    "steps": "--steps",
+    "patience": "--patience",
+    "dtype": "--dtype",
+    "resume": "--resume",
+    "tensorboard": "--tensorboard",
+}
+PPO_ONLY = {
+    "timesteps": "--timesteps",
+    "num_envs": "--num-envs",
+    "n_steps": "--n-steps",
+    "n_epochs": "--n-epochs",
+    "gamma": "--gamma",
+    "gae_lambda": "--gae-lambda",
+    "clip_range": "--clip-range",
+    "ent_coef": "--ent-coef",
+    "log_std_init": "--log-std-init",
+    "episode_steps": "--episode-steps",
+}
 
+
+def _given(args: argparse.Namespace, names: dict[str, str]) -> list[str]:
+    """The flags of ``names`` given on the command line (their defaults are None/False)."""
+    return [flag for name, flag in names.items() if getattr(args, name) not in (None, False)]
+
+
+def _pick(args: argparse.Namespace, mapping: dict[str, str]) -> dict[str, Any]:
+    """Config fields from the options given; the rest keep the config class's defaults."""
+    return {
+        field: getattr(args, opt)
+        for opt, field in mapping.items()
+        if getattr(args, opt) is not None
+    }
+
+
+def _dbp_config(args: argparse.Namespace) -> Any:
+    from dbp import TrainConfig
+
+    wrong = _given(args, PPO_ONLY)
+    if wrong:
+        raise CLIError(f"{', '.join(wrong)}: only with --algo ppo")
+    fields = _pick(
+        args,
+        {
+            "batch_size": "batch_size",
+            "horizon": "horizon",
+            "train_burn_in": "burn_in",
+            "lr": "learning_rate",
+            "schedule": "schedule",
+            "penalty": "penalty_weight",
+            "steps": "max_steps",
+            "eval_every": "eval_every",
+            "patience": "patience",
+            "train_seed": "seed",
+            "device": "device",
+            "dtype": "dtype",
+        },
+    )
+    if args.grad_clip is not None:
+        fields["grad_clip"] = args.grad_clip if args.grad_clip > 0 else None
+    if args.seconds is not None:
+        fields["max_seconds"] = args.seconds if args.seconds > 0 else None
+    fields["straight_through"] = args.straight_through
+    return TrainConfig(**fields)
+
+
+def _ppo_config(args: argparse.Namespace) -> Any:
+    from baselines.ppo import PPOConfig
+
+    wrong = _given(args, DBP_ONLY)
+    if wrong:
+        raise CLIError(f"{', '.join(wrong)}: only with --algo dbp")
+    fields = _pick(
+        args,
+        {
+            "timesteps": "timesteps",
+            "num_envs": "num_envs",
+            "n_steps": "n_steps",
+            "batch_size": "batch_size",
+            "n_epochs": "n_epochs",
+            "lr": "learning_rate",
+            "schedule": "schedule",
+            "gamma": "gamma",
+            "gae_lambda": "gae_lambda",
+            "clip_range": "clip_range",
+            "ent_coef": "ent_coef",
+            "log_std_init": "log_std_init",
+            "episode_steps": "max_episode_steps",
+            "eval_every": "eval_every",
+            "train_seed": "seed",
+            "device": "device",
+        },
+    )
+    hidden = _int_list("--hidden", args.hidden)
+    if hidden is not None:
+        fields["hidden"] = tuple(hidden)
+    if args.seconds is not None and args.seconds > 0:
+        fields["max_seconds"] = args.seconds
+    return PPOConfig(**fields)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
     kwargs = parse_sets(args.set)
     problem, params = _check_env(args.env, kwargs)
-    hidden = _int_list("--hidden", args.hidden)
-    config = TrainConfig(
-        batch_size=args.batch_size,
-        horizon=args.horizon,
-        burn_in=args.train_burn_in,
-        learning_rate=args.lr,
-        schedule=args.schedule,
-        grad_clip=args.grad_clip if args.grad_clip > 0 else None,
-        straight_through=args.straight_through,
-        penalty_weight=args.penalty,
-        max_steps=args.steps,
-        max_seconds=args.seconds if args.seconds > 0 else None,
-        eval_every=args.eval_every,
-        patience=args.patience,
-        seed=args.train_seed,
-        device=args.device,
-        dtype=args.dtype,
-    )
-    out = (
-        Path(args.out)
-        if args.out
-        else Path("results") / "dbp" / (f"{_slug(args.env, kwargs)}_{args.policy}")
-    )
-    options: dict[str, Any] = {}
-    if hidden is not None:
-        options["hidden"] = tuple(hidden)
-    result = train(
-        (args.env, kwargs),
-        args.policy,
-        config,
-        window=args.window,
-        static=True if args.static else None,
-        out=out,
-        resume=args.resume,
-        progress=_progress(args),
-        tensorboard=args.tensorboard,
-        **options,
-    )
-    _say(
-        args,
-        f"trained {result.policy.name}: {result.steps} steps in {result.seconds:.1f} s "
-        f"(stopped: {result.stopped}); best validation cost {result.best_val_cost:.4f}",
-    )
-    evaluation = evaluate(
-        result.policy, args.env, kwargs, progress=_progress(args), **_eval_options(args)
-    )
-    exact = (
-        _exact_cost(problem, params, kwargs, result.policy, args.discount) if args.exact else None
-    )
-    doc = _policy_doc(evaluation, result.policy, result.seconds, exact)
+    if args.algo == "ppo":
+        from baselines.ppo import EVAL_FILE, train_ppo
+
+        config = _ppo_config(args)
+        out = Path(args.out) if args.out else Path("results") / "ppo" / _slug(args.env, kwargs)
+        result = train_ppo(args.env, kwargs, config, out=out, progress=_progress(args))
+        _say(
+            args,
+            f"trained ppo: {result.timesteps} env steps in {result.seconds:.1f} s "
+            f"(stopped: {result.stopped}); best validation cost {result.best_val_cost:.4f}",
+        )
+        policy, seconds, log = result.policy, result.seconds, out / EVAL_FILE
+        extra = {"timesteps": result.timesteps}
+    else:
+        from dbp import train
+
+        config = _dbp_config(args)
+        name = args.policy or "mlp"
+        out = (
+            Path(args.out)
+            if args.out
+            else Path("results") / "dbp" / f"{_slug(args.env, kwargs)}_{name}"
+        )
+        hidden = _int_list("--hidden", args.hidden)
+        options: dict[str, Any] = {}
+        if hidden is not None:
+            options["hidden"] = tuple(hidden)
+        result = train(
+            (args.env, kwargs),
+            name,
+            config,
+            window=args.window or 0,
+            static=True if args.static else None,
+            out=out,
+            resume=args.resume,
+            progress=_progress(args),
+            tensorboard=args.tensorboard,
+            **options,
+        )
+        _say(
+            args,
+            f"trained {result.policy.name}: {result.steps} steps in {result.seconds:.1f} s "
+            f"(stopped: {result.stopped}); best validation cost {result.best_val_cost:.4f}",
+        )
+        policy, seconds, log = result.policy, result.seconds, out / "log.csv"
+        extra = {"steps": result.steps}
+    evaluation = evaluate(policy, args.env, kwargs, progress=_progress(args), **_eval_options(args))
+    exact = _exact_cost(problem, params, kwargs, policy, args.discount) if args.exact else None
+    doc = _policy_doc(evaluation, policy, seconds, exact)
     doc["saved"] = str(out / "policy")
-    doc["steps"] = result.steps
+    doc.update(extra)
     if args.json:
         print(
             json.dumps(
-                {"env": args.env, "env_kwargs": kwargs, "policies": {result.policy.name: doc}},
+                {"env": args.env, "env_kwargs": kwargs, "policies": {policy.name: doc}},
                 indent=2,
             )
         )
@@ -470,7 +595,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(evaluation)
     if exact is not None:
         print(f"  exact cost (Markov chain of the policy): {exact:.4f}")
-    print(f"  saved {out / 'policy'} (run log: {out / 'log.csv'}); evaluate it again with")
+    print(f"  saved {out / 'policy'} (run log: {log}); evaluate it again with")
     print(
         f"  {PROG} evaluate {args.env} --load {out / 'policy'}"
         + "".join(f" --set {k}={v}" for k, v in kwargs.items())
@@ -719,86 +844,165 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_solve)
 
+    from baselines.ppo import PPOConfig
+    from dbp import TrainConfig
+
+    dbp_d, ppo_d = TrainConfig(), PPOConfig()
     p = sub.add_parser(
         "train",
-        help="train a policy network (DirectBackprop), save it and evaluate it",
-        description="Train a policy by DirectBackprop: backpropagate the cost of simulated "
-        "demand paths through the differentiable dynamics. The run (run.json, log.csv, "
-        "checkpoint.pt) and the best policy (policy/) are saved under --out; the policy is "
-        "then evaluated with the harness on the test paths (--seed).",
+        help="train a policy network (DirectBackprop or PPO), save it and evaluate it",
+        description="Train a policy network, save it and evaluate it with the harness on the "
+        "test paths (--seed). --algo dbp (DirectBackprop): backpropagate the cost of "
+        "simulated demand paths through the differentiable dynamics; the run (run.json, "
+        "log.csv, checkpoint.pt) and the best policy (policy/) go to --out. --algo ppo: "
+        "stable-baselines3's PPO on the native batched env; the run (run.json, eval.csv, "
+        "progress.csv, model.zip) and the best policy (policy/) go to --out. Options of one "
+        "algorithm only are refused with the other.",
     )
     common(p, fit=False)
-    p.add_argument("--algo", default="dbp", choices=("dbp",), help="training method (dbp)")
     p.add_argument(
+        "--algo",
+        default="dbp",
+        choices=("dbp", "ppo"),
+        help="training method: dbp (DirectBackprop, default) or ppo (stable-baselines3)",
+    )
+    p.add_argument(
+        "--hidden",
+        help=f"hidden layer widths, e.g. 64,64 (default {','.join(map(str, ppo_d.hidden))})",
+    )
+    t = p.add_argument_group(
+        "both algorithms (defaults: dbp.TrainConfig / baselines.ppo.PPOConfig)"
+    )
+    t.add_argument(
+        "--seconds",
+        type=float,
+        default=None,
+        help=f"wall-clock budget in seconds, validation included (dbp default "
+        f"{dbp_d.max_seconds:g}, 0: none; ppo: none unless given)",
+    )
+    t.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help=f"dbp: paths per step ({dbp_d.batch_size}); ppo: minibatch ({ppo_d.batch_size})",
+    )
+    t.add_argument(
+        "--lr",
+        type=float,
+        default=None,
+        help=f"Adam learning rate (dbp {dbp_d.learning_rate:g}, ppo {ppo_d.learning_rate:g})",
+    )
+    t.add_argument(
+        "--schedule",
+        default=None,
+        choices=("cosine", "linear", "constant"),
+        help=f"learning-rate schedule over the budget (dbp: cosine or constant, default "
+        f"{dbp_d.schedule}; ppo: linear or constant, default {ppo_d.schedule})",
+    )
+    t.add_argument(
+        "--eval-every",
+        type=int,
+        default=None,
+        help=f"validate every this many gradient steps (dbp, {dbp_d.eval_every}) or "
+        f"environment steps (ppo, {ppo_d.eval_every})",
+    )
+    t.add_argument("--train-seed", type=int, default=None, help="seed of weights and paths (0)")
+    t.add_argument("--device", default=None, help="torch device: cpu (default), cuda, cuda:1 ...")
+    t.add_argument(
+        "--out",
+        help="run directory (default results/dbp/<instance>_<policy> or results/ppo/<instance>)",
+    )
+    d = p.add_argument_group("DirectBackprop only (see dbp.TrainConfig)")
+    d.add_argument(
         "--policy",
-        default="mlp",
+        default=None,
         choices=("mlp", "monotone", "base_stock", "capped_base_stock"),
-        help="network: mlp (plain), monotone (order decreasing in the state, more in recent "
-        "orders), base_stock or capped_base_stock (the net outputs the levels)",
+        help="network: mlp (plain, default), monotone (order decreasing in the state, more in "
+        "recent orders), base_stock or capped_base_stock (the net outputs the levels)",
     )
-    p.add_argument("--hidden", help="hidden layer widths, e.g. 64,64 (default 64,64)")
-    p.add_argument(
-        "--window", type=int, default=0, help="past demands the network reads (default 0)"
-    )
-    p.add_argument(
+    d.add_argument("--window", type=int, default=None, help="past demands the network reads (0)")
+    d.add_argument(
         "--static",
         action="store_true",
         help="feed the instance's static features (costs, lead time) to the network",
     )
-    t = p.add_argument_group("training (see dbp.TrainConfig)")
-    t.add_argument(
-        "--seconds",
-        type=float,
-        default=60.0,
-        help="wall-clock budget in seconds, validation included (default 60; 0: none)",
+    d.add_argument("--steps", type=int, default=None, help="budget in gradient steps")
+    d.add_argument(
+        "--horizon",
+        type=int,
+        default=None,
+        help=f"periods backpropagated per step ({dbp_d.horizon})",
     )
-    t.add_argument("--steps", type=int, default=None, help="budget in gradient steps")
-    t.add_argument("--batch-size", type=int, default=512, help="paths per step (default 512)")
-    t.add_argument(
-        "--horizon", type=int, default=64, help="periods backpropagated per step (default 64)"
-    )
-    t.add_argument(
+    d.add_argument(
         "--train-burn-in",
         type=int,
-        default=16,
-        help="periods simulated without gradient before each step's horizon (16)",
+        default=None,
+        help=f"periods simulated without gradient before each step's horizon ({dbp_d.burn_in})",
     )
-    t.add_argument("--lr", type=float, default=1e-2, help="Adam learning rate (default 1e-2)")
-    t.add_argument(
-        "--schedule",
-        default="cosine",
-        choices=("cosine", "constant"),
-        help="learning-rate schedule over the budget (default cosine)",
+    d.add_argument(
+        "--grad-clip",
+        type=float,
+        default=None,
+        help=f"gradient-norm clip ({dbp_d.grad_clip:g}; 0: none)",
     )
-    t.add_argument(
-        "--grad-clip", type=float, default=10.0, help="gradient-norm clip (default 10; 0: none)"
-    )
-    t.add_argument(
+    d.add_argument(
         "--straight-through",
         action="store_true",
         help="round orders in training too (straight-through gradient)",
     )
-    t.add_argument(
+    d.add_argument(
         "--penalty",
         type=float,
-        default=0.0,
-        help="weight of the structural penalty (default 0: off)",
+        default=None,
+        help=f"weight of the structural penalty ({dbp_d.penalty_weight:g}: off)",
     )
-    t.add_argument(
-        "--eval-every", type=int, default=200, help="validate every this many steps (default 200)"
-    )
-    t.add_argument(
+    d.add_argument(
         "--patience",
         type=int,
         default=None,
         help="stop after this many validations without improvement",
     )
-    t.add_argument("--train-seed", type=int, default=0, help="seed of weights and paths (0)")
-    t.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1 ...")
-    t.add_argument("--dtype", default="float32", choices=("float32", "float64"))
-    t.add_argument("--out", help="run directory (default results/dbp/<instance>_<policy>)")
-    t.add_argument("--resume", action="store_true", help="continue the run saved in --out")
-    t.add_argument("--tensorboard", metavar="DIR", help="also log to TensorBoard in DIR")
+    d.add_argument("--dtype", default=None, choices=("float32", "float64"), help="(float32)")
+    d.add_argument("--resume", action="store_true", help="continue the run saved in --out")
+    d.add_argument("--tensorboard", metavar="DIR", help="also log to TensorBoard in DIR")
+    g = p.add_argument_group("PPO only (see baselines.ppo.PPOConfig)")
+    g.add_argument(
+        "--timesteps",
+        type=int,
+        default=None,
+        help=f"budget in environment steps ({ppo_d.timesteps})",
+    )
+    g.add_argument(
+        "--num-envs", type=int, default=None, help=f"envs stepped together ({ppo_d.num_envs})"
+    )
+    g.add_argument(
+        "--n-steps", type=int, default=None, help=f"rollout length per env ({ppo_d.n_steps})"
+    )
+    g.add_argument(
+        "--n-epochs", type=int, default=None, help=f"passes over each rollout ({ppo_d.n_epochs})"
+    )
+    g.add_argument("--gamma", type=float, default=None, help=f"discount ({ppo_d.gamma:g})")
+    g.add_argument(
+        "--gae-lambda", type=float, default=None, help=f"GAE lambda ({ppo_d.gae_lambda:g})"
+    )
+    g.add_argument(
+        "--clip-range", type=float, default=None, help=f"PPO clip ({ppo_d.clip_range:g})"
+    )
+    g.add_argument(
+        "--ent-coef", type=float, default=None, help=f"entropy bonus ({ppo_d.ent_coef:g})"
+    )
+    g.add_argument(
+        "--log-std-init",
+        type=float,
+        default=None,
+        help=f"initial log std of the actions in [-1, 1] ({ppo_d.log_std_init:g})",
+    )
+    g.add_argument(
+        "--episode-steps",
+        type=int,
+        default=None,
+        help=f"periods per training episode ({ppo_d.max_episode_steps})",
+    )
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser(
@@ -822,6 +1026,17 @@ def build_parser() -> argparse.ArgumentParser:
         default="mlp",
         choices=("mlp", "monotone", "base_stock", "capped_base_stock"),
         help="network of the 'dbp' entry (default mlp)",
+    )
+    p.add_argument(
+        "--with-ppo",
+        action="store_true",
+        help="also train PPO (stable-baselines3) and include it as 'ppo'",
+    )
+    p.add_argument(
+        "--ppo-steps",
+        type=int,
+        default=ppo_d.timesteps,
+        help=f"environment steps of the 'ppo' entry (default {ppo_d.timesteps})",
     )
     p.add_argument("--out", default="results", help="output folder (default results/)")
     p.add_argument("--no-plot", action="store_true", help="do not draw the PNG chart")

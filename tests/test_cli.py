@@ -284,28 +284,37 @@ def test_compare_includes_a_dbp_policy(capsys, tmp_path):
     assert doc["policies"]["dbp"]["params"]["kind"] == "mlp"
 
 
-def test_train_options_default_to_the_train_config():
-    """The command line's defaults are TrainConfig's (no second set of numbers to drift)."""
+def test_train_options_default_to_the_configs():
+    """Options not given keep the config classes' defaults (no second set of numbers to
+    drift), and options of one algorithm are refused with the other."""
+    from baselines.ppo import PPOConfig
     from dbp import TrainConfig
-    from inventory_gym_cli.main import build_parser
+    from inventory_gym_cli.main import _dbp_config, _ppo_config, build_parser
 
-    args = build_parser().parse_args(["train", ENV])
-    config = TrainConfig()
-    pairs = {
-        "batch_size": "batch_size",
-        "horizon": "horizon",
-        "train_burn_in": "burn_in",
-        "lr": "learning_rate",
-        "schedule": "schedule",
-        "grad_clip": "grad_clip",
-        "penalty": "penalty_weight",
-        "eval_every": "eval_every",
-        "patience": "patience",
-        "train_seed": "seed",
-        "device": "device",
-        "dtype": "dtype",
-        "steps": "max_steps",
-        "seconds": "max_seconds",
-    }
-    for option, field in pairs.items():
-        assert getattr(args, option) == getattr(config, field), option
+    parser = build_parser()
+    assert _dbp_config(parser.parse_args(["train", ENV])) == TrainConfig()
+    assert _ppo_config(parser.parse_args(["train", ENV, "--algo", "ppo"])) == PPOConfig()
+    args = parser.parse_args(
+        ["train", ENV, "--lr", "0.05", "--seconds", "0", "--steps", "9", "--grad-clip", "0"]
+    )
+    expected = TrainConfig(learning_rate=0.05, max_seconds=None, max_steps=9, grad_clip=None)
+    assert _dbp_config(args) == expected
+    args = parser.parse_args(["train", ENV, "--algo", "ppo", "--hidden", "32", "--gamma", "0.9"])
+    assert _ppo_config(args) == PPOConfig(hidden=(32,), gamma=0.9)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--algo", "ppo", "--window", "4"], "--window: only with --algo dbp"),
+        (["--algo", "ppo", "--policy", "monotone"], "--policy: only with --algo dbp"),
+        (["--timesteps", "100"], "--timesteps: only with --algo ppo"),
+        (["--algo", "ppo", "--gamma", "1.5"], "PPOConfig: gamma must be in [0, 1], got 1.5"),
+        (["--algo", "ppo", "--schedule", "cosine"], "PPOConfig: schedule must be one of"),
+    ],
+)
+def test_train_refuses_the_other_algorithms_options(capsys, argv, message):
+    with pytest.raises(SystemExit) as exc:
+        main(["train", ENV, "--quiet", *argv])
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err

@@ -10,8 +10,8 @@ import numpy as np
 
 from inventory_gym.core.problem import Problem
 from inventory_gym.core.shell import make_layout, non_finite_error, prepare_actions, split_kwargs
-from inventory_gym.core.xp import python_scalars
 from inventory_gym.core.validation import check_render_mode
+from inventory_gym.core.xp import python_scalars
 
 DEMAND_BLOCK = 256
 """Periods of demand sampled at a time: one sampler call per step would cost more than the
