@@ -318,3 +318,67 @@ def test_train_refuses_the_other_algorithms_options(capsys, argv, message):
         main(["train", ENV, "--quiet", *argv])
     assert exc.value.code == 2
     assert message in capsys.readouterr().err
+
+
+PPO_FAST = ["--algo", "ppo", "--timesteps", "1024", "--num-envs", "8", "--n-steps", "64"]
+PPO_FAST += ["--batch-size", "128", "--eval-every", "512"]
+
+
+def test_train_ppo_saves_a_policy_that_evaluate_loads(capsys, tmp_path):
+    run_dir = tmp_path / "ppo"
+    evaluation = ["--paths", "40", "--periods", "60", "--burn-in", "10", "--quiet"]
+    code, out, _ = run(
+        capsys,
+        "train",
+        ENV,
+        "--set",
+        "lead_time=1",
+        "--out",
+        str(run_dir),
+        "--json",
+        *PPO_FAST,
+        *evaluation,
+    )
+    assert code == 0
+    trained = json.loads(out)["policies"]["ppo"]
+    assert trained["timesteps"] == 1024 and trained["params"] == {"kind": "ppo", "hidden": [64, 64]}
+    assert trained["exact_cost"] is None or trained["exact_cost"] > 0
+    for name in ("eval.csv", "progress.csv", "model.zip", "run.json"):
+        assert (run_dir / name).is_file()
+    code, out, _ = run(
+        capsys,
+        "evaluate",
+        ENV,
+        "--set",
+        "lead_time=1",
+        "--load",
+        str(run_dir),
+        "--json",
+        *evaluation,
+    )
+    assert json.loads(out)["policies"]["ppo"]["cost"] == pytest.approx(trained["cost"])
+
+
+def test_compare_includes_ppo_when_asked(capsys, tmp_path):
+    code, out, _ = run(
+        capsys,
+        "compare",
+        ENV,
+        "--set",
+        "lead_time=1",
+        "--policies",
+        "optimal",
+        "--dbp-seconds",
+        "0",
+        "--with-ppo",
+        "--ppo-steps",
+        "1024",
+        "--out",
+        str(tmp_path),
+        "--json",
+        "--no-plot",
+        *FAST,
+    )
+    doc = json.loads(out)
+    assert code == 0 and set(doc["policies"]) == {"optimal", "ppo"}
+    assert "gap_percent" in doc["policies"]["ppo"]
