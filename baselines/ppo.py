@@ -65,9 +65,9 @@ class PPOConfig:
     ``num_envs * n_steps`` steps, as stable-baselines3 collects them."""
     max_seconds: float | None = None
     """Also stop after this many seconds of wall-clock time (validation included)."""
-    num_envs: int = 64
+    num_envs: int = 256
     """Systems simulated in parallel (one batched kernel call per step)."""
-    n_steps: int = 256
+    n_steps: int = 64
     """Steps per env in each rollout (the rollout holds ``num_envs * n_steps`` steps)."""
     batch_size: int = 1024
     """Minibatch size of the PPO updates."""

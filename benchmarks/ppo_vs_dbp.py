@@ -50,14 +50,14 @@ HEURISTICS = {
 }
 
 
-def exact_cost(params, policy) -> float:
-    """The exact average cost of the rounded policy (NaN if its chain is too large)."""
+def exact_cost(params, policy) -> tuple[float, str]:
+    """The exact average cost of the rounded policy, or NaN and the reason when its Markov
+    chain from the starting state is too large to build."""
     try:
-        return dp.policy_cost(
-            params, policy.state_policy() if hasattr(policy, "env_options") else policy
-        )
-    except ValueError:
-        return float("nan")
+        chain_policy = policy.state_policy() if hasattr(policy, "env_options") else policy
+        return dp.policy_cost(params, chain_policy), ""
+    except ValueError as err:
+        return float("nan"), str(err)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(RESULTS), help="output folder")
     args = parser.parse_args(argv)
     if args.quick:
-        args.instances, args.ppo_steps, args.dbp_seconds = "4:1", 33_000, 3.0
+        args.instances, args.ppo_steps, args.dbp_seconds = "4:1", 16_384, 2.0
         args.paths, args.periods, args.burn_in = 100, 100, 50
     torch.set_num_threads(args.threads)
     try:
@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.perf_counter()
             policy = fit(ENV, kwargs)
             seconds = time.perf_counter() - t0
-            cost = exact_cost(params, policy)
+            cost, _ = exact_cost(params, policy)
             if cost < best_cost:
                 best_name, best_cost, best = name, cost, (policy, seconds, "")
         policies[f"best heuristic ({best_name})"] = best
@@ -132,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
             dbp.seconds,
             f"{dbp.steps} steps = {dbp_env_steps} env steps",
         )
+        for label, trained in (("ppo", ppo), ("dbp-mlp", dbp)):
+            trained.policy.save(Path(args.out) / "ppo_vs_dbp_policies" / f"p{p}_L{lead}_{label}")
         curves[(p, lead)] = {
             "optimum": optimum,
             "heuristic": (best_name, best_cost),
@@ -141,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         reference = evaluate(policies["optimal"][0], ENV, kwargs, **test)
         for name, (policy, seconds, budget) in policies.items():
             result = reference if name == "optimal" else evaluate(policy, ENV, kwargs, **test)
-            exact = optimum if name == "optimal" else exact_cost(params, policy)
+            exact, note = (optimum, "") if name == "optimal" else exact_cost(params, policy)
             paired = compare(result, reference)
             row = {
                 "p": p,
@@ -158,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
                 "sim_gap_ci_high": 100 * paired.ci95[1] / reference.cost,
                 "train_seconds": seconds,
                 "budget": budget,
+                "exact_note": note,
             }
             rows.append(row)
             print(
@@ -198,6 +201,13 @@ def write(rows: list[dict], curves: dict, args: argparse.Namespace) -> None:
             f"{r['exact_gap_pct']:.3f} | {r['sim_gap_pct']:.3f} ({r['sim_gap_ci_low']:.3f}.."
             f"{r['sim_gap_ci_high']:.3f}) | {r['train_seconds']:.0f} | {r['budget']} |"
         )
+    notes = [
+        f"- p={r['p']} L={r['L']} {r['policy']}: no exact cost: {r['exact_note']}"
+        for r in rows
+        if r["exact_note"]
+    ]
+    if notes:
+        lines += ["", *notes]
     (out / f"{name}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     files = [out / f"{name}.csv", out / f"{name}.md"]
@@ -209,6 +219,7 @@ def write(rows: list[dict], curves: dict, args: argparse.Namespace) -> None:
 def plot(curves: dict, path: Path) -> Path:
     """Validation gap (%) against environment steps (top) and seconds (bottom)."""
     import matplotlib
+    import matplotlib.ticker
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -228,6 +239,7 @@ def plot(curves: dict, path: Path) -> Path:
             ax.axhline(100 * (h_cost - opt) / opt, color="grey", ls="--", label=f"{h_name}")
             ax.axhline(0.0, color="black", lw=0.8)
             ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
             ax.set_yscale("symlog", linthresh=1.0)
             ax.set_xlabel(label)
             ax.set_title(f"p={p}, L={lead}")

@@ -69,3 +69,26 @@ def test_dbp_history_benchmark_smoke(tmp_path):
     subprocess.run([sys.executable, str(script), *args], check=True, capture_output=True)
     rows = (tmp_path / "dbp_history_quick.csv").read_text().splitlines()
     assert len(rows) == 1 + 2 and rows[0].startswith("demand,p,L,optimum")
+
+
+def test_ppo_vs_dbp_benchmark_smoke(tmp_path):
+    script = SCRIPT.parent / "ppo_vs_dbp.py"
+    args = ["--quick", "--out", str(tmp_path)]
+    subprocess.run([sys.executable, str(script), *args], check=True, capture_output=True)
+    text = (tmp_path / "ppo_vs_dbp_quick.md").read_text()
+    assert "| 4 | 1 | optimal | 4.0407 | 0.000 |" in text
+    rows = (tmp_path / "ppo_vs_dbp_quick.csv").read_text().splitlines()
+    assert len(rows) == 1 + 4  # header + optimal, best heuristic, PPO, DBP
+    assert (tmp_path / "ppo_vs_dbp_quick.png").stat().st_size > 10_000
+
+
+def test_sb3_collection_benchmark_smoke(tmp_path):
+    script = SCRIPT.parent / "sb3_collection.py"
+    subprocess.run(
+        [sys.executable, str(script), "--quick", "--out", str(tmp_path)],
+        check=True,
+        capture_output=True,
+    )
+    rows = (tmp_path / "sb3_collection_quick.csv").read_text().splitlines()
+    assert rows[0].startswith("num_envs,adapter_steps_per_s,dummy_steps_per_s,speedup,")
+    assert len(rows) == 2
