@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all lint format bench bench-zipkin bench-dbp clean
+.PHONY: demo test test-all lint format bench bench-zipkin bench-dbp bench-ppo clean
 
 # torch is pinned to 2.13.0 for the install step only: on the project's machines that release is a
 # local CPU wheel, while an unpinned `torch` would pull a multi-GB CUDA build. The package itself
@@ -44,6 +44,12 @@ bench-zipkin: $(STAMP)
 
 bench-dbp: $(STAMP)
 	$(PY) benchmarks/dbp_zipkin.py
+
+# PPO against DBP, the best heuristic and the optimum (about 15 minutes), then PPO's data
+# collection through the native adapter against SB3's DummyVecEnv (about 2 minutes).
+bench-ppo: $(STAMP)
+	OMP_NUM_THREADS=1 $(PY) benchmarks/ppo_vs_dbp.py
+	OMP_NUM_THREADS=1 $(PY) benchmarks/sb3_collection.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache .hypothesis

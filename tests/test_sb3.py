@@ -189,6 +189,7 @@ def test_step_wait_without_step_async():
         env.step_wait()
 
 
+@pytest.mark.filterwarnings("ignore:.*render_mode='rgb_array'")
 def test_sb3_make_vec_env_works_on_the_registered_ids():
     """SB3's make_vec_env asks for render_mode='rgb_array' first and retries without it on a
     TypeError; the envs' render-mode error is one."""
