@@ -333,6 +333,14 @@ class DiscreteDemand(DemandModel):
             return self._cached(("pmf", tol), build)
         return build()
 
+    def dense_pmf(self, tol: float = _DEFAULT_TOL) -> np.ndarray:
+        """The truncated pmf (see :meth:`pmf`) as a dense float64 vector over ``0..k``, the
+        form exact solvers index by demand value."""
+        values, probs = self.pmf(tol)
+        dense = np.zeros(int(values[-1]) + 1)
+        dense[values] = probs
+        return dense
+
     def pmf(self, tol: float = _DEFAULT_TOL) -> tuple[np.ndarray, np.ndarray]:
         """Return the truncated pmf.
 

@@ -59,6 +59,20 @@ BAD_PARAMS: dict[str, list[tuple[dict[str, Any], str]]] = {
         ({"demand": 5}, "demand"),
         ({"no_such_parameter": 1}, "no_such_parameter"),
     ],
+    "dual_sourcing": [
+        ({"regular_lead_time": 0}, "regular_lead_time"),
+        ({"regular_lead_time": 2.5}, "regular_lead_time"),
+        ({"expedited_lead_time": -1}, "expedited_lead_time"),
+        ({"regular_lead_time": 2, "expedited_lead_time": 2}, "expedited_lead_time"),
+        ({"expedited_cost": -1.0}, "expedited_cost"),
+        ({"regular_cost": float("nan")}, "regular_cost"),
+        ({"holding_cost": "5"}, "holding_cost"),
+        ({"backlog_cost": -495.0}, "backlog_cost"),
+        ({"max_order": 0.0}, "max_order"),
+        ({"initial_inventory": float("inf")}, "initial_inventory"),
+        ({"demand": "uniform(4,0)"}, "demand"),
+        ({"no_such_parameter": 1}, "no_such_parameter"),
+    ],
 }
 """For each problem: invalid keyword arguments and a text the ``ValueError`` must contain (the
 parameter's name; the value is checked separately)."""
@@ -78,6 +92,9 @@ def _make_vec(env_id: str, num_envs: int, **kwargs: Any) -> gym.vector.VectorEnv
 def _random_actions(space: gym.Space, rng: np.random.Generator, n: int, spill: float = 0.0):
     """``n`` actions from ``space``; Box actions spread ``spill`` beyond the bounds on both
     sides, to exercise the documented clipping."""
+    if isinstance(space, gym.spaces.Box) and np.issubdtype(space.dtype, np.integer):
+        # A batched MultiDiscrete space is an integer Box (gymnasium's batch_space).
+        return rng.integers(space.low, space.high.astype(np.int64) + 1, size=(n, *space.shape))
     if isinstance(space, gym.spaces.Box):
         low, high = space.low.astype(np.float64), space.high.astype(np.float64)
         width = high - low

@@ -116,7 +116,9 @@ def _exact_cost(
     """
     if discount is not None or getattr(policy, "continuous_orders", False):
         return None
-    if problem.name != "lost_sales" or not params.demand.is_integer:
+    if not params.demand.is_integer or problem.name not in ("lost_sales", "dual_sourcing"):
+        return None
+    if problem.name == "dual_sourcing" and not _dp_feasible(problem, params):
         return None
     if any(k in kwargs for k in ("demand_window", "static_features")):
         return None
@@ -125,6 +127,13 @@ def _exact_cost(
             return None
         static = problem.static_row(params)
         policy = policy.state_policy(static if policy.env_options.get("static_features") else None)
+    if problem.name == "dual_sourcing":
+        from baselines.dual_sourcing.dp import policy_cost
+
+        try:
+            return policy_cost(params, policy)
+        except ValueError:  # its chain leaves the DP grid
+            return None
     from baselines.lost_sales.dp import PolicyChain
 
     try:
@@ -157,6 +166,12 @@ def _load_policy(path: str) -> Any:
         except (OSError, ValueError, KeyError, RuntimeError) as err:
             raise CLIError(f"--load: {path!r} is not a saved DBP policy ({err})") from None
     try:
+        with np.load(p, allow_pickle=False) as data:
+            header = json.loads(str(data["meta"]))
+        if "regular_lead_time" in header.get("grid", {}):
+            from baselines.dual_sourcing.dp import DualSourcingTable
+
+            return DualSourcingTable.load(p)
         return TablePolicy.load(p)
     except (OSError, ValueError, KeyError) as err:
         raise CLIError(f"--load: {path!r} is not a saved policy table ({err})") from None
@@ -271,6 +286,8 @@ def _policy_doc(result: Evaluation, policy: Any, fit_seconds: float, exact: floa
 def cmd_solve(args: argparse.Namespace) -> int:
     kwargs = parse_sets(args.set)
     problem, params = _check_env(args.env, kwargs)
+    if problem.name == "dual_sourcing":
+        return _solve_dual_sourcing(args, kwargs, params)
     if problem.name != "lost_sales":
         raise CLIError(f"solve: no exact solver for the {problem.name!r} problem yet")
     from baselines.lost_sales.dp import solve
@@ -316,6 +333,50 @@ def cmd_solve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _solve_dual_sourcing(args: argparse.Namespace, kwargs: dict[str, Any], params: Any) -> int:
+    from baselines.dual_sourcing.dp import default_grid, solve
+
+    if args.discount is not None:
+        raise CLIError("solve: the dual-sourcing solver is for the average cost (no --discount)")
+    t0 = time.perf_counter()
+    try:
+        solution = solve(params, default_grid(params, margin=args.margin))
+    except ValueError as err:
+        raise CLIError(f"solve: {err}") from None
+    seconds = time.perf_counter() - t0
+    out = Path(args.out) if args.out else Path("results") / f"{_slug(args.env, kwargs)}_dp.npz"
+    path = solution.policy().save(out, meta={"cost": solution.cost})
+    doc = {
+        "env": args.env,
+        "env_kwargs": kwargs,
+        "cost": solution.cost,
+        "stderr": 0.0,
+        "bounds": [solution.lower, solution.upper],
+        "discount": None,
+        "iterations": solution.iterations,
+        "seconds": seconds,
+        "grid": list(solution.grid.shape),
+        "policy_file": str(path),
+        "policies": {
+            "optimal": {"cost": solution.cost, "stderr": 0.0, "exact_cost": solution.cost}
+        },
+    }
+    if args.json:
+        print(json.dumps(doc, indent=2))
+        return 0
+    print(f"{args.env} {kwargs or ''}".strip())
+    print(
+        f"  optimal average cost per period: {solution.cost:.6f}  "
+        f"(bounds {solution.lower:.6f}..{solution.upper:.6f})"
+    )
+    print(
+        f"  {solution.iterations} iterations in {seconds:.2f} s on a grid of "
+        f"{solution.grid.shape} states"
+    )
+    print(f"  policy saved to {path}  (evaluate it: {PROG} evaluate {args.env} --load {path})")
+    return 0
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     from baselines.registry import entries
 
@@ -328,8 +389,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise CLIError(
             f"--policies: unknown {', '.join(unknown)}; choose from {', '.join(available)}"
         )
-    if "optimal" in names and not _dp_feasible(params):
-        _say(args, "exact DP skipped: it needs discrete demand and a grid of at most 5M states")
+    if "optimal" in names and args.discount is not None and problem.name != "lost_sales":
+        _say(args, f"exact DP skipped: no discounted solver for {problem.name}")
+        names.remove("optimal")
+    if "optimal" in names and not _dp_feasible(problem, params):
+        _say(
+            args,
+            "exact DP skipped: it needs discrete demand, a small enough grid and (dual "
+            "sourcing) expedited_lead_time=0",
+        )
         names.remove("optimal")
     config = _fit_config(args)
     policies: dict[str, Any] = {}
@@ -617,8 +685,18 @@ def _int_list(flag: str, text: str | None) -> list[int] | None:
     return values
 
 
-def _dp_feasible(params: Any) -> bool:
+def _dp_feasible(problem: Any, params: Any) -> bool:
+    """Whether the instance has an exact solver here, with at most 5M (state, order) values."""
     if not params.demand.is_integer:
+        return False
+    if problem.name == "dual_sourcing":
+        from baselines.dual_sourcing.dp import default_grid
+
+        if params.expedited_lead_time != 0 or params.order_cap != int(params.order_cap):
+            return False
+        grid = default_grid(params)
+        return grid.size * (grid.max_order + 1) ** 2 <= 50_000_000
+    if problem.name != "lost_sales":
         return False
     from baselines.lost_sales.dp import make_grid
 

@@ -92,3 +92,13 @@ def test_sb3_collection_benchmark_smoke(tmp_path):
     rows = (tmp_path / "sb3_collection_quick.csv").read_text().splitlines()
     assert rows[0].startswith("num_envs,adapter_steps_per_s,dummy_steps_per_s,speedup,")
     assert len(rows) == 2
+
+
+def test_dual_sourcing_benchmark_smoke(tmp_path):
+    script = SCRIPT.parent / "dual_sourcing.py"
+    args = ["--quick", "--out", str(tmp_path)]
+    subprocess.run([sys.executable, str(script), *args], check=True, capture_output=True)
+    text = (tmp_path / "dual_sourcing_quick.md").read_text()
+    assert "| 2 | 10 | optimal | 19.7333 (published 19.73) | 0.000 |" in text
+    rows = (tmp_path / "dual_sourcing_quick.csv").read_text().splitlines()
+    assert len(rows) == 1 + 7  # optimal, four heuristics, DBP, PPO

@@ -382,3 +382,53 @@ def test_compare_includes_ppo_when_asked(capsys, tmp_path):
     doc = json.loads(out)
     assert code == 0 and set(doc["policies"]) == {"optimal", "ppo"}
     assert "gap_percent" in doc["policies"]["ppo"]
+
+
+def test_dual_sourcing_solve_evaluate_and_compare(capsys, tmp_path):
+    table = tmp_path / "ds.npz"
+    code, out, _ = run(
+        capsys,
+        "solve",
+        "DualSourcing-v0",
+        "--set",
+        "expedited_cost=5",
+        "--out",
+        str(table),
+        "--json",
+    )
+    assert code == 0 and round(json.loads(out)["cost"], 2) == 16.77
+    code, out, _ = run(
+        capsys,
+        "evaluate",
+        "DualSourcing-v0",
+        "--set",
+        "expedited_cost=5",
+        "--load",
+        str(table),
+        "--json",
+        *FAST[:6],
+    )
+    loaded = json.loads(out)["policies"]["optimal"]
+    assert loaded["exact_cost"] == pytest.approx(16.7698, abs=1e-4)
+    code, out, _ = run(
+        capsys,
+        "compare",
+        "DualSourcing-v0",
+        "--policies",
+        "optimal,capped_dual_index,dual_index",
+        "--dbp-seconds",
+        "0",
+        "--out",
+        str(tmp_path),
+        "--json",
+        "--no-plot",
+        *FAST,
+    )
+    doc = json.loads(out)["policies"]
+    assert set(doc) == {"optimal", "capped_dual_index", "dual_index"}
+    # Exact costs from the chain on the DP grid: the optimum's is its value, the heuristics'
+    # lie above it (fitted here on a handful of paths, so not necessarily their best).
+    assert doc["optimal"]["exact_cost"] == pytest.approx(19.7333, abs=1e-4)
+    for name in ("capped_dual_index", "dual_index"):
+        assert doc[name]["exact_cost"] > doc["optimal"]["exact_cost"]
+    assert set(doc["capped_dual_index"]["params"]) == {"S_e", "S_r", "r"}

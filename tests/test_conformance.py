@@ -42,6 +42,21 @@ def test_conformance_with_options(kwargs, check):
     check("LostSalesLeadTime-v0", **kwargs)
 
 
+@pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"regular_lead_time": 3, "expedited_lead_time": 1, "demand_window": 2},
+        {"regular_lead_time": 4, "expedited_lead_time": 2, "static_features": True},
+        {"regular_lead_time": 1, "integer_actions": True, "initial_inventory": -3.0},
+        {"discrete_actions": True, "expedited_cost": 5.0},
+    ],
+    ids=["lr3-le1+window", "lr4-le2+static", "lr1+integer", "discrete"],
+)
+def test_dual_sourcing_conformance_with_options(kwargs, check):
+    check("DualSourcing-v0", **kwargs)
+
+
 def test_every_registered_id_is_checked():
     import gymnasium as gym
 

@@ -22,10 +22,7 @@ def demand_pmf(demand: DiscreteDemand) -> np.ndarray:
         raise ValueError(
             f"demand must be a discrete (integer) model for exact computations, got {demand}"
         )
-    values, probs = demand.pmf()
-    dense = np.zeros(int(values[-1]) + 1)
-    dense[values] = probs
-    return dense
+    return demand.dense_pmf()
 
 
 RATIO_TOL = 1e-12

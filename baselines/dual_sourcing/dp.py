@@ -1,0 +1,366 @@
+"""Exact average-cost dynamic programming for dual sourcing with an immediate expedited
+supplier (l_e = 0) and discrete demand.
+
+The state is the env's observation: the net inventory ``I`` after this period's arrivals of
+earlier orders, and the regular orders in transit ``r_1, ..., r_{l_r - 1}`` (the next to
+arrive first). With ``l_e = 0`` the expedited order acts at once, so the period is:
+
+    y = I + q_e                       (the expedited position; q_e >= 0)
+    cost = c_r q_r + c_e q_e + L(y),  L(y) = E[h (y - D)^+ + b (D - y)^+]
+    next state = (y - D + r_1, r_2, ..., r_{l_r - 1}, q_r)
+
+(for ``l_r = 1`` the next inventory is ``y - D + q_r``), exactly the kernel's transition.
+Relative value iteration runs on the grid ``I`` in ``[-max_backlog, max_inventory]`` and every
+pipeline order in ``0..max_order``; a next inventory outside the grid is clipped onto its
+border, which does not change the optimum once the bounds are wide enough (:func:`solve`'s
+tests widen them and check). One iteration costs ``(max_order + 1)`` gathers per demand value
+and ``(max_order + 1)`` shifted minima per order, over the whole grid at once.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from inventory_gym.demand import DiscreteDemand
+from inventory_gym.envs.dual_sourcing.params import DualSourcingParams
+
+_OWNER = "dual-sourcing DP"
+LEAK_TOL = 1e-9
+""":func:`policy_cost` refuses a policy whose chain leaves the grid with a larger stationary
+probability per period (its cost on the clipped grid would not be its cost)."""
+
+
+def demand_pmf(params: DualSourcingParams) -> np.ndarray:
+    """P(D = k) for k = 0..K of the instance's discrete demand."""
+    model = params.demand
+    if not isinstance(model, DiscreteDemand):
+        raise ValueError(f"{_OWNER}: needs a discrete (integer) demand model, got {model}")
+    return model.dense_pmf()
+
+
+def _check(params: Any) -> DualSourcingParams:
+    if not isinstance(params, DualSourcingParams):
+        raise ValueError(f"{_OWNER}: expected DualSourcingParams, got {type(params).__name__}")
+    if params.expedited_lead_time != 0:
+        raise ValueError(
+            f"{_OWNER}: solves expedited_lead_time=0 only, got {params.expedited_lead_time}"
+        )
+    cap = params.order_cap
+    if cap != int(cap):
+        raise ValueError(f"{_OWNER}: needs an integer max_order, got {cap}")
+    return params
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The states of the DP: ``I`` in ``[-max_backlog, max_inventory]`` (axis 0) and each of
+    the ``l_r - 1`` regular orders in transit in ``0..max_order`` (one axis each)."""
+
+    regular_lead_time: int
+    max_backlog: int
+    max_inventory: int
+    max_order: int
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        n_i = self.max_backlog + self.max_inventory + 1
+        return (n_i,) + (self.max_order + 1,) * (self.regular_lead_time - 1)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape))
+
+    def index(self, obs: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+        """Grid indices of observations (their first ``len(shape)`` columns) and a mask of the
+        rows inside the grid (the others are clipped onto its border)."""
+        obs = np.atleast_2d(np.asarray(obs, dtype=np.float64))
+        k = len(self.shape)
+        if obs.shape[1] < k:
+            raise ValueError(
+                f"{_OWNER}: observations need {k} state columns, got shape {obs.shape}"
+            )
+        raw = np.rint(obs[:, :k]).astype(np.int64)
+        raw[:, 0] += self.max_backlog
+        high = np.asarray(self.shape) - 1
+        inside = np.all((raw >= 0) & (raw <= high), axis=1)
+        clipped = np.clip(raw, 0, high)
+        return tuple(clipped[:, j] for j in range(k)), inside
+
+
+class DualSourcingTable:
+    """A dual-sourcing policy given by tables of both orders over a :class:`Grid`.
+
+    Calling it looks up each observation's state (extra columns are ignored) and returns
+    (B, 2) orders ``[regular, expedited]``. States outside the grid are clipped onto its border
+    and counted in :attr:`misses`.
+    """
+
+    def __init__(self, grid: Grid, regular: np.ndarray, expedited: np.ndarray, name="table"):
+        for label, table in (("regular", regular), ("expedited", expedited)):
+            if table.shape != grid.shape:
+                raise ValueError(f"{label} must have shape {grid.shape}, got {table.shape}")
+        self.grid = grid
+        self.regular = np.asarray(regular, dtype=np.float64)
+        self.expedited = np.asarray(expedited, dtype=np.float64)
+        self.name = name
+        self.misses = 0
+        self.lookups = 0
+
+    def __call__(self, obs: Any) -> np.ndarray:
+        idx, inside = self.grid.index(np.asarray(obs))
+        self.lookups += inside.size
+        self.misses += int(inside.size - inside.sum())
+        return np.stack([self.regular[idx], self.expedited[idx]], axis=1)
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "regular_lead_time": self.grid.regular_lead_time,
+            "max_backlog": self.grid.max_backlog,
+            "max_inventory": self.grid.max_inventory,
+            "max_order": self.grid.max_order,
+        }
+
+    def save(self, path: str | Path, *, meta: dict | None = None) -> Path:
+        """Write both tables to ``path`` (``.npz``, no pickles)."""
+        path = Path(path).with_suffix(".npz")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        header = {"name": self.name, "grid": self.params(), **(meta or {})}
+        np.savez_compressed(
+            path,
+            meta=np.array(json.dumps(header)),
+            regular=self.regular.astype(np.int32),
+            expedited=self.expedited.astype(np.int32),
+        )
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> DualSourcingTable:
+        with np.load(Path(path), allow_pickle=False) as data:
+            header = json.loads(str(data["meta"]))
+            return cls(
+                Grid(**header["grid"]),
+                data["regular"],
+                data["expedited"],
+                name=header.get("name", "table"),
+            )
+
+
+@dataclass(frozen=True)
+class Solution:
+    """The result of :func:`solve`."""
+
+    cost: float
+    """Optimal long-run average cost per period (midpoint of the final bounds)."""
+    lower: float
+    upper: float
+    """Odoni bounds on the optimal average cost at the last iteration."""
+    iterations: int
+    grid: Grid
+    regular: np.ndarray
+    expedited: np.ndarray
+    """Optimal orders over the grid."""
+    value: np.ndarray
+    """Relative values over the grid."""
+
+    def policy(self) -> DualSourcingTable:
+        return DualSourcingTable(self.grid, self.regular, self.expedited, name="optimal")
+
+
+def default_grid(params: DualSourcingParams, margin: int = 0) -> Grid:
+    """Bounds wide enough for Boettcher et al.'s instances: a backlog of ``(l_r + 2)`` times
+    the largest demand and a stock of ``(l_r + 2)`` times the largest demand plus the orders
+    that can arrive at once, each widened by ``margin``."""
+    k = demand_pmf(params).size - 1
+    cap = int(params.order_cap)
+    span = (params.regular_lead_time + 2) * k
+    return Grid(params.regular_lead_time, span + margin, span + cap + margin, cap)
+
+
+def solve(
+    params: DualSourcingParams,
+    grid: Grid | None = None,
+    *,
+    tol: float = 1e-9,
+    max_iter: int = 100_000,
+) -> Solution:
+    """Relative value iteration for the optimal average cost and policy (module docstring).
+
+    Args:
+        params: the instance (``expedited_lead_time=0``, discrete demand, integer max_order).
+        grid: the state bounds (default :func:`default_grid`).
+        tol: stop when the Odoni bounds are within ``tol`` of each other.
+        max_iter: give up (``RuntimeError``) after this many iterations.
+    """
+    params = _check(params)
+    grid = grid or default_grid(params)
+    pmf = demand_pmf(params)
+    demands = np.flatnonzero(pmf > 0)
+    probs = pmf[demands]
+    n_i = grid.shape[0]
+    levels = np.arange(n_i) - grid.max_backlog  # inventory of each index on axis 0
+    q = grid.max_order
+    h, b = params.holding_cost, params.backlog_cost
+    short = np.maximum(demands[None, :] - levels[:, None], 0)
+    over = np.maximum(levels[:, None] - demands[None, :], 0)
+    one_period = (h * over + b * short) @ probs  # L(y) on the inventory grid
+    extra = (1,) * (len(grid.shape) - 1)
+    one_period = one_period.reshape((n_i, *extra))
+    pipe = grid.regular_lead_time - 1
+    value = np.zeros(grid.shape)
+    big = np.inf
+    for it in range(1, max_iter + 1):
+        best = np.full(grid.shape, big)
+        best_r = np.zeros(grid.shape, dtype=np.int64)
+        best_e = np.zeros(grid.shape, dtype=np.int64)
+        for q_r in range(q + 1):
+            # The value after the period as a function of y (axis 0) and the pipeline.
+            if pipe == 0:
+                future = _expected(value, levels, demands, probs, shift=q_r, grid=grid)
+            else:
+                # next state (y - D + r_1, r_2, ..., r_{l_r - 1}, q_r)
+                nxt = value[..., q_r]  # axes: inventory, r_2..r_{l_r-1}
+                future = np.stack(
+                    [
+                        _expected(nxt, levels, demands, probs, shift=r1, grid=grid)
+                        for r1 in range(q + 1)
+                    ],
+                    axis=1,
+                )
+            w = one_period + future  # W(y, r)
+            for q_e in range(q + 1):
+                # y = I + q_e, within the grid
+                cand = np.full(grid.shape, big)
+                cand[: n_i - q_e] = w[q_e:] + params.expedited_cost * q_e
+                total = cand + params.regular_cost * q_r
+                better = total < best
+                best = np.where(better, total, best)
+                best_r = np.where(better, q_r, best_r)
+                best_e = np.where(better, q_e, best_e)
+        delta = best - value
+        lower, upper = float(delta.min()), float(delta.max())
+        value = best - best.flat[0]
+        if upper - lower < tol:
+            return Solution(0.5 * (lower + upper), lower, upper, it, grid, best_r, best_e, value)
+    raise RuntimeError(f"{_OWNER}: no convergence in {max_iter} iterations (span {upper - lower})")
+
+
+def _expected(
+    value: np.ndarray,
+    levels: np.ndarray,
+    demands: np.ndarray,
+    probs: np.ndarray,
+    *,
+    shift: int,
+    grid: Grid,
+) -> np.ndarray:
+    """E_D value[clip(y - D + shift), ...] for every y of the inventory grid."""
+    n_i = levels.shape[0]
+    base = np.arange(n_i)
+    out = np.zeros(value.shape)
+    for d, p in zip(demands, probs):
+        idx = np.clip(base - d + shift, 0, n_i - 1)
+        out += p * value[idx]
+    return out
+
+
+def policy_cost(
+    params: DualSourcingParams,
+    policy: Any,
+    grid: Grid | None = None,
+    *,
+    tol: float = 1e-11,
+    max_iter: int = 1_000_000,
+) -> float:
+    """The exact long-run average cost of a stationary policy (orders rounded to integers and
+    clipped to ``[0, max_order]``), from the env's starting state, on the grid of :func:`solve`
+    (next inventories clipped onto it, as there): no simulation error.
+
+    The policy is asked once for the orders of every grid state (as observations), then the
+    stationary distribution of its chain is found by power iteration of the lazy chain
+    ``(I + P) / 2`` from the starting state.
+
+    Raises:
+        ValueError: if the chain leaves the grid with a stationary probability above
+            :data:`LEAK_TOL` per period (the clipped cost would not be exact).
+    """
+    from scipy import sparse
+
+    params = _check(params)
+    grid = grid or default_grid(params)
+    pmf = demand_pmf(params)
+    demands = np.flatnonzero(pmf > 0)
+    probs = pmf[demands]
+    axes = np.meshgrid(*[np.arange(n) for n in grid.shape], indexing="ij")
+    index = [a.ravel() for a in axes]
+    inventory = index[0] - grid.max_backlog
+    obs = np.stack([inventory, *index[1:]], axis=1).astype(np.float64)
+    orders = np.asarray(policy(obs), dtype=np.float64).reshape(-1, 2)
+    if not np.all(np.isfinite(orders)):
+        raise ValueError(f"{_OWNER}: the policy returned non-finite orders")
+    orders = np.rint(np.clip(orders, 0.0, grid.max_order)).astype(np.int64)
+    q_r, q_e = orders[:, 0], orders[:, 1]
+    n_i = grid.shape[0]
+    y = inventory + q_e
+    level = y[:, None] - demands[None, :]
+    h, b = params.holding_cost, params.backlog_cost
+    period = (h * np.maximum(level, 0) + b * np.maximum(-level, 0)) @ probs
+    cost = params.regular_cost * q_r + params.expedited_cost * q_e + period
+    if grid.regular_lead_time == 1:
+        nxt_i = level + q_r[:, None]
+        rest: list[np.ndarray] = []
+    else:
+        nxt_i = level + index[1][:, None]
+        rest = [np.broadcast_to(a[:, None], level.shape) for a in index[2:]]
+        rest.append(np.broadcast_to(q_r[:, None], level.shape))
+    nxt_i = nxt_i + grid.max_backlog
+    outside = ((nxt_i < 0) | (nxt_i > n_i - 1)) @ probs  # P(leaving the grid) per state
+    nxt_i = np.clip(nxt_i, 0, n_i - 1)
+    cols = np.ravel_multi_index((nxt_i, *rest), grid.shape)
+    n = grid.size
+    rows = np.repeat(np.arange(n), demands.size)
+    matrix = sparse.csr_matrix((np.tile(probs, n), (rows, cols.ravel())), shape=(n, n))
+    start = np.ravel_multi_index(
+        (round(params.initial_inventory) + grid.max_backlog, *([0] * (len(grid.shape) - 1))),
+        grid.shape,
+    )
+    mu = np.zeros(n)
+    mu[start] = 1.0
+    pt = matrix.T.tocsr()
+    for _ in range(max_iter):
+        new = 0.5 * (mu + pt @ mu)
+        if np.abs(new - mu).sum() < tol:
+            leak = float(new @ outside)
+            if leak > LEAK_TOL:
+                raise ValueError(
+                    f"{_OWNER}: the policy's chain leaves the grid {grid.shape} with "
+                    f"probability {leak:.2e} per period: its cost on the grid is not exact; "
+                    "widen the grid (default_grid(params, margin=...))"
+                )
+            return float(new @ cost)
+        mu = new
+    raise RuntimeError(f"{_OWNER}: the stationary distribution did not converge")
+
+
+def fit_optimal(env_id: str = "DualSourcing-v0", env_kwargs: Any = None, config: Any = None):
+    """The optimal policy of the instance (for the registry): :func:`solve`'s table."""
+    from inventory_gym.evaluation import instance
+
+    _, params = instance(env_id, env_kwargs)
+    return solve(params).policy()
+
+
+__all__ = [
+    "DualSourcingTable",
+    "Grid",
+    "Solution",
+    "default_grid",
+    "demand_pmf",
+    "fit_optimal",
+    "policy_cost",
+    "solve",
+]
