@@ -93,8 +93,9 @@ class PPOConfig:
     """Log standard deviation of the Gaussian actions at the start (in the [-1, 1] scale:
     -1 gives a noise of about a fifth of the order range)."""
     initial_order: str | None = "mean_demand"
-    """Where the untrained policy's mean order starts: ``mean_demand`` (the mean demand per
-    period, split over the decisions) or ``None`` (the middle of the action range)."""
+    """Where the untrained policy's mean orders start: ``mean_demand`` (the mean demand per
+    period in the first decision, the primary order, and close to nothing in the others) or
+    ``None`` (the middle of the action range)."""
     normalize_observations: bool = True
     normalize_rewards: bool = True
     max_episode_steps: int = 1000
@@ -613,14 +614,17 @@ def train_ppo(
 
 def _start_at_mean_demand(policy: Any, venv: Any) -> None:
     """Shift the actor's output bias so that the first policy orders about the mean demand
-    per period in each decision (the action layer starts with near-zero weights, so its
-    output is its bias). An untrained policy otherwise orders half the maximum order, often
-    above the mean demand, and its stock grows without bound over a long episode."""
+    per period in its first decision (the problem's primary order: the only one of lost
+    sales, the regular supplier of dual sourcing) and next to nothing in the others (the
+    action layer starts with near-zero weights, so its output is its bias). An untrained
+    policy otherwise orders half the maximum order in every decision, often far above the
+    mean demand, and its stock grows without bound over a long episode."""
     import torch
 
     env = venv.env
-    mean = float(env.problem.demand(env.params).mean) / env.problem.action_dim
-    target = 2.0 * mean / np.maximum(venv._high, 1e-12) - 1.0
+    orders = np.zeros(env.problem.action_dim)
+    orders[0] = float(env.problem.demand(env.params).mean)
+    target = 2.0 * orders / np.maximum(venv._high, 1e-12) - 1.0
     with torch.no_grad():
         bias = torch.as_tensor(np.clip(target, -0.95, 0.95), dtype=policy.action_net.bias.dtype)
         policy.action_net.bias.copy_(bias.to(policy.action_net.bias.device))

@@ -73,6 +73,13 @@ def main(argv: list[str] | None = None) -> int:
         "--ppo-instances", default="2:5,2:10,2:20", help="where PPO runs too (default l_r = 2)"
     )
     parser.add_argument("--ppo-steps", type=int, default=2_000_000, help="PPO's steps (2M)")
+    parser.add_argument(
+        "--ppo-episode-steps",
+        type=int,
+        default=256,
+        help="PPO's training episodes (256: with 1000, a backlog that runs away early in "
+        "training dominates the returns)",
+    )
     parser.add_argument("--dbp-seconds", type=float, default=60.0, help="DBP's budget (60 s)")
     parser.add_argument("--paths", type=int, default=2000, help="test paths (2000)")
     parser.add_argument("--periods", type=int, default=1000, help="test periods per path (1000)")
@@ -103,7 +110,11 @@ def main(argv: list[str] | None = None) -> int:
         result = train((ENV, kwargs), "mlp", config, progress=sys.stderr.isatty())
         policies["dbp-mlp"] = (result.policy, result.seconds, f"{result.steps} steps")
         if (lead, c_e) in ppo_cases:
-            ppo_config = PPOConfig(timesteps=args.ppo_steps, threads=args.threads)
+            ppo_config = PPOConfig(
+                timesteps=args.ppo_steps,
+                max_episode_steps=args.ppo_episode_steps,
+                threads=args.threads,
+            )
             trained = train_ppo(ENV, kwargs, ppo_config, progress=sys.stderr.isatty())
             policies["ppo"] = (trained.policy, trained.seconds, f"{trained.timesteps} steps")
         reference = evaluate(policies["optimal"][0], ENV, kwargs, **test)

@@ -234,18 +234,42 @@ class PolicyNet(nn.Module):
         raise NotImplementedError
 
 
+INPUT_LINEAR = 20.0
+"""State inputs (in units of the mean demand) are passed as they are within this many units
+of zero and compressed logarithmically beyond (:func:`compress`)."""
+
+SECONDARY_START = 0.05
+"""An MLP's decisions after the first (the expedited order of dual sourcing) start at this
+fraction of the mean demand, the first at about the mean demand itself."""
+
+
+def compress(x: torch.Tensor, linear: float = INPUT_LINEAR) -> torch.Tensor:
+    """Identity on ``[-linear, linear]``, ``sign(x) (linear + log1p(|x| - linear))`` beyond:
+    continuous with slope 1 at the joints. Lost-sales states stay in the linear part; a
+    backlog that runs away early in training (dual sourcing) no longer feeds the network
+    inputs of thousands that saturate its activations and stop its gradient for good."""
+    magnitude = x.abs()
+    outer = torch.sign(x) * (linear + torch.log1p(torch.clamp(magnitude - linear, min=0.0)))
+    return torch.where(magnitude <= linear, x, outer)
+
+
 class MLPPolicy(PolicyNet):
-    """Orders = ``scale * softplus(MLP(state / scale - 1, context))``."""
+    """Orders = ``scale * softplus(MLP(compress(state / scale - 1), context))``."""
 
     def __init__(self, spec: PolicySpec):
         super().__init__(spec)
         self.head = mlp(
             [spec.state_dim + self.context_dim, *spec.hidden, spec.action_dim], spec.activation
         )
+        if spec.action_dim > 1:
+            with torch.no_grad():  # softplus(b) = SECONDARY_START for the later decisions
+                last = self.head[-1]
+                last.bias[1:] = math.log(math.expm1(SECONDARY_START))
 
     def forward(self, state, history=None, static=None, encoded=None):
         x = torch.cat(
-            [state / self.spec.scale - 1.0, *self.context(history, static, encoded)], dim=1
+            [compress(state / self.spec.scale - 1.0), *self.context(history, static, encoded)],
+            dim=1,
         )
         return F.softplus(self.head(x)) * self.spec.scale
 
