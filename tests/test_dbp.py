@@ -474,3 +474,42 @@ def test_simulator_encodings_match_the_history_the_env_shows():
             without = net(sim.features(), sim.history, None)
         torch.testing.assert_close(with_encoding, without)
         sim.step(net, demand[:, t], encoded=encoded[:, t])
+
+
+def test_compress_is_the_identity_near_zero_and_logarithmic_beyond():
+    from dbp.policies import INPUT_LINEAR, compress
+
+    x = torch.tensor([-1e6, -25.0, -20.0, -3.0, 0.0, 7.5, 20.0, 21.0, 1e6], dtype=torch.float64)
+    y = compress(x)
+    inside = x.abs() <= INPUT_LINEAR
+    assert torch.equal(y[inside], x[inside])
+    np.testing.assert_allclose(y[-2].item(), 20 + math.log(2.0))
+    np.testing.assert_allclose(y[0].item(), -(20 + math.log1p(1e6 - 20)))
+    # slope 1 at the joint, and a gradient that never vanishes
+    x = torch.tensor([20.0, -1e6], dtype=torch.float64, requires_grad=True)
+    compress(x).sum().backward()
+    assert x.grad[0].item() == 1.0 and x.grad[1].item() > 0
+
+
+def test_mlp_secondary_decisions_start_near_zero():
+    from dbp.policies import SECONDARY_START
+
+    spec = PolicySpec(kind="mlp", state_dim=2, action_dim=2, scale=2.0)
+    net = build_policy(spec)
+    torch.nn.init.zeros_(net.head[-1].weight)  # the output is then the bias alone
+    orders = net(torch.zeros(3, 2))
+    np.testing.assert_allclose(orders[:, 1].detach(), 2.0 * SECONDARY_START, rtol=1e-5)
+
+
+@pytest.mark.slow
+def test_dbp_learns_dual_sourcing():
+    """The trainer needs no change for a problem with two decisions and backlog: 150 steps on
+    l_r = 3, c_e = 5 land within 1% of the DP optimum by the exact stationary cost."""
+    from baselines.dual_sourcing import dp
+    from inventory_gym.envs.dual_sourcing import DualSourcingParams
+
+    kwargs = {"regular_lead_time": 3, "expedited_cost": 5}
+    config = TrainConfig(max_steps=150, max_seconds=None, eval_every=50, threads=1)
+    policy = train(("DualSourcing-v0", kwargs), "mlp", config, progress=False).policy
+    params = DualSourcingParams(**kwargs)
+    assert dp.policy_cost(params, policy) < 1.01 * dp.solve(params).cost

@@ -197,3 +197,14 @@ def test_ppo_beats_the_best_constant_order():
     ]
     paired = compare(*runs)
     assert paired.ci95[1] < 0, paired
+
+
+def test_untrained_policy_orders_the_mean_demand_from_the_primary_supplier():
+    """With two decisions (dual sourcing), the first policy orders the mean demand from the
+    regular supplier and next to nothing expedited."""
+    config = PPOConfig(**{**TINY, "timesteps": 512, "learning_rate": 1e-12})
+    policy = train_ppo("DualSourcing-v0", {}, config, progress=False).policy
+    orders = policy(np.array([[-5.0, 0.0], [0.0, 2.0], [9.0, 4.0]], np.float32))
+    assert orders.shape == (3, 2)
+    np.testing.assert_allclose(orders[:, 0], 2.0, atol=0.3)  # mean of uniform{0..4}
+    np.testing.assert_allclose(orders[:, 1], 0.05 * 0.5 * 8.0, atol=0.3)
