@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all lint format bench bench-zipkin bench-dbp bench-ppo clean
+.PHONY: demo test test-all lint format bench bench-zipkin bench-dbp bench-ppo bench-dual clean
 
 # torch is pinned to 2.13.0 for the install step only: on the project's machines that release is a
 # local CPU wheel, while an unpinned `torch` would pull a multi-GB CUDA build. The package itself
@@ -50,6 +50,10 @@ bench-dbp: $(STAMP)
 bench-ppo: $(STAMP)
 	OMP_NUM_THREADS=1 $(PY) benchmarks/ppo_vs_dbp.py
 	OMP_NUM_THREADS=1 $(PY) benchmarks/sb3_collection.py
+
+# Dual sourcing: DP, the four index heuristics, DBP and PPO (about 20 minutes).
+bench-dual: $(STAMP)
+	OMP_NUM_THREADS=1 $(PY) benchmarks/dual_sourcing.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache .hypothesis
