@@ -39,6 +39,7 @@ __all__ = [
     "Replay",
     "TruncatedNormal",
     "Uniform",
+    "demand_field",
     "make_demand",
 ]
 
@@ -1039,6 +1040,17 @@ _PARSERS: dict[str, tuple[tuple[int, ...], Callable[..., DemandModel]]] = {
     "negative_binomial": ((2,), NegativeBinomial),
     "normal": ((2,), TruncatedNormal),
 }
+
+
+def demand_field(owner: str, value: str | DemandModel) -> DemandModel:
+    """:func:`make_demand` for the ``demand`` field of a params class: a bad spec raises a
+    ``ValueError`` that names ``owner`` and the field."""
+    try:
+        return make_demand(value)
+    except ValueError as err:
+        message = str(err)
+        prefix = "" if message.startswith("demand") else "demand: "
+        raise ValueError(f"{owner}: {prefix}{message}") from None
 
 
 def make_demand(demand: str | DemandModel) -> DemandModel:

@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from inventory_gym.core.validation import check_int, check_real
 from inventory_gym.core.xp import Array
-from inventory_gym.demand import DemandModel, make_demand
+from inventory_gym.demand import DemandModel, demand_field
 
 _OWNER = "DualSourcingParams"
 
@@ -56,12 +56,7 @@ class DualSourcingParams:
             )
         for name in ("regular_cost", "expedited_cost", "holding_cost", "backlog_cost"):
             check_real(_OWNER, name, getattr(self, name))
-        try:
-            object.__setattr__(self, "demand", make_demand(self.demand))
-        except ValueError as err:
-            message = str(err)
-            prefix = "" if message.startswith("demand") else "demand: "
-            raise ValueError(f"{_OWNER}: {prefix}{message}") from None
+        object.__setattr__(self, "demand", demand_field(_OWNER, self.demand))
         if self.max_order is not None:
             check_real(_OWNER, "max_order", self.max_order, strict=True)
         check_real(_OWNER, "initial_inventory", self.initial_inventory, low=None)
