@@ -23,14 +23,14 @@ import json
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from gymnasium import spaces
 
-from inventory_gym.core.validation import check_int, check_real
+from inventory_gym.core.validation import check_fields, check_int, check_real
 from inventory_gym.evaluation import evaluate, jsonable
 
 _OWNER = "PPOConfig"
@@ -189,10 +189,7 @@ class PPOConfig:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PPOConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"{_OWNER}: unknown field(s) {unknown}")
+        check_fields(_OWNER, cls, data)
         return cls(**data)
 
 
@@ -564,7 +561,7 @@ def train_ppo(
                 obs_var=None if rms is None else rms.var.copy(),
                 clip_obs=venv.clip_obs,
                 epsilon=venv.epsilon,
-                action_high=base._high,
+                action_high=base.action_high,
                 unit_actions=base.unit_actions,
                 env_options=options,
                 name=name,
@@ -572,8 +569,7 @@ def train_ppo(
             )
 
         tracker = _Validation(env_id, env_kwargs, config, snapshot, callbacks, progress, name)
-        start = time.perf_counter()
-        tracker.start = start
+        start = tracker.start
         model.learn(total_timesteps=config.timesteps, callback=tracker.sb3_callback())
         if tracker.validated != tracker.version:
             tracker.validate(model.num_timesteps)
@@ -624,7 +620,7 @@ def _start_at_mean_demand(policy: Any, venv: Any) -> None:
     env = venv.env
     orders = np.zeros(env.problem.action_dim)
     orders[0] = float(env.problem.demand(env.params).mean)
-    target = 2.0 * orders / np.maximum(venv._high, 1e-12) - 1.0
+    target = 2.0 * orders / np.maximum(venv.action_high, 1e-12) - 1.0
     with torch.no_grad():
         bias = torch.as_tensor(np.clip(target, -0.95, 0.95), dtype=policy.action_net.bias.dtype)
         policy.action_net.bias.copy_(bias.to(policy.action_net.bias.device))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any
+
+from inventory_gym.core.validation import check_fields
 
 _OWNER = "TrainConfig"
 
@@ -121,10 +123,7 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"{_OWNER}: unknown field(s) {unknown}")
+        check_fields(_OWNER, cls, data)
         return cls(**data)
 
 

@@ -34,12 +34,14 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+from inventory_gym.core.validation import check_fields
 
 KINDS = ("mlp", "base_stock", "capped_base_stock", "monotone")
 """The policy kinds :func:`build_policy` knows."""
@@ -112,10 +114,7 @@ class PolicySpec:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PolicySpec:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"{_OWNER}: unknown field(s) {unknown}")
+        check_fields(_OWNER, cls, data)
         data = dict(data)
         if "hidden" in data:
             data["hidden"] = tuple(data["hidden"])

@@ -106,7 +106,8 @@ class InventorySB3VecEnv(VecEnv):
         self.env = native
         self.unit_actions = unit_actions
         self.info_keywords = tuple(info_keywords)
-        self._high = native.layout.action_high.astype(np.float64)
+        self.action_high = native.layout.action_high.astype(np.float64)
+        """The env's largest orders, what action 1 maps onto with ``unit_actions``."""
         self._dim = native.problem.action_dim
         if unit_actions:
             action_space: spaces.Space = spaces.Box(-1.0, 1.0, single.shape, np.float32)
@@ -133,7 +134,7 @@ class InventorySB3VecEnv(VecEnv):
         if not self.unit_actions:
             return a
         a = np.clip(a.reshape(self.num_envs, -1).astype(np.float64), -1.0, 1.0)
-        orders = (a + 1.0) * 0.5 * self._high
+        orders = (a + 1.0) * 0.5 * self.action_high
         return orders[:, 0] if self._dim == 1 else orders
 
     def step_async(self, actions: np.ndarray) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 from typing import Any
@@ -65,3 +66,12 @@ def check_int(owner: str, name: str, value: Any, *, low: int = 0) -> int:
     if value < low:
         raise ValueError(f"{owner}: {name} must be an integer >= {low}, got {value!r}")
     return int(value)
+
+
+def check_fields(owner: str, cls: type, data: Any) -> None:
+    """Refuse keys of ``data`` that are not fields of the dataclass ``cls`` (a config read
+    back from JSON): the ``ValueError`` names ``owner`` and lists them."""
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"{owner}: unknown field(s) {unknown}")
