@@ -8,8 +8,14 @@ from inventory_gym.core.vector import DEFAULT_MAX_EPISODE_STEPS
 
 _LOST_SALES = "inventory_gym.envs.lost_sales.env"
 _DUAL_SOURCING = "inventory_gym.envs.dual_sourcing.env"
+_PERISHABLE = "inventory_gym.envs.perishable.env"
 
-ENV_IDS: tuple[str, ...] = ("LostSales-v0", "LostSalesLeadTime-v0", "DualSourcing-v0")
+ENV_IDS: tuple[str, ...] = (
+    "LostSales-v0",
+    "LostSalesLeadTime-v0",
+    "Perishable-v0",
+    "DualSourcing-v0",
+)
 """Every id this package registers."""
 
 
@@ -41,5 +47,15 @@ def register_envs() -> None:
             id="DualSourcing-v0",
             entry_point=f"{_DUAL_SOURCING}:DualSourcingEnv",
             vector_entry_point=f"{_DUAL_SOURCING}:DualSourcingVectorEnv",
+            max_episode_steps=DEFAULT_MAX_EPISODE_STEPS,
+        )
+    if "Perishable-v0" not in registry:
+        # De Moor et al. (2022), scenario A: m = 2, L = 1, FIFO, c = 3, p = 5, w = 7, h = 1,
+        # rounded gamma demand (mean 4, cv 0.5), max order 10 (the parameters' defaults).
+        # Optimal discounted return -1457 in Farrington et al.'s metric (gamma = 0.99).
+        gym.register(
+            id="Perishable-v0",
+            entry_point=f"{_PERISHABLE}:PerishableEnv",
+            vector_entry_point=f"{_PERISHABLE}:PerishableVectorEnv",
             max_episode_steps=DEFAULT_MAX_EPISODE_STEPS,
         )

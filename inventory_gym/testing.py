@@ -73,6 +73,19 @@ BAD_PARAMS: dict[str, list[tuple[dict[str, Any], str]]] = {
         ({"demand": "uniform(4,0)"}, "demand"),
         ({"no_such_parameter": 1}, "no_such_parameter"),
     ],
+    "perishable": [
+        ({"useful_life": 0}, "useful_life"),
+        ({"useful_life": 2.5}, "useful_life"),
+        ({"lead_time": 0}, "lead_time"),
+        ({"issuing": "oldest"}, "issuing"),
+        ({"issuing": 1}, "issuing"),
+        ({"waste_cost": -7.0}, "waste_cost"),
+        ({"unit_cost": float("nan")}, "unit_cost"),
+        ({"holding_cost": "1"}, "holding_cost"),
+        ({"max_order": 0.0}, "max_order"),
+        ({"demand": "gamma(4,-0.5)"}, "demand"),
+        ({"no_such_parameter": 1}, "no_such_parameter"),
+    ],
 }
 """For each problem: invalid keyword arguments and a text the ``ValueError`` must contain (the
 parameter's name; the value is checked separately)."""

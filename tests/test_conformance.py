@@ -66,3 +66,18 @@ def test_every_registered_id_is_checked():
         if str(spec.entry_point).startswith("inventory_gym.")
     }
     assert ours == set(IDS)
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"useful_life": 3, "lead_time": 2, "issuing": "LIFO", "demand_window": 2},
+        {"useful_life": 1, "static_features": True, "waste_cost": 10.0},
+        {"useful_life": 4, "lead_time": 3, "integer_actions": True, "demand": "poisson(4)"},
+        {"issuing": "lifo", "discrete_actions": True},
+    ],
+    ids=["m3-L2-lifo+window", "m1+static", "m4-L3+integer", "lifo+discrete"],
+)
+def test_perishable_conformance_with_options(kwargs, check):
+    check("Perishable-v0", **kwargs)

@@ -1,0 +1,458 @@
+"""Exact dynamic programming for perishable inventory (SCENARIOS.md section 2).
+
+The state is the env's observation ``(X_1, ..., X_m, p_1, ..., p_{L-1})``: stock by
+remaining life, the freshest first, then the orders in transit. Every component lies in
+``0..max_order`` (each unit arrived as part of one order), so the grid of all integer states is
+closed under every policy and no bound has to be guessed: the DP is exact on the whole space.
+
+The order placed now only fills one coordinate of the next state (``X_1'`` when ``L = 1``,
+else ``p_{L-1}'``), and the costs of the period other than ``c a`` do not depend on it
+(``L >= 1``). So the model is built once, by running the kernel
+(:func:`inventory_gym.envs.perishable.dynamics.transition`) on every state and demand value
+with the order 0: the next state without the order (``base``) and the cost without ``c a``.
+With ``V`` viewed as a matrix ``V[rest, a]`` (the new coordinate as the column),
+
+    Q(s, a) = C(s) + c a + gamma * (R @ V)[s, a],   R[s, rest] = P(next state's rest | s),
+
+one sparse-dense product per iteration for all orders at once.
+
+- :func:`solve`: discounted value iteration (De Moor et al. and Farrington et al. use
+  gamma = 0.99) with MacQueen's bounds, or relative value iteration for the average cost
+  (``discount=None``) with Odoni's bounds.
+- :class:`PolicyModel`: any stationary policy's exact chain on the grid, for its average
+  cost, its discounted cost from the empty start, and Farrington et al.'s metric (the mean
+  and standard deviation over paths of the discounted cost of 365 periods after a burn-in
+  of 100 from empty), all without simulation error.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from inventory_gym.demand import DiscreteDemand
+from inventory_gym.envs.perishable import dynamics
+from inventory_gym.envs.perishable.params import (
+    DE_MOOR_DISCOUNT,
+    PerishableParams,
+    PerishableState,
+)
+
+_OWNER = "perishable DP"
+
+PMF_TOL = 1e-15
+"""Tail mass of the demand pmf folded into its last point (far below any reported digit)."""
+
+MAX_STATES = 200_000
+"""Default limit on the grid size ``(max_order + 1)^(m + L - 1)`` (161,051 for m + L = 6
+with max order 10: a few minutes here; larger grids are refused rather than left running)."""
+
+FARRINGTON = {"burn_in": 100, "periods": 365, "num_paths": 10_000}
+"""Farrington et al.'s evaluation: 10,000 paths from empty, 100 burn-in periods, then the
+discounted cost of the next 365 (discount 0.99)."""
+
+
+def demand_pmf(params: PerishableParams) -> np.ndarray:
+    """P(D = k) for k = 0..K of the instance's discrete demand (tail mass below
+    :data:`PMF_TOL` folded into K)."""
+    model = params.demand
+    if not isinstance(model, DiscreteDemand):
+        raise ValueError(f"{_OWNER}: needs a discrete (integer) demand model, got {model}")
+    return model.dense_pmf(PMF_TOL)
+
+
+def _check(params: Any, max_states: int = MAX_STATES) -> PerishableParams:
+    if not isinstance(params, PerishableParams):
+        raise ValueError(f"{_OWNER}: expected PerishableParams, got {type(params).__name__}")
+    cap = params.order_cap
+    if cap != int(cap):
+        raise ValueError(f"{_OWNER}: needs an integer max_order, got {cap}")
+    size = (int(cap) + 1) ** (params.useful_life + params.pipeline_length)
+    if size > max_states:
+        raise ValueError(
+            f"{_OWNER}: useful_life={params.useful_life}, lead_time={params.lead_time} and "
+            f"max_order={cap:g} give {size:,} states, above max_states={max_states:,}"
+        )
+    return params
+
+
+@dataclass(frozen=True)
+class Grid:
+    """All integer states: ``m + L - 1`` axes in observation order, each ``0..max_order``."""
+
+    useful_life: int
+    lead_time: int
+    max_order: int
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (self.max_order + 1,) * (self.useful_life + self.lead_time - 1)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape))
+
+    @property
+    def new_axis(self) -> int:
+        """The axis the order placed now fills in the next state: ``X_1`` for ``L = 1``, else
+        the last pipeline entry."""
+        return 0 if self.lead_time == 1 else len(self.shape) - 1
+
+    @property
+    def stride(self) -> int:
+        """Flat-index step of one unit on :attr:`new_axis`."""
+        return int(np.prod(self.shape[self.new_axis + 1 :]))
+
+    def states(self) -> np.ndarray:
+        """(size, k) int64 states in flat-index order."""
+        axes = np.meshgrid(*[np.arange(n) for n in self.shape], indexing="ij")
+        return np.stack([a.ravel() for a in axes], axis=1)
+
+    def index(self, obs: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Flat indices of observations (their first ``k`` columns, rounded) and a mask of the
+        rows on the grid (the others are clipped onto it)."""
+        obs = np.atleast_2d(np.asarray(obs, dtype=np.float64))
+        k = len(self.shape)
+        if obs.shape[1] < k:
+            raise ValueError(f"{_OWNER}: observations need {k} state columns, got {obs.shape}")
+        raw = np.rint(obs[:, :k]).astype(np.int64)
+        inside = np.all((raw >= 0) & (raw <= self.max_order), axis=1)
+        clipped = np.clip(raw, 0, self.max_order)
+        return np.ravel_multi_index(tuple(clipped.T), self.shape), inside
+
+    @classmethod
+    def of(cls, params: PerishableParams) -> Grid:
+        return cls(params.useful_life, params.lead_time, int(params.order_cap))
+
+
+class PerishableTable:
+    """A perishable policy given by a table of orders over a :class:`Grid`.
+
+    Calling it looks up each observation's state (extra columns are ignored) and returns the
+    (B,) orders. Off-grid states (non-integer or above ``max_order``) are rounded and clipped
+    onto the grid and counted in :attr:`misses`.
+    """
+
+    def __init__(self, grid: Grid, orders: np.ndarray, name: str = "table"):
+        orders = np.asarray(orders)
+        if orders.shape != grid.shape:
+            raise ValueError(f"orders must have shape {grid.shape}, got {orders.shape}")
+        self.grid = grid
+        self.orders = orders.astype(np.float64)
+        self.name = name
+        self.misses = 0
+        self.lookups = 0
+
+    def __call__(self, obs: Any) -> np.ndarray:
+        idx, inside = self.grid.index(np.asarray(obs))
+        self.lookups += inside.size
+        self.misses += int(inside.size - inside.sum())
+        return self.orders.reshape(-1)[idx]
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "useful_life": self.grid.useful_life,
+            "lead_time": self.grid.lead_time,
+            "max_order": self.grid.max_order,
+        }
+
+    def save(self, path: str | Path, *, meta: dict | None = None) -> Path:
+        """Write the table to ``path`` (``.npz``, no pickles)."""
+        path = Path(path).with_suffix(".npz")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        header = {"name": self.name, "grid": self.params(), **(meta or {})}
+        np.savez_compressed(
+            path, meta=np.array(json.dumps(header)), orders=self.orders.astype(np.int32)
+        )
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> PerishableTable:
+        with np.load(Path(path), allow_pickle=False) as data:
+            header = json.loads(str(data["meta"]))
+            return cls(Grid(**header["grid"]), data["orders"], name=header.get("name", "table"))
+
+
+class Model:
+    """The instance on its grid, built from the kernel (module docstring).
+
+    Attributes:
+        grid: the states.
+        probs: (D,) demand probabilities of the values ``0..D-1``.
+        base: (n, D) flat index of the next state with the order 0, per state and demand.
+        cost: (n, D) the period's cost without the order cost, per state and demand.
+        expected: (n,) ``cost @ probs``.
+    """
+
+    def __init__(self, params: PerishableParams, *, max_states: int = MAX_STATES):
+        params = _check(params, max_states)
+        self.params = params
+        self.grid = grid = Grid.of(params)
+        self.probs = demand_pmf(params)
+        states = grid.states()
+        n, k, outcomes = grid.size, states.shape[1], self.probs.size
+        cols = np.repeat(states.astype(np.float64), outcomes, axis=0)
+        m = params.useful_life
+        state = PerishableState(
+            tuple(cols[:, i] for i in range(m)), tuple(cols[:, i] for i in range(m, k))
+        )
+        demand = np.tile(np.arange(outcomes, dtype=np.float64), n)
+        nxt, costs, _ = dynamics.transition(state, np.zeros(n * outcomes), demand, params, np)
+        nxt_cols = np.rint(np.stack([*nxt.stock, *nxt.pipeline], axis=1)).astype(np.int64)
+        self.base = np.ravel_multi_index(tuple(nxt_cols.T), grid.shape).reshape(n, outcomes)
+        self.cost = costs.total().reshape(n, outcomes)
+        self.expected = self.cost @ self.probs
+
+    @property
+    def orders(self) -> np.ndarray:
+        """The possible orders ``0..max_order``."""
+        return np.arange(self.grid.max_order + 1)
+
+    def rest_matrix(self) -> Any:
+        """Sparse (n, n / (max_order + 1)) matrix of P(rest of the next state | state)."""
+        from scipy import sparse
+
+        grid = self.grid
+        n, width = grid.size, grid.max_order + 1
+        # The rest index: the flat index with the new axis removed.
+        high, low = np.divmod(self.base, grid.stride * width)
+        rest = high * grid.stride + low % grid.stride
+        rows = np.repeat(np.arange(n), self.probs.size)
+        data = np.tile(self.probs, n)
+        return sparse.csr_matrix((data, (rows, rest.ravel())), shape=(n, n // width))
+
+    def as_columns(self, value: np.ndarray) -> np.ndarray:
+        """``value`` (n,) as the matrix ``V[rest, a]`` with the new axis as the column."""
+        shaped = value.reshape(self.grid.shape)
+        return np.moveaxis(shaped, self.grid.new_axis, -1).reshape(-1, self.grid.max_order + 1)
+
+    def policy_orders(self, policy: Any) -> np.ndarray:
+        """A policy's integer orders on every state: asked once with the states as
+        observations, rounded and clipped to ``[0, max_order]``."""
+        raw = np.asarray(policy(self.grid.states().astype(np.float64)), dtype=np.float64)
+        raw = raw.reshape(self.grid.size, -1)[:, 0]
+        if not np.all(np.isfinite(raw)):
+            raise ValueError(f"{_OWNER}: the policy returned non-finite orders")
+        return np.rint(np.clip(raw, 0.0, self.grid.max_order)).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class Solution:
+    """The result of :func:`solve`."""
+
+    discount: float | None
+    """The discount factor, or ``None`` for the average cost."""
+    cost: float
+    """Discounted: the optimal expected discounted cost from the empty state (infinite
+    horizon). Average: the optimal long-run average cost per period."""
+    iterations: int
+    grid: Grid
+    orders: np.ndarray
+    """Optimal orders over the grid (observation order of the axes)."""
+    value: np.ndarray
+    """Optimal (discounted) or relative (average) values over the grid."""
+
+    def policy(self) -> PerishableTable:
+        return PerishableTable(self.grid, self.orders, name="optimal")
+
+
+def solve(
+    params: PerishableParams,
+    *,
+    discount: float | None = DE_MOOR_DISCOUNT,
+    tol: float = 1e-10,
+    max_iter: int = 100_000,
+    max_states: int = MAX_STATES,
+    progress: bool = False,
+) -> Solution:
+    """The optimal policy by value iteration (discounted) or relative value iteration
+    (``discount=None``, average cost).
+
+    Iteration stops when the bounds on the value (MacQueen's, discounted) or on the optimal
+    average cost (Odoni's) are within ``tol`` of each other. Ties between orders go to the
+    smallest order.
+
+    Args:
+        params: the instance (discrete demand, integer ``max_order``).
+        discount: in (0, 1), or ``None`` for the average cost.
+        tol: width of the final bounds.
+        max_iter: give up (``RuntimeError``) after this many iterations.
+        max_states: refuse grids larger than this (``ValueError``).
+        progress: show a progress bar over the iterations.
+    """
+    if discount is not None and not (
+        isinstance(discount, (int, float)) and 0.0 < float(discount) < 1.0
+    ):
+        raise ValueError(f"{_OWNER}: discount must be in (0, 1) or None, got {discount!r}")
+    model = Model(params, max_states=max_states)
+    grid = model.grid
+    matrix = model.rest_matrix()
+    order_cost = params.unit_cost * model.orders
+    gamma = 1.0 if discount is None else float(discount)
+    value = np.zeros(grid.size)
+    bar = _bar(progress, max_iter)
+    try:
+        for it in range(1, max_iter + 1):
+            q = order_cost[None, :] + gamma * (matrix @ model.as_columns(value))
+            best = q.argmin(axis=1)
+            new = model.expected + q[np.arange(grid.size), best]
+            delta = new - value
+            low, high = float(delta.min()), float(delta.max())
+            if discount is None:
+                value = new - new[0]
+                width = high - low
+            else:
+                value = new
+                width = gamma / (1.0 - gamma) * (high - low)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(width=f"{width:.1e}")
+            if width < tol:
+                break
+        else:
+            raise RuntimeError(f"{_OWNER}: no convergence in {max_iter} iterations ({width})")
+    finally:
+        if bar is not None:
+            bar.close()
+    orders = best.reshape(grid.shape)
+    if discount is None:
+        cost = 0.5 * (low + high)
+    else:
+        # MacQueen: V* lies within gamma / (1 - gamma) [low, high] of the last iterate.
+        value = value + gamma / (1.0 - gamma) * 0.5 * (low + high)
+        cost = float(value[0])
+    return Solution(discount, cost, it, grid, orders, value.reshape(grid.shape))
+
+
+def _bar(progress: bool, total: int) -> Any:
+    if not progress:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="value iteration", unit="it", leave=False)
+
+
+@dataclass(frozen=True)
+class FarringtonValue:
+    """Farrington et al.'s metric of a policy, exact: the mean and the standard deviation
+    over paths of the discounted cost of ``periods`` periods after ``burn_in`` from empty."""
+
+    mean: float
+    std: float
+    discount: float
+    burn_in: int
+    periods: int
+
+    def stderr(self, num_paths: int = FARRINGTON["num_paths"]) -> float:
+        """The standard error of a mean over ``num_paths`` simulated paths."""
+        return self.std / math.sqrt(num_paths)
+
+
+class PolicyModel:
+    """The exact chain of a stationary integer policy on the grid.
+
+    Args:
+        params: the instance, or a :class:`Model` to reuse.
+        policy: any batched callable (a heuristic, a :class:`PerishableTable`, a network's
+            ``state_policy``): it is asked once, on every state.
+    """
+
+    def __init__(self, params: PerishableParams | Model, policy: Any):
+        from scipy import sparse
+
+        self.model = model = params if isinstance(params, Model) else Model(params)
+        self.orders = model.policy_orders(policy)
+        n, outcomes = model.grid.size, model.probs.size
+        self.next = model.base + (self.orders * model.grid.stride)[:, None]
+        self.step_cost = model.cost + (model.params.unit_cost * self.orders)[:, None]
+        self.cost = model.expected + model.params.unit_cost * self.orders
+        rows = np.repeat(np.arange(n), outcomes)
+        self.transition = sparse.csr_matrix(
+            (np.tile(model.probs, n), (rows, self.next.ravel())), shape=(n, n)
+        )
+
+    def average_cost(self, tol: float = 1e-12, max_iter: int = 1_000_000) -> float:
+        """Long-run average cost from the empty start (state 0): the stationary law by power
+        iteration of the lazy chain ``(I + P) / 2``."""
+        mu = np.zeros(self.model.grid.size)
+        mu[0] = 1.0
+        pt = self.transition.T.tocsr()
+        for _ in range(max_iter):
+            new = 0.5 * (mu + pt @ mu)
+            if np.abs(new - mu).sum() < tol:
+                return float(new @ self.cost)
+            mu = new
+        raise RuntimeError(f"{_OWNER}: the stationary distribution did not converge")
+
+    def discounted_cost(self, discount: float = DE_MOOR_DISCOUNT, tol: float = 1e-10) -> float:
+        """Expected discounted cost ``sum_t discount^t cost_t`` from the empty start."""
+        value = np.zeros(self.model.grid.size)
+        factor = discount / (1.0 - discount)
+        while True:
+            new = self.cost + discount * (self.transition @ value)
+            delta = new - value
+            value = new
+            if factor * float(delta.max() - delta.min()) < tol:
+                return float(value[0] + factor * 0.5 * (delta.max() + delta.min()))
+
+    def farrington(
+        self,
+        discount: float = DE_MOOR_DISCOUNT,
+        burn_in: int = FARRINGTON["burn_in"],
+        periods: int = FARRINGTON["periods"],
+    ) -> FarringtonValue:
+        """Farrington et al.'s metric, exact: the state's law after ``burn_in`` periods from
+        empty, then backward recursions for the first two moments of the discounted cost of
+        the next ``periods`` periods (the demand of each period enters the cost and the next
+        state jointly, so the moments are taken per state and demand value)."""
+        probs = self.model.probs
+        mu = np.zeros(self.model.grid.size)
+        mu[0] = 1.0
+        pt = self.transition.T.tocsr()
+        for _ in range(burn_in):
+            mu = pt @ mu
+        first = np.zeros(self.model.grid.size)  # E[discounted cost to go]
+        second = np.zeros(self.model.grid.size)  # E[(discounted cost to go)^2]
+        c = self.step_cost
+        for _ in range(periods):
+            w1, w2 = first[self.next], second[self.next]
+            first, second = (
+                (c + discount * w1) @ probs,
+                (c * c + 2 * discount * c * w1 + discount**2 * w2) @ probs,
+            )
+        mean = float(mu @ first)
+        var = max(float(mu @ second) - mean * mean, 0.0)
+        return FarringtonValue(mean, math.sqrt(var), float(discount), burn_in, periods)
+
+
+def fit_optimal(
+    env_id: str = "Perishable-v0", env_kwargs: Any = None, config: Any = None
+) -> PerishableTable:
+    """The discounted-optimal policy (gamma 0.99) of the instance, for the registry."""
+    from inventory_gym.evaluation import instance
+
+    problem, params = instance(env_id, env_kwargs)
+    if not isinstance(params, PerishableParams):
+        raise ValueError(f"fit_optimal: {env_id} is a {problem.name} problem, not perishable")
+    progress = bool(getattr(config, "progress", False))
+    return solve(params, progress=progress).policy()
+
+
+__all__ = [
+    "FARRINGTON",
+    "MAX_STATES",
+    "FarringtonValue",
+    "Grid",
+    "Model",
+    "PerishableTable",
+    "PolicyModel",
+    "Solution",
+    "demand_pmf",
+    "fit_optimal",
+    "solve",
+]
