@@ -132,9 +132,46 @@ def _dual_sourcing_entries() -> list[PolicyEntry]:
     ]
 
 
+def _perishable_entries() -> list[PolicyEntry]:
+    from baselines.perishable import dp
+    from baselines.perishable import heuristics as h
+
+    return [
+        PolicyEntry(
+            "optimal",
+            "perishable",
+            dp.fit_optimal,
+            "exact DP: average-cost relative value iteration over every state",
+            True,
+        ),
+        PolicyEntry(
+            "base_stock",
+            "perishable",
+            h.fit_base_stock,
+            "order up to S on the inventory position; S searched by simulation",
+        ),
+        PolicyEntry(
+            "bsp_low_ew",
+            "perishable",
+            h.fit_bsp_low_ew,
+            "BSP-low-EW (Haijema & Minner 2019): two slopes in the position, plus expected waste",
+        ),
+        PolicyEntry(
+            "waste_conscious",
+            "perishable",
+            h.fit_waste_conscious,
+            "order up to S, plus the expiring stock above the mean demand (Hendrix et al. 2019)",
+        ),
+    ]
+
+
 def entries(problem: str) -> dict[str, PolicyEntry]:
     """The named policies of a problem, in the order the comparison lists them."""
-    table = {"lost_sales": _lost_sales_entries, "dual_sourcing": _dual_sourcing_entries}
+    table = {
+        "lost_sales": _lost_sales_entries,
+        "dual_sourcing": _dual_sourcing_entries,
+        "perishable": _perishable_entries,
+    }
     if problem not in table:
         return {}
     return {entry.name: entry for entry in table[problem]()}

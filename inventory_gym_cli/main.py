@@ -107,18 +107,18 @@ def _say(args: argparse.Namespace, text: str) -> None:
 
 
 def _exact_cost(
-    problem: Any, params: Any, kwargs: dict[str, Any], policy: Any, discount: float | None
+    problem: Any, params: Any, kwargs: dict[str, Any], policy: Any, args: argparse.Namespace
 ) -> float | None:
-    """The policy's exact average cost by its Markov chain, where that is cheap; else None.
+    """The policy's exact cost in the harness's metric by its Markov chain, where the problem's
+    solver (:mod:`baselines.exact`) has one; else None.
 
-    Not for a discounted score: the harness discounts a finite number of periods after a
-    burn-in, the chain an infinite horizon from the start, and the two are not comparable.
+    Average cost: every solver. Discounted (``--discount``): only where the solver computes
+    the harness's finite-horizon metric (the discounted cost of ``--periods`` periods after
+    ``--burn-in``) exactly; an infinite-horizon value from the start would not be comparable.
     """
-    if discount is not None or getattr(policy, "continuous_orders", False):
-        return None
-    if not params.demand.is_integer or problem.name not in ("lost_sales", "dual_sourcing"):
-        return None
-    if problem.name == "dual_sourcing" and not _dp_feasible(problem, params):
+    from baselines import exact
+
+    if getattr(policy, "continuous_orders", False):
         return None
     if any(k in kwargs for k in ("demand_window", "static_features")):
         return None
@@ -127,25 +127,17 @@ def _exact_cost(
             return None
         static = problem.static_row(params)
         policy = policy.state_policy(static if policy.env_options.get("static_features") else None)
-    if problem.name == "dual_sourcing":
-        from baselines.dual_sourcing.dp import policy_cost
-
-        try:
-            return policy_cost(params, policy)
-        except ValueError:  # its chain leaves the DP grid
-            return None
-    from baselines.lost_sales.dp import PolicyChain
-
-    try:
-        chain = PolicyChain(params, policy, max_states=300_000)
-    except ValueError:
-        return None
-    return chain.average_cost()
+    return exact.policy_cost(
+        problem.name,
+        params,
+        policy,
+        discount=args.discount,
+        burn_in=args.burn_in,
+        periods=args.periods,
+    )
 
 
 def _load_policy(path: str) -> Any:
-    from baselines.lost_sales.dp import TablePolicy
-
     p = Path(path)
     if not p.exists():
         raise CLIError(f"--load: no such file {path!r}")
@@ -165,14 +157,10 @@ def _load_policy(path: str) -> Any:
             return load(p)
         except (OSError, ValueError, KeyError, RuntimeError) as err:
             raise CLIError(f"--load: {path!r} is not a saved DBP policy ({err})") from None
-    try:
-        with np.load(p, allow_pickle=False) as data:
-            header = json.loads(str(data["meta"]))
-        if "regular_lead_time" in header.get("grid", {}):
-            from baselines.dual_sourcing.dp import DualSourcingTable
+    from baselines.exact import load_table
 
-            return DualSourcingTable.load(p)
-        return TablePolicy.load(p)
+    try:
+        return load_table(p)
     except (OSError, ValueError, KeyError) as err:
         raise CLIError(f"--load: {path!r} is not a saved policy table ({err})") from None
 
@@ -259,7 +247,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     result = evaluate(
         policy, args.env, kwargs, name=label, progress=_progress(args), **_eval_options(args)
     )
-    exact = _exact_cost(problem, params, kwargs, policy, args.discount) if args.exact else None
+    exact = _exact_cost(problem, params, kwargs, policy, args) if args.exact else None
     doc = _policy_doc(result, policy, fit_seconds, exact)
     if args.json:
         print(
@@ -284,16 +272,15 @@ def _policy_doc(result: Evaluation, policy: Any, fit_seconds: float, exact: floa
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
+    from baselines import exact
+
     kwargs = parse_sets(args.set)
     problem, params = _check_env(args.env, kwargs)
-    if problem.name == "dual_sourcing":
-        return _solve_dual_sourcing(args, kwargs, params)
-    if problem.name != "lost_sales":
-        raise CLIError(f"solve: no exact solver for the {problem.name!r} problem yet")
-    from baselines.lost_sales.dp import solve
-
+    reason = exact.unavailable(problem.name, params, args.discount)
+    if reason is not None:
+        raise CLIError(f"solve: {reason}")
     try:
-        solution = solve(
+        solution = exact.solver(problem.name).solve(
             params, discount=args.discount, margin=args.margin, progress=_progress(args)
         )
     except ValueError as err:
@@ -309,7 +296,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
         "discount": solution.discount,
         "iterations": solution.iterations,
         "seconds": solution.seconds,
-        "grid": list(solution.grid.shape),
+        "grid": list(solution.grid_shape),
         "policy_file": str(path),
     }
     # The same per-policy shape as `evaluate` and `compare` (exact: its standard error is 0).
@@ -327,57 +314,14 @@ def cmd_solve(args: argparse.Namespace) -> int:
     )
     print(
         f"  {solution.iterations} iterations in {solution.seconds:.2f} s on a grid of "
-        f"{solution.grid.shape} states"
-    )
-    print(f"  policy saved to {path}  (evaluate it: {PROG} evaluate {args.env} --load {path})")
-    return 0
-
-
-def _solve_dual_sourcing(args: argparse.Namespace, kwargs: dict[str, Any], params: Any) -> int:
-    from baselines.dual_sourcing.dp import default_grid, solve
-
-    if args.discount is not None:
-        raise CLIError("solve: the dual-sourcing solver is for the average cost (no --discount)")
-    t0 = time.perf_counter()
-    try:
-        solution = solve(params, default_grid(params, margin=args.margin))
-    except ValueError as err:
-        raise CLIError(f"solve: {err}") from None
-    seconds = time.perf_counter() - t0
-    out = Path(args.out) if args.out else Path("results") / f"{_slug(args.env, kwargs)}_dp.npz"
-    path = solution.policy().save(out, meta={"cost": solution.cost})
-    doc = {
-        "env": args.env,
-        "env_kwargs": kwargs,
-        "cost": solution.cost,
-        "stderr": 0.0,
-        "bounds": [solution.lower, solution.upper],
-        "discount": None,
-        "iterations": solution.iterations,
-        "seconds": seconds,
-        "grid": list(solution.grid.shape),
-        "policy_file": str(path),
-        "policies": {
-            "optimal": {"cost": solution.cost, "stderr": 0.0, "exact_cost": solution.cost}
-        },
-    }
-    if args.json:
-        print(json.dumps(doc, indent=2))
-        return 0
-    print(f"{args.env} {kwargs or ''}".strip())
-    print(
-        f"  optimal average cost per period: {solution.cost:.6f}  "
-        f"(bounds {solution.lower:.6f}..{solution.upper:.6f})"
-    )
-    print(
-        f"  {solution.iterations} iterations in {seconds:.2f} s on a grid of "
-        f"{solution.grid.shape} states"
+        f"{solution.grid_shape} states"
     )
     print(f"  policy saved to {path}  (evaluate it: {PROG} evaluate {args.env} --load {path})")
     return 0
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    from baselines import exact
     from baselines.registry import entries
 
     kwargs = parse_sets(args.set)
@@ -389,15 +333,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise CLIError(
             f"--policies: unknown {', '.join(unknown)}; choose from {', '.join(available)}"
         )
-    if "optimal" in names and args.discount is not None and problem.name != "lost_sales":
-        _say(args, f"exact DP skipped: no discounted solver for {problem.name}")
-        names.remove("optimal")
-    if "optimal" in names and not _dp_feasible(problem, params):
-        _say(
-            args,
-            "exact DP skipped: it needs discrete demand, a small enough grid and (dual "
-            "sourcing) expedited_lead_time=0",
-        )
+    reason = exact.unavailable(problem.name, params, args.discount)
+    if "optimal" in names and reason is not None:
+        _say(args, f"exact DP skipped: {reason}")
         names.remove("optimal")
     config = _fit_config(args)
     policies: dict[str, Any] = {}
@@ -415,9 +353,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
         if name == "optimal" and args.discount is not None:
             # Score the discounted problem against its own optimum (optimal from every state,
             # so also after the burn-in).
-            from baselines.lost_sales.dp import solve
-
-            policies[name] = solve(params, discount=args.discount).policy()
+            solved = exact.solver(problem.name).solve(
+                params, discount=args.discount, margin=0, progress=False
+            )
+            policies[name] = solved.policy
         else:
             try:
                 policies[name] = available[name].fit(args.env, kwargs, config)
@@ -460,7 +399,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     for name in iterator:
         results[name] = evaluate(policies[name], args.env, kwargs, name=name, **_eval_options(args))
     exact = {
-        name: _exact_cost(problem, params, kwargs, policies[name], args.discount)
+        name: _exact_cost(problem, params, kwargs, policies[name], args)
         if args.exact
         else None
         for name in names
@@ -648,7 +587,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         policy, seconds, log = result.policy, result.seconds, out / "log.csv"
         extra = {"steps": result.steps}
     evaluation = evaluate(policy, args.env, kwargs, progress=_progress(args), **_eval_options(args))
-    exact = _exact_cost(problem, params, kwargs, policy, args.discount) if args.exact else None
+    exact = _exact_cost(problem, params, kwargs, policy, args) if args.exact else None
     doc = _policy_doc(evaluation, policy, seconds, exact)
     doc["saved"] = str(out / "policy")
     doc.update(extra)
@@ -683,25 +622,6 @@ def _int_list(flag: str, text: str | None) -> list[int] | None:
     if not values or min(values) < 1:
         raise CLIError(f"{flag} expects positive integers, got {text!r}")
     return values
-
-
-def _dp_feasible(problem: Any, params: Any) -> bool:
-    """Whether the instance has an exact solver here, with at most 5M (state, order) values."""
-    if not params.demand.is_integer:
-        return False
-    if problem.name == "dual_sourcing":
-        from baselines.dual_sourcing.dp import default_grid
-
-        if params.expedited_lead_time != 0 or params.order_cap != int(params.order_cap):
-            return False
-        grid = default_grid(params)
-        return grid.size * (grid.max_order + 1) ** 2 <= 50_000_000
-    if problem.name != "lost_sales":
-        return False
-    from baselines.lost_sales.dp import make_grid
-
-    grid = make_grid(params)
-    return grid.size * (grid.max_order + 1) <= 5_000_000
 
 
 def _print_compare(args: argparse.Namespace, kwargs: dict[str, Any], docs: dict[str, dict]):

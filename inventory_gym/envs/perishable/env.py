@@ -94,7 +94,9 @@ class PerishableProblem(Problem):
                 before - flows.sales - flows.expired - after
             ),
             "demand: sales + lost = demand": flows.sales + flows.lost - demand,
-            "lost only when the stock runs out": xp.minimum(flows.lost, sum(state.stock) - flows.sales),
+            "lost only when the stock runs out": xp.minimum(
+                flows.lost, sum(state.stock) - flows.sales
+            ),
             "held = the units that age into the next period": flows.held - carried,
             "expired <= the oldest class": positive_part(flows.expired - state.stock[-1], xp),
             **{f"non-negativity {i}": positive_part(-x, xp) for i, x in enumerate(negative)},

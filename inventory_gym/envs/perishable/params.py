@@ -56,8 +56,7 @@ class PerishableParams:
         rule = self.issuing.upper() if isinstance(self.issuing, str) else None
         if rule not in ISSUING_RULES:
             raise ValueError(
-                f"{_OWNER}: issuing must be one of {', '.join(ISSUING_RULES)}, "
-                f"got {self.issuing!r}"
+                f"{_OWNER}: issuing must be one of {', '.join(ISSUING_RULES)}, got {self.issuing!r}"
             )
         object.__setattr__(self, "issuing", rule)
         for name in ("unit_cost", "lost_sales_cost", "waste_cost", "holding_cost"):

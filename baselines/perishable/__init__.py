@@ -1,0 +1,1 @@
+"""Baselines of Perishable-v0: heuristics (:mod:`.heuristics`) and the exact DP (:mod:`.dp`)."""
