@@ -399,9 +399,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     for name in iterator:
         results[name] = evaluate(policies[name], args.env, kwargs, name=name, **_eval_options(args))
     exact = {
-        name: _exact_cost(problem, params, kwargs, policies[name], args)
-        if args.exact
-        else None
+        name: _exact_cost(problem, params, kwargs, policies[name], args) if args.exact else None
         for name in names
     }
     optimum = exact.get("optimal")
