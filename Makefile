@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all lint format bench bench-zipkin bench-dbp bench-ppo bench-dual clean
+.PHONY: demo test test-all lint format bench bench-zipkin bench-dbp bench-ppo bench-dual bench-perishable clean
 
 # torch is pinned to 2.13.0 for the install step only: on the project's machines that release is a
 # local CPU wheel, while an unpinned `torch` would pull a multi-GB CUDA build. The package itself
@@ -54,6 +54,11 @@ bench-ppo: $(STAMP)
 # Dual sourcing: DP, the four index heuristics, DBP and PPO (about 20 minutes).
 bench-dual: $(STAMP)
 	OMP_NUM_THREADS=1 $(PY) benchmarks/dual_sourcing.py
+
+# Perishable (De Moor's scenario A, 20 instances): DP, three heuristics, DBP, PPO on two
+# (about 30 minutes).
+bench-perishable: $(STAMP)
+	OMP_NUM_THREADS=1 $(PY) benchmarks/perishable_demoor.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache .hypothesis

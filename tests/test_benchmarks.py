@@ -102,3 +102,15 @@ def test_dual_sourcing_benchmark_smoke(tmp_path):
     assert "| 2 | 10 | optimal | 19.7333 (published 19.73) | 0.000 |" in text
     rows = (tmp_path / "dual_sourcing_quick.csv").read_text().splitlines()
     assert len(rows) == 1 + 7  # optimal, four heuristics, DBP, PPO
+
+
+def test_perishable_benchmark_smoke(tmp_path):
+    script = SCRIPT.parent / "perishable_demoor.py"
+    args = ["--quick", "--out", str(tmp_path)]
+    subprocess.run([sys.executable, str(script), *args], check=True, capture_output=True)
+    text = (tmp_path / "perishable_demoor_quick.md").read_text()
+    # The exact optimum and best base-stock level on Farrington's published instance.
+    assert "| 2 | 1 | LIFO | 7 | optimal | -1552.99 (62.5) | 0.000 |" in text
+    assert "| base_stock | -1565.27 (62.9) |" in text and "S=5 (" in text
+    rows = (tmp_path / "perishable_demoor_quick.csv").read_text().splitlines()
+    assert len(rows) == 1 + 6  # optimal, three heuristics, DBP, PPO

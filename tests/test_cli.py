@@ -432,3 +432,67 @@ def test_dual_sourcing_solve_evaluate_and_compare(capsys, tmp_path):
     for name in ("capped_dual_index", "dual_index"):
         assert doc[name]["exact_cost"] > doc["optimal"]["exact_cost"]
     assert set(doc["capped_dual_index"]["params"]) == {"S_e", "S_r", "r"}
+
+
+def test_perishable_solve_evaluate_and_compare(capsys, tmp_path):
+    """The perishable problem goes through the same commands with no special case: `solve`
+    (average and discounted), `evaluate --load` with the exact Farrington metric, `compare`."""
+    table = tmp_path / "per.npz"
+    code, out, _ = run(
+        capsys, "solve", "Perishable-v0", "--discount", "0.99", "--out", str(table), "--json"
+    )
+    assert code == 0 and json.loads(out)["cost"] == pytest.approx(1510.47, abs=0.01)
+    code, out, _ = run(
+        capsys,
+        "evaluate",
+        "Perishable-v0",
+        "--load",
+        str(table),
+        "--discount",
+        "0.99",
+        "--burn-in",
+        "100",
+        "--periods",
+        "365",
+        "--paths",
+        "500",
+        "--json",
+    )
+    loaded = json.loads(out)["policies"]["optimal"]
+    # Farrington et al.: -1457 (59) over 10,000 paths; the chain gives the expectation.
+    assert loaded["exact_cost"] == pytest.approx(1457.28, abs=0.01)
+    assert abs(loaded["cost"] - loaded["exact_cost"]) < 4 * loaded["stderr"]
+    code, out, _ = run(
+        capsys,
+        "compare",
+        "Perishable-v0",
+        "--set",
+        "issuing=LIFO",
+        "--policies",
+        "optimal,base_stock,waste_conscious",
+        "--dbp-seconds",
+        "0",
+        "--out",
+        str(tmp_path),
+        "--json",
+        "--no-plot",
+        *FAST,
+    )
+    doc = json.loads(out)["policies"]
+    assert doc["optimal"]["exact_cost"] == pytest.approx(15.9206, abs=1e-4)
+    for name in ("base_stock", "waste_conscious"):
+        assert doc[name]["exact_cost"] > doc["optimal"]["exact_cost"]
+        assert doc[name]["exact_gap_percent"] > 0
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["DualSourcing-v0", "--discount", "0.9"], "average cost"),
+        (["Perishable-v0", "--set", "useful_life=6"], "state count"),
+    ],
+)
+def test_solve_refuses_what_no_solver_covers(capsys, argv, message):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["solve", *argv])
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err

@@ -17,10 +17,10 @@ ENV = "Perishable-v0"
 SMALL = FitConfig(num_paths=100, periods=300)
 
 
-def layout(useful_life: int, lead_time: int, issuing: str, mean: float = 4.0) -> h._Layout:
+def layout(useful_life: int, lead_time: int, issuing: str, mean: float = 4.0) -> h.Layout:
     """A layout with a round mean demand, so that the orders are computed by hand."""
     params = PerishableParams(useful_life=useful_life, lead_time=lead_time, issuing=issuing)
-    return h._Layout(params, mean)
+    return h.Layout(params, mean)
 
 
 # m = 2, L = 1: rows (X_1, X_2) with X_2 expiring at the end of this period; mean demand 4.
@@ -47,7 +47,7 @@ def test_expected_waste_counts_the_pipeline_arrivals():
 
 def test_layout_uses_the_mean_of_the_demand_pmf():
     params = PerishableParams()
-    lay = h._Layout.of(params)
+    lay = h.Layout.of(params)
     values, probs = params.demand.pmf()
     assert lay.mean_demand == pytest.approx(float(np.dot(values, probs)), abs=1e-12)
     assert lay.mean_demand == pytest.approx(4.0, abs=1e-3)  # rounded gamma(4, 0.5)
@@ -119,7 +119,7 @@ def test_extra_observation_columns_are_ignored():
     """The env's demand window and static features follow the state; policies read only
     the first m + L - 1 columns."""
     params = PerishableParams(useful_life=3, lead_time=2, issuing="LIFO")
-    lay = h._Layout.of(params)
+    lay = h.Layout.of(params)
     state = np.array([[2.0, 3.0, 5.0, 4.0], [0.0, 1.0, 6.0, 0.0], [1.0, 0.0, 0.0, 9.0]])
     extra = np.column_stack([state, np.full((3, 9), 50.0)])
     for policy in (
@@ -135,7 +135,7 @@ def test_extra_observation_columns_are_ignored():
 
 def test_policies_run_in_the_harness_with_extra_columns():
     kwargs = {"useful_life": 3, "lead_time": 2, "demand_window": 2, "static_features": True}
-    lay = h._Layout.of(h.perishable_params("test", ENV, kwargs))
+    lay = h.Layout.of(h.perishable_params("test", ENV, kwargs))
     plain = evaluate(
         h.BSPLowEW(lay, 9, 13, 8),
         ENV,
