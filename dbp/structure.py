@@ -30,8 +30,22 @@ def lost_sales_violations(grad: torch.Tensor) -> torch.Tensor:
     return total + torch.relu(-1.0 - grad[:, -1])
 
 
+def perishable_violations(grad: torch.Tensor) -> torch.Tensor:
+    """Violations of the perishable structure (SCENARIOS.md section 2).
+
+    ``grad`` (B, n) holds ``d order / d x_j`` for the state ``(X_1, ..., X_m, q_1, ...,
+    q_{L-1})``. The optimal order decreases in the stock of every age and in every order in
+    transit: the (B,) sum of the positive derivatives. SCENARIOS.md also says it "reacts more
+    to fresher stock", but the exact optimum breaks that under LIFO with m = 3 (one more unit
+    of X_2 can cut the order by 3 where one more X_1 cuts it by 1; see
+    ``tests/test_perishable.py``), so it is not imposed.
+    """
+    return torch.relu(grad).sum(dim=1)
+
+
 STRUCTURES: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "lost_sales": lost_sales_violations,
+    "perishable": perishable_violations,
 }
 """Problem name -> violations of its structure, from the (B, state_dim) order gradients."""
 

@@ -412,3 +412,18 @@ def instance(env_id: str, env_kwargs: Mapping[str, Any] | None = None) -> tuple[
     problem, params = base.problem, base.params
     env.close()
     return problem, params
+
+
+def instance_params(
+    owner: str, env_id: str, env_kwargs: Mapping[str, Any] | None, problem: str
+) -> Any:
+    """The params of :func:`instance`, checked to belong to ``problem`` (``Problem.name``).
+
+    Raises:
+        ValueError: naming ``owner`` when the env is another problem (or as :func:`instance`).
+    """
+    found, params = instance(env_id, env_kwargs)
+    if found.name != problem:
+        wanted = problem.replace("_", " ")
+        raise ValueError(f"{owner}: {env_id} is a {found.name!r} problem, not {wanted}")
+    return params

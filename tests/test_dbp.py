@@ -513,3 +513,18 @@ def test_dbp_learns_dual_sourcing():
     policy = train(("DualSourcing-v0", kwargs), "mlp", config, progress=False).policy
     params = DualSourcingParams(**kwargs)
     assert dp.policy_cost(params, policy) < 1.01 * dp.solve(params).cost
+
+
+def test_perishable_structure_counts_rising_orders_only():
+    from dbp.structure import perishable_violations
+
+    grad = torch.tensor([[-0.9, -1.5, -0.1], [0.2, -0.5, 0.3]])
+    # Steeper in older stock is allowed (the exact LIFO optimum does it); rising is not.
+    assert perishable_violations(grad).tolist() == pytest.approx([0.0, 0.5])
+    result = train(
+        ("Perishable-v0", {"useful_life": 3}),
+        "mlp",
+        fast(max_steps=5, penalty_weight=1.0, penalty_rows=8),
+        progress=False,
+    )
+    assert math.isfinite(result.log[-1]["penalty"]) and result.log[-1]["penalty"] >= 0

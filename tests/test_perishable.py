@@ -226,3 +226,22 @@ def test_dp_refuses_bad_input():
         dp.solve(PerishableParams(), discount=1.5)
     with pytest.raises(ValueError, match="discrete"):
         dp.solve(PerishableParams(demand="normal(4,2)"))
+
+
+@pytest.mark.parametrize("issuing", ["FIFO", "LIFO"])
+@pytest.mark.parametrize("m, lead", [(2, 1), (3, 1), (2, 2)])
+def test_optimal_order_decreases_in_every_class_and_pipeline_entry(m, lead, issuing):
+    """The known structure: the order never rises with more stock of any age or more on order
+    (the structural penalty ``dbp.structure.perishable_violations`` encodes exactly this)."""
+    orders = dp.solve(PerishableParams(useful_life=m, lead_time=lead, issuing=issuing)).orders
+    for axis in range(orders.ndim):
+        assert np.all(np.diff(orders.astype(int), axis=axis) <= 0)
+
+
+def test_lifo_m3_optimum_reacts_more_to_older_stock_in_places():
+    """SCENARIOS.md says the order "reacts more to fresher stock"; the exact LIFO m = 3 optimum
+    does not everywhere: at (X_1, X_2, X_3) = (4, 0, 0) one more fresh unit cuts the order by
+    one, one more unit of X_2 by three. So that part of the structure is not imposed on DBP."""
+    orders = dp.solve(PerishableParams(useful_life=3, issuing="LIFO", waste_cost=10)).orders
+    assert orders[4, 0, 0] - orders[5, 0, 0] == 1
+    assert orders[4, 0, 0] - orders[4, 1, 0] == 3

@@ -33,7 +33,7 @@ import numpy as np
 
 from baselines.fitting import DEFAULT_FIT_CONFIG, FitConfig, Objective, coordinate_search
 from inventory_gym.envs.dual_sourcing.params import DualSourcingParams
-from inventory_gym.evaluation import instance
+from inventory_gym.evaluation import instance_params
 
 DEFAULT_ENV = "DualSourcing-v0"
 
@@ -144,10 +144,7 @@ class TailoredBaseSurge:
 
 def dual_sourcing_params(owner: str, env_id: str, env_kwargs: Any) -> DualSourcingParams:
     """The instance's parameters, or a ``ValueError`` naming ``owner`` for another problem."""
-    problem, params = instance(env_id, env_kwargs)
-    if not isinstance(params, DualSourcingParams):
-        raise ValueError(f"{owner}: {env_id} is a {problem.name} problem, not dual sourcing")
-    return params
+    return instance_params(owner, env_id, env_kwargs, "dual_sourcing")
 
 
 def _bounds(params: DualSourcingParams) -> tuple[int, int, float]:

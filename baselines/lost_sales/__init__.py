@@ -8,7 +8,7 @@ from typing import Any
 
 from inventory_gym.demand import DiscreteDemand
 from inventory_gym.envs.lost_sales.params import LostSalesParams
-from inventory_gym.evaluation import instance
+from inventory_gym.evaluation import instance_params
 
 
 def lost_sales_params(
@@ -16,11 +16,7 @@ def lost_sales_params(
 ) -> LostSalesParams:
     """The lost-sales parameters of an env id, or a ``ValueError`` (from ``owner``) saying why
     not: another problem, or (``discrete=True``) a demand model without a pmf."""
-    problem, params = instance(env_id, env_kwargs)
-    if problem.name != "lost_sales":
-        raise ValueError(
-            f"{owner}: env_id {env_id!r} is a {problem.name!r} problem, not lost sales"
-        )
+    params = instance_params(owner, env_id, env_kwargs, "lost_sales")
     if discrete and not isinstance(params.demand, DiscreteDemand):
         raise ValueError(
             f"{owner}: needs a discrete (integer) demand model for its exact pmf, got "

@@ -474,11 +474,14 @@ class PolicyModel:
         discount: float = DE_MOOR_DISCOUNT,
         burn_in: int = FARRINGTON["burn_in"],
         periods: int = FARRINGTON["periods"],
+        *,
+        std: bool = True,
     ) -> FarringtonValue:
         """Farrington et al.'s metric, exact: the state's law after ``burn_in`` periods from
         empty, then backward recursions for the first two moments of the discounted cost of
         the next ``periods`` periods (the demand of each period enters the cost and the next
-        state jointly, so the moments are taken per state and demand value)."""
+        state jointly, so the moments are taken per state and demand value). ``std=False``
+        skips the second moment (``std`` is then NaN)."""
         probs = self.model.probs
         mu = np.zeros(self.model.grid.size)
         mu[0] = 1.0
@@ -486,6 +489,10 @@ class PolicyModel:
         for _ in range(burn_in):
             mu = pt @ mu
         first = np.zeros(self.model.grid.size)  # E[discounted cost to go]
+        if not std:  # the mean alone: sparse products, about 3x faster
+            for _ in range(periods):
+                first = self.cost + discount * (self.transition @ first)
+            return FarringtonValue(float(mu @ first), math.nan, float(discount), burn_in, periods)
         second = np.zeros(self.model.grid.size)  # E[(discounted cost to go)^2]
         c = self.step_cost
         for _ in range(periods):
@@ -504,11 +511,9 @@ def fit_optimal(
 ) -> PerishableTable:
     """The average-cost optimal policy of the instance, for the registry (the harness scores
     the average cost by default; :func:`solve` with a discount gives the discounted one)."""
-    from inventory_gym.evaluation import instance
+    from inventory_gym.evaluation import instance_params
 
-    problem, params = instance(env_id, env_kwargs)
-    if not isinstance(params, PerishableParams):
-        raise ValueError(f"fit_optimal: {env_id} is a {problem.name} problem, not perishable")
+    params = instance_params("fit_optimal", env_id, env_kwargs, "perishable")
     progress = bool(getattr(config, "progress", False))
     return solve(params, discount=None, progress=progress).policy()
 

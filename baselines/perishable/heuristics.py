@@ -54,7 +54,7 @@ from inventory_gym.core.validation import check_real
 from inventory_gym.demand import DiscreteDemand
 from inventory_gym.envs.perishable.dynamics import transition
 from inventory_gym.envs.perishable.params import PerishableParams, PerishableState
-from inventory_gym.evaluation import instance
+from inventory_gym.evaluation import instance_params
 
 DEFAULT_ENV = "Perishable-v0"
 
@@ -62,6 +62,7 @@ __all__ = [
     "DEFAULT_ENV",
     "BSPLowEW",
     "BaseStock",
+    "Layout",
     "WasteConsciousOrderUpTo",
     "fit_base_stock",
     "fit_bsp_low_ew",
@@ -83,7 +84,7 @@ def mean_demand(params: PerishableParams) -> float:
 
 
 @dataclass(frozen=True)
-class _Layout:
+class Layout:
     """Where the state sits in an observation, and what the expected waste needs: the
     instance (issuing rule, useful life, lead time) and the mean demand."""
 
@@ -91,7 +92,7 @@ class _Layout:
     mean_demand: float
 
     @classmethod
-    def of(cls, params: PerishableParams) -> _Layout:
+    def of(cls, params: PerishableParams) -> Layout:
         return cls(params, mean_demand(params))
 
     @property
@@ -151,7 +152,7 @@ def _number(owner: str, name: str, value: Any, *, strict: bool = False) -> int |
 class BaseStock:
     """Order up to ``S`` on the inventory position: ``q = (S - IP)^+``."""
 
-    layout: _Layout
+    layout: Layout
     level: int | float
     """S, the base-stock level."""
     name: str = "base_stock"
@@ -171,7 +172,7 @@ class BSPLowEW:
     """Haijema & Minner's BSP-low-EW: ``q = (S1 - alpha IP + EW)^+`` below ``IP = b``,
     ``(S2 - IP + EW)^+`` above, ``alpha = 1 - (S2 - S1) / b`` (module docstring)."""
 
-    layout: _Layout
+    layout: Layout
     s1: int | float
     """S1: the order at an empty position (before the waste correction)."""
     s2: int | float
@@ -208,7 +209,7 @@ class WasteConsciousOrderUpTo:
     """Hendrix et al.'s waste-conscious order-up-to: ``q = S - IP + (X_m - mu)^+`` if
     ``IP < S``, else 0 (module docstring)."""
 
-    layout: _Layout
+    layout: Layout
     level: int | float
     """S, the order-up-to level."""
     name: str = "waste_conscious"
@@ -227,10 +228,7 @@ class WasteConsciousOrderUpTo:
 
 def perishable_params(owner: str, env_id: str, env_kwargs: Any) -> PerishableParams:
     """The instance's parameters, or a ``ValueError`` naming ``owner`` for another problem."""
-    problem, params = instance(env_id, env_kwargs)
-    if not isinstance(params, PerishableParams):
-        raise ValueError(f"{owner}: {env_id} is a {problem.name} problem, not perishable")
-    return params
+    return instance_params(owner, env_id, env_kwargs, "perishable")
 
 
 def _check_config(owner: str, config: Any) -> FitConfig:
@@ -255,7 +253,7 @@ def fit_base_stock(
     """Best base-stock level by simulation: integer search from ``round((L + 1) mu)``."""
     owner = "fit_base_stock"
     config = _check_config(owner, config)
-    layout = _Layout.of(perishable_params(owner, env_id, env_kwargs))
+    layout = Layout.of(perishable_params(owner, env_id, env_kwargs))
     start, upper = _bounds(layout.params, layout.mean_demand)
 
     def build(level: int) -> BaseStock:
@@ -276,7 +274,7 @@ def fit_bsp_low_ew(
     waste)."""
     owner = "fit_bsp_low_ew"
     config = _check_config(owner, config)
-    layout = _Layout.of(perishable_params(owner, env_id, env_kwargs))
+    layout = Layout.of(perishable_params(owner, env_id, env_kwargs))
     _, upper = _bounds(layout.params, layout.mean_demand)
     level = int(fit_base_stock(env_id, env_kwargs, config).level)
     start = (level, level, max(level, 1))
@@ -297,7 +295,7 @@ def fit_waste_conscious(
     """Best waste-conscious level by simulation: integer search from ``round((L + 1) mu)``."""
     owner = "fit_waste_conscious"
     config = _check_config(owner, config)
-    layout = _Layout.of(perishable_params(owner, env_id, env_kwargs))
+    layout = Layout.of(perishable_params(owner, env_id, env_kwargs))
     start, upper = _bounds(layout.params, layout.mean_demand)
 
     def build(level: int) -> WasteConsciousOrderUpTo:
