@@ -7,13 +7,11 @@ from __future__ import annotations
 import itertools
 import json
 import math
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from scipy import stats
 
-import baselines.lost_sales as lost_sales
 import inventory_gym  # noqa: F401  (registers the ids)
 from baselines.fitting import (
     FitConfig,
@@ -330,10 +328,8 @@ def test_bad_observations_raise():
         Myopic1(2, 1.0, 4.0, SMALL_PMF)(np.zeros(3))  # not a batch
 
 
-def test_fitting_rejects_a_problem_that_is_not_lost_sales(monkeypatch):
-    fake = SimpleNamespace(name="perishable")
+def test_fitting_rejects_a_problem_that_is_not_lost_sales():
     # Every lost-sales fit reads its instance through baselines.lost_sales.lost_sales_params.
-    monkeypatch.setattr(lost_sales, "instance", lambda env_id, kwargs: (fake, None))
     for fit in FITTERS.values():
         with pytest.raises(ValueError, match="not lost sales"):
             fit("Perishable-v0")
