@@ -8,7 +8,6 @@ back; they hold no per-problem code. A new problem with an exact solver adds one
 
 from __future__ import annotations
 
-import json
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -16,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from baselines.chains import read_table
 
 
 @dataclass(frozen=True)
@@ -291,8 +290,7 @@ def load_table(path: str | Path) -> Any:
     Raises:
         ValueError: when no solver recognises the file.
     """
-    with np.load(Path(path), allow_pickle=False) as data:
-        header = json.loads(str(data["meta"]))
+    header, _ = read_table(path)
     for found in SOLVERS.values():
         if found.owns(header):
             return found.load(Path(path))

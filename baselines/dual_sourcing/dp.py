@@ -19,13 +19,13 @@ and ``(max_order + 1)`` shifted minima per order, over the whole grid at once.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from baselines.chains import read_table, save_table, stationary_law
 from inventory_gym.demand import DiscreteDemand
 from inventory_gym.envs.dual_sourcing.params import DualSourcingParams
 
@@ -127,27 +127,23 @@ class DualSourcingTable:
 
     def save(self, path: str | Path, *, meta: dict | None = None) -> Path:
         """Write both tables to ``path`` (``.npz``, no pickles)."""
-        path = Path(path).with_suffix(".npz")
-        path.parent.mkdir(parents=True, exist_ok=True)
         header = {"name": self.name, "grid": self.params(), **(meta or {})}
-        np.savez_compressed(
+        return save_table(
             path,
-            meta=np.array(json.dumps(header)),
+            header,
             regular=self.regular.astype(np.int32),
             expedited=self.expedited.astype(np.int32),
         )
-        return path
 
     @classmethod
     def load(cls, path: str | Path) -> DualSourcingTable:
-        with np.load(Path(path), allow_pickle=False) as data:
-            header = json.loads(str(data["meta"]))
-            return cls(
-                Grid(**header["grid"]),
-                data["regular"],
-                data["expedited"],
-                name=header.get("name", "table"),
-            )
+        header, arrays = read_table(path)
+        return cls(
+            Grid(**header["grid"]),
+            arrays["regular"],
+            arrays["expedited"],
+            name=header.get("name", "table"),
+        )
 
 
 @dataclass(frozen=True)
@@ -328,22 +324,15 @@ def policy_cost(
         (round(params.initial_inventory) + grid.max_backlog, *([0] * (len(grid.shape) - 1))),
         grid.shape,
     )
-    mu = np.zeros(n)
-    mu[start] = 1.0
-    pt = matrix.T.tocsr()
-    for _ in range(max_iter):
-        new = 0.5 * (mu + pt @ mu)
-        if np.abs(new - mu).sum() < tol:
-            leak = float(new @ outside)
-            if leak > LEAK_TOL:
-                raise ValueError(
-                    f"{_OWNER}: the policy's chain leaves the grid {grid.shape} with "
-                    f"probability {leak:.2e} per period: its cost on the grid is not exact; "
-                    "widen the grid (default_grid(params, margin=...))"
-                )
-            return float(new @ cost)
-        mu = new
-    raise RuntimeError(f"{_OWNER}: the stationary distribution did not converge")
+    law = stationary_law(matrix, start, owner=_OWNER, tol=tol, max_iter=max_iter)
+    leak = float(law @ outside)
+    if leak > LEAK_TOL:
+        raise ValueError(
+            f"{_OWNER}: the policy's chain leaves the grid {grid.shape} with "
+            f"probability {leak:.2e} per period: its cost on the grid is not exact; "
+            "widen the grid (default_grid(params, margin=...))"
+        )
+    return float(law @ cost)
 
 
 def fit_optimal(env_id: str = "DualSourcing-v0", env_kwargs: Any = None, config: Any = None):

@@ -18,7 +18,6 @@ matrix product per value of ``q_1``, which makes L = 4 a matter of seconds.
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from dataclasses import dataclass, field
@@ -27,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from baselines import chains
+from baselines.chains import read_table, save_table, stationary_law
 from baselines.lost_sales import lost_sales_params
 from baselines.lost_sales.projection import (
     convolved_pmf,
@@ -248,24 +249,17 @@ class TablePolicy:
         self, path: str | Path, *, value: np.ndarray | None = None, meta: dict | None = None
     ) -> Path:
         """Write the table to ``path`` (``.npz``)."""
-        path = Path(path)
-        if path.suffix != ".npz":
-            path = path.with_suffix(".npz")
-        path.parent.mkdir(parents=True, exist_ok=True)
         header = {"name": self.name, "grid": self.params(), **(meta or {})}
         arrays = {"orders": self.table.reshape(self.grid.shape).astype(np.int32)}
         if value is not None:
             arrays["value"] = value
-        np.savez_compressed(path, meta=np.array(json.dumps(header)), **arrays)
-        return path
+        return save_table(path, header, **arrays)
 
     @classmethod
     def load(cls, path: str | Path) -> TablePolicy:
         """Read a table written by :meth:`save`."""
-        with np.load(Path(path), allow_pickle=False) as data:
-            header = json.loads(str(data["meta"]))
-            grid = StateGrid(**header["grid"])
-            return cls(grid, data["orders"], name=header.get("name", "table"))
+        header, arrays = read_table(path)
+        return cls(StateGrid(**header["grid"]), arrays["orders"], name=header.get("name", "table"))
 
 
 def make_grid(params: LostSalesParams, margin: int = 0) -> StateGrid:
@@ -518,26 +512,12 @@ class PolicyChain:
     def average_cost(self, tol: float = 1e-10, max_iter: int = 1_000_000) -> float:
         """Long-run average cost per period from the start: the stationary distribution by
         power iteration on the lazy chain ``(I + P) / 2`` (same stationary law, aperiodic)."""
-        mu = np.zeros(self.states.shape[0])
-        mu[0] = 1.0
-        pt = self.transition.T.tocsr()
-        for _ in range(max_iter):
-            new = 0.5 * (mu + pt @ mu)
-            if np.abs(new - mu).sum() < tol:
-                return float(new @ self.cost)
-            mu = new
-        raise RuntimeError(f"{_OWNER}: the stationary distribution did not converge")
+        law = stationary_law(self.transition, 0, owner=_OWNER, tol=tol, max_iter=max_iter)
+        return float(law @ self.cost)
 
     def discounted_cost(self, discount: float, tol: float = 1e-9) -> float:
         """Expected discounted cost ``sum_t discount^t cost_t`` from the start."""
-        value = np.zeros(self.states.shape[0])
-        factor = discount / (1.0 - discount)
-        while True:
-            new = self.cost + discount * (self.transition @ value)
-            delta = new - value
-            value = new
-            if factor * float(delta.max() - delta.min()) < tol:
-                return float(value[0] + factor * 0.5 * (delta.max() + delta.min()))
+        return chains.discounted_cost(self.transition, self.cost, discount, 0, tol=tol)
 
 
 def policy_cost(params: LostSalesParams, policy: Any, *, discount: float | None = None) -> float:

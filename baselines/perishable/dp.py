@@ -27,7 +27,6 @@ one sparse-dense product per iteration for all orders at once.
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from dataclasses import dataclass, replace
@@ -36,6 +35,8 @@ from typing import Any
 
 import numpy as np
 
+from baselines import chains
+from baselines.chains import read_table, save_table, stationary_law
 from inventory_gym.demand import DiscreteDemand
 from inventory_gym.envs.perishable import dynamics
 from inventory_gym.envs.perishable.params import (
@@ -164,19 +165,13 @@ class PerishableTable:
 
     def save(self, path: str | Path, *, meta: dict | None = None) -> Path:
         """Write the table to ``path`` (``.npz``, no pickles)."""
-        path = Path(path).with_suffix(".npz")
-        path.parent.mkdir(parents=True, exist_ok=True)
         header = {"name": self.name, "grid": self.params(), **(meta or {})}
-        np.savez_compressed(
-            path, meta=np.array(json.dumps(header)), orders=self.orders.astype(np.int32)
-        )
-        return path
+        return save_table(path, header, orders=self.orders.astype(np.int32))
 
     @classmethod
     def load(cls, path: str | Path) -> PerishableTable:
-        with np.load(Path(path), allow_pickle=False) as data:
-            header = json.loads(str(data["meta"]))
-            return cls(Grid(**header["grid"]), data["orders"], name=header.get("name", "table"))
+        header, arrays = read_table(path)
+        return cls(Grid(**header["grid"]), arrays["orders"], name=header.get("name", "table"))
 
 
 class Model:
@@ -448,26 +443,12 @@ class PolicyModel:
     def average_cost(self, tol: float = 1e-12, max_iter: int = 1_000_000) -> float:
         """Long-run average cost from the empty start (state 0): the stationary law by power
         iteration of the lazy chain ``(I + P) / 2``."""
-        mu = np.zeros(self.model.grid.size)
-        mu[0] = 1.0
-        pt = self.transition.T.tocsr()
-        for _ in range(max_iter):
-            new = 0.5 * (mu + pt @ mu)
-            if np.abs(new - mu).sum() < tol:
-                return float(new @ self.cost)
-            mu = new
-        raise RuntimeError(f"{_OWNER}: the stationary distribution did not converge")
+        law = stationary_law(self.transition, 0, owner=_OWNER, tol=tol, max_iter=max_iter)
+        return float(law @ self.cost)
 
     def discounted_cost(self, discount: float = DE_MOOR_DISCOUNT, tol: float = 1e-10) -> float:
         """Expected discounted cost ``sum_t discount^t cost_t`` from the empty start."""
-        value = np.zeros(self.model.grid.size)
-        factor = discount / (1.0 - discount)
-        while True:
-            new = self.cost + discount * (self.transition @ value)
-            delta = new - value
-            value = new
-            if factor * float(delta.max() - delta.min()) < tol:
-                return float(value[0] + factor * 0.5 * (delta.max() + delta.min()))
+        return chains.discounted_cost(self.transition, self.cost, discount, 0, tol=tol)
 
     def farrington(
         self,
