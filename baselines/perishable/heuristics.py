@@ -245,23 +245,28 @@ def _bounds(params: PerishableParams, mean: float) -> tuple[int, int]:
     return min(round(mean * (params.lead_time + 1)), upper), upper
 
 
+def _fit_level(owner: str, policy_cls: type, env_id: str, env_kwargs: Any, config: Any) -> Any:
+    """The best level of a one-level policy (``policy_cls(layout, level)``) by simulation:
+    integer search from ``round((L + 1) mu)``."""
+    config = _check_config(owner, config)
+    layout = Layout.of(perishable_params(owner, env_id, env_kwargs))
+    start, upper = _bounds(layout.params, layout.mean_demand)
+
+    def build(level: int) -> Any:
+        return policy_cls(layout, level)
+
+    with Objective(build, env_id, env_kwargs, config, desc=owner) as objective:
+        level, _ = integer_search(objective, start, 0, upper)
+    return build(level)
+
+
 def fit_base_stock(
     env_id: str = DEFAULT_ENV,
     env_kwargs: Mapping[str, Any] | None = None,
     config: FitConfig = DEFAULT_FIT_CONFIG,
 ) -> BaseStock:
     """Best base-stock level by simulation: integer search from ``round((L + 1) mu)``."""
-    owner = "fit_base_stock"
-    config = _check_config(owner, config)
-    layout = Layout.of(perishable_params(owner, env_id, env_kwargs))
-    start, upper = _bounds(layout.params, layout.mean_demand)
-
-    def build(level: int) -> BaseStock:
-        return BaseStock(layout, level)
-
-    with Objective(build, env_id, env_kwargs, config, desc=owner) as objective:
-        level, _ = integer_search(objective, start, 0, upper)
-    return build(level)
+    return _fit_level("fit_base_stock", BaseStock, env_id, env_kwargs, config)
 
 
 def fit_bsp_low_ew(
@@ -293,14 +298,4 @@ def fit_waste_conscious(
     config: FitConfig = DEFAULT_FIT_CONFIG,
 ) -> WasteConsciousOrderUpTo:
     """Best waste-conscious level by simulation: integer search from ``round((L + 1) mu)``."""
-    owner = "fit_waste_conscious"
-    config = _check_config(owner, config)
-    layout = Layout.of(perishable_params(owner, env_id, env_kwargs))
-    start, upper = _bounds(layout.params, layout.mean_demand)
-
-    def build(level: int) -> WasteConsciousOrderUpTo:
-        return WasteConsciousOrderUpTo(layout, level)
-
-    with Objective(build, env_id, env_kwargs, config, desc=owner) as objective:
-        level, _ = integer_search(objective, start, 0, upper)
-    return build(level)
+    return _fit_level("fit_waste_conscious", WasteConsciousOrderUpTo, env_id, env_kwargs, config)
