@@ -371,7 +371,9 @@ class DiscreteDemand(DemandModel):
         return int(self._tables()[0][-1])
 
     @property
-    def _pmf_mean(self) -> float:
+    def pmf_mean(self) -> float:
+        """Mean of the default truncated pmf: the mean of the samples (for rounded models such
+        as :class:`Gamma` it differs slightly from ``mean``, the mean before rounding)."""
         values, probs, _ = self._tables()
         return float(np.dot(values, probs))
 

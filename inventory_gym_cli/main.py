@@ -116,7 +116,7 @@ def _exact_cost(
     the harness's finite-horizon metric (the discounted cost of ``--periods`` periods after
     ``--burn-in``) exactly; an infinite-horizon value from the start would not be comparable.
     """
-    from baselines import exact
+    from baselines import exact as solvers
 
     if getattr(policy, "continuous_orders", False):
         return None
@@ -127,7 +127,7 @@ def _exact_cost(
             return None
         static = problem.static_row(params)
         policy = policy.state_policy(static if policy.env_options.get("static_features") else None)
-    return exact.policy_cost(
+    return solvers.policy_cost(
         problem.name,
         params,
         policy,
@@ -272,15 +272,15 @@ def _policy_doc(result: Evaluation, policy: Any, fit_seconds: float, exact: floa
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
-    from baselines import exact
+    from baselines import exact as solvers
 
     kwargs = parse_sets(args.set)
     problem, params = _check_env(args.env, kwargs)
-    reason = exact.unavailable(problem.name, params, args.discount)
+    reason = solvers.unavailable(problem.name, params, args.discount)
     if reason is not None:
         raise CLIError(f"solve: {reason}")
     try:
-        solution = exact.solver(problem.name).solve(
+        solution = solvers.solver(problem.name).solve(
             params, discount=args.discount, margin=args.margin, progress=_progress(args)
         )
     except ValueError as err:
@@ -321,7 +321,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from baselines import exact
+    from baselines import exact as solvers
     from baselines.registry import entries
 
     kwargs = parse_sets(args.set)
@@ -333,7 +333,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise CLIError(
             f"--policies: unknown {', '.join(unknown)}; choose from {', '.join(available)}"
         )
-    reason = exact.unavailable(problem.name, params, args.discount)
+    reason = solvers.unavailable(problem.name, params, args.discount)
     if "optimal" in names and reason is not None:
         _say(args, f"exact DP skipped: {reason}")
         names.remove("optimal")
@@ -353,7 +353,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         if name == "optimal" and args.discount is not None:
             # Score the discounted problem against its own optimum (optimal from every state,
             # so also after the burn-in).
-            solved = exact.solver(problem.name).solve(
+            solved = solvers.solver(problem.name).solve(
                 params, discount=args.discount, margin=0, progress=False
             )
             policies[name] = solved.policy

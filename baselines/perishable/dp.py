@@ -183,6 +183,7 @@ class Model:
         base: (n, D) flat index of the next state with the order 0, per state and demand.
         cost: (n, D) the period's cost without the order cost, per state and demand.
         expected: (n,) ``cost @ probs``.
+        states: (n, k) every state, in flat-index order (what policies are asked about).
     """
 
     def __init__(self, params: PerishableParams, *, max_states: int = MAX_STATES):
@@ -190,7 +191,7 @@ class Model:
         self.params = params
         self.grid = grid = Grid.of(params)
         self.probs = demand_pmf(params)
-        states = grid.states()
+        self.states = states = grid.states()
         n, k, outcomes = grid.size, states.shape[1], self.probs.size
         cols = np.repeat(states.astype(np.float64), outcomes, axis=0)
         m = params.useful_life
@@ -230,7 +231,7 @@ class Model:
     def policy_orders(self, policy: Any) -> np.ndarray:
         """A policy's integer orders on every state: asked once with the states as
         observations, rounded and clipped to ``[0, max_order]``."""
-        raw = np.asarray(policy(self.grid.states().astype(np.float64)), dtype=np.float64)
+        raw = np.asarray(policy(self.states.astype(np.float64)), dtype=np.float64)
         raw = raw.reshape(self.grid.size, -1)[:, 0]
         if not np.all(np.isfinite(raw)):
             raise ValueError(f"{_OWNER}: the policy returned non-finite orders")

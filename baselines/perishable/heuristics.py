@@ -78,8 +78,7 @@ def mean_demand(params: PerishableParams) -> float:
     the pmf mean is 4.000113: rounding shifts the mean of the gamma slightly."""
     demand = params.demand
     if isinstance(demand, DiscreteDemand):
-        values, probs = demand.pmf()
-        return float(np.dot(values, probs))
+        return demand.pmf_mean
     return float(demand.mean)
 
 
