@@ -1,9 +1,10 @@
 """inventory-gym: Gymnasium environments, differentiable dynamics and baselines for inventory
 control. Importing the package registers the environment ids with Gymnasium."""
 
+from inventory_gym.core.instance import Instance, make_instance, problem_of
 from inventory_gym.registration import ENV_IDS, register_envs
 
 register_envs()
 
 __version__ = "0.1.0"
-__all__ = ["ENV_IDS", "__version__", "register_envs"]
+__all__ = ["ENV_IDS", "Instance", "__version__", "make_instance", "problem_of", "register_envs"]

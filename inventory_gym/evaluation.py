@@ -30,7 +30,8 @@ import gymnasium as gym
 import numpy as np
 from scipy import stats
 
-from inventory_gym.core.validation import check_int
+from inventory_gym.core.instance import make_instance
+from inventory_gym.core.validation import check_int, jsonable
 
 _OWNER = "evaluate"
 
@@ -127,15 +128,6 @@ class Comparison:
             f"{self.a} - {self.b}: {self.difference:+.4f} ± {self.stderr:.4f} "
             f"(95% CI {low:+.4f}..{high:+.4f}; {self.relative:+.2f}%)"
         )
-
-
-def jsonable(value: Any) -> Any:
-    """A JSON-ready copy of an env keyword value (demand models become their spec)."""
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    return str(value)
 
 
 def _interval(values: np.ndarray) -> tuple[float, float, tuple[float, float]]:
@@ -399,19 +391,14 @@ def evaluate_many(
 
 
 def instance(env_id: str, env_kwargs: Mapping[str, Any] | None = None) -> tuple[Any, Any]:
-    """The ``(problem, params)`` of a registered env id with keyword overrides.
-
-    Heuristics and solvers read the instance from here, so they see exactly the parameters
-    (defaults of the registration included) that the env simulates.
+    """The ``(problem, params)`` of a registered env id with keyword overrides (see
+    :func:`inventory_gym.make_instance`, which returns the whole instance as a value).
 
     Raises:
         ValueError: for an unknown id, a bad keyword or value.
     """
-    env = make_eval_env(env_id, 1, 1, env_kwargs)
-    base = env.unwrapped
-    problem, params = base.problem, base.params
-    env.close()
-    return problem, params
+    found = make_instance(env_id, env_kwargs)
+    return found.problem, found.params
 
 
 def instance_params(

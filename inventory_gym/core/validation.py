@@ -75,3 +75,12 @@ def check_fields(owner: str, cls: type, data: Any) -> None:
     unknown = sorted(set(data) - known)
     if unknown:
         raise ValueError(f"{owner}: unknown field(s) {unknown}")
+
+
+def jsonable(value: Any) -> Any:
+    """A JSON-ready copy of an env keyword value (demand models become their spec)."""
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return str(value)
