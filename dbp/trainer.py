@@ -34,7 +34,7 @@ from dbp.config import TrainConfig
 from dbp.logger import Logger
 from dbp.policies import PolicySpec, build_policy, count_parameters
 from dbp.rollout import Instance, InstanceLike, Simulator, resolve_instances
-from dbp.structure import STRUCTURES, structural_penalty
+from dbp.structure import structural_penalty
 from dbp.trained import DBPPolicy
 from inventory_gym.evaluation import evaluate
 
@@ -243,11 +243,12 @@ def train(
         device=device,
         dtype=dtype,
     )
-    check = STRUCTURES.get(insts[0].problem.name) if config.penalty_weight > 0 else None
+    structure = insts[0].problem.structure
+    check = structure.violations if config.penalty_weight > 0 and structure else None
     if config.penalty_weight > 0 and check is None:
         raise ValueError(
-            f"train: penalty_weight={config.penalty_weight} but no structure is known for the "
-            f"{insts[0].problem.name!r} problem (dbp.structure.STRUCTURES)"
+            f"train: penalty_weight={config.penalty_weight} but the {insts[0].problem.name!r} "
+            "problem declares no structure (Problem.structure)"
         )
     dims = [inst.state_dim for inst in sim.instances]  # in the simulator's row order
     meta = {"instances": run_doc["instances"], "config": config.to_dict()}

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from inventory_gym.core.problem import pipeline_length
 from inventory_gym.core.validation import check_int, check_real
 from inventory_gym.core.xp import Array
 from inventory_gym.demand import DemandModel, demand_field
@@ -64,12 +65,12 @@ class DualSourcingParams:
     @property
     def regular_pipeline_length(self) -> int:
         """Regular orders in transit in the state: ``l_r - 1``."""
-        return self.regular_lead_time - 1
+        return pipeline_length(self.regular_lead_time)
 
     @property
     def expedited_pipeline_length(self) -> int:
         """Expedited orders in transit in the state: ``max(l_e - 1, 0)``."""
-        return max(self.expedited_lead_time - 1, 0)
+        return pipeline_length(self.expedited_lead_time)
 
     @property
     def order_cap(self) -> float:

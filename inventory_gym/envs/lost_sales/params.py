@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from inventory_gym.core.problem import pipeline_length
 from inventory_gym.core.validation import check_int, check_real
 from inventory_gym.core.xp import Array
 from inventory_gym.demand import DemandModel, demand_field
@@ -72,7 +73,7 @@ class LostSalesParams:
     @property
     def pipeline_length(self) -> int:
         """Number of orders in transit in the state: ``max(L - 1, 0)``."""
-        return max(self.lead_time - 1, 0)
+        return pipeline_length(self.lead_time)
 
     @property
     def order_cap(self) -> float:

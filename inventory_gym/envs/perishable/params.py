@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from inventory_gym.core.problem import pipeline_length
 from inventory_gym.core.validation import check_int, check_real
 from inventory_gym.core.xp import Array
 from inventory_gym.demand import DemandModel, demand_field
@@ -67,7 +68,7 @@ class PerishableParams:
     @property
     def pipeline_length(self) -> int:
         """Orders in transit in the state: ``L - 1``."""
-        return self.lead_time - 1
+        return pipeline_length(self.lead_time)
 
     @property
     def order_cap(self) -> float:
