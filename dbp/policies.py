@@ -26,8 +26,8 @@ Kinds (:data:`KINDS`):
   optimal lost-sales policy, SCENARIOS.md section 1).
 
 The base-stock kinds take the inventory position as the sum of the state features, and the
-monotone kind reads the state columns as "oldest first, most recent order last": both hold for
-problems whose state features are units on hand and on order, in that order (lost sales).
+monotone kind reads the state columns as "oldest first, most recent order last": each kind
+says which problems it fits (:mod:`dbp.kinds`), and training one on another is an error.
 """
 
 from __future__ import annotations
@@ -41,10 +41,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from dbp.kinds import KINDS
 from inventory_gym.core.validation import check_fields
-
-KINDS = ("mlp", "base_stock", "capped_base_stock", "monotone")
-"""The policy kinds :func:`build_policy` knows."""
 
 ENCODERS = ("wavenet", "flat")
 ACTIVATIONS = {"elu": nn.ELU, "relu": nn.ReLU, "tanh": nn.Tanh, "silu": nn.SiLU}
