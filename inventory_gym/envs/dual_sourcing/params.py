@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from inventory_gym.core.problem import pipeline_length
-from inventory_gym.core.validation import check_int, check_real
+from inventory_gym.core.validation import check_int, check_real, store
 from inventory_gym.core.xp import Array
 from inventory_gym.demand import DemandModel, demand_field
 
@@ -48,8 +48,16 @@ class DualSourcingParams:
     """Net inventory at the start of an episode (negative: a backlog)."""
 
     def __post_init__(self) -> None:
-        check_int(_OWNER, "regular_lead_time", self.regular_lead_time, low=1)
-        check_int(_OWNER, "expedited_lead_time", self.expedited_lead_time)
+        store(
+            self,
+            "regular_lead_time",
+            check_int(_OWNER, "regular_lead_time", self.regular_lead_time, low=1),
+        )
+        store(
+            self,
+            "expedited_lead_time",
+            check_int(_OWNER, "expedited_lead_time", self.expedited_lead_time),
+        )
         if self.expedited_lead_time >= self.regular_lead_time:
             raise ValueError(
                 f"{_OWNER}: expedited_lead_time must be below regular_lead_time="
@@ -59,8 +67,12 @@ class DualSourcingParams:
             check_real(_OWNER, name, getattr(self, name))
         object.__setattr__(self, "demand", demand_field(_OWNER, self.demand))
         if self.max_order is not None:
-            check_real(_OWNER, "max_order", self.max_order, strict=True)
-        check_real(_OWNER, "initial_inventory", self.initial_inventory, low=None)
+            store(self, "max_order", check_real(_OWNER, "max_order", self.max_order, strict=True))
+        store(
+            self,
+            "initial_inventory",
+            check_real(_OWNER, "initial_inventory", self.initial_inventory, low=None),
+        )
 
     @property
     def regular_pipeline_length(self) -> int:
