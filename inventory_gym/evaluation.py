@@ -31,6 +31,7 @@ import numpy as np
 from scipy import stats
 
 from inventory_gym.core.instance import Instance, make_instance
+from inventory_gym.core.shell import OBSERVATION_OPTIONS
 from inventory_gym.core.validation import check_int, jsonable
 
 _OWNER = "evaluate"
@@ -372,12 +373,9 @@ def compare(a: Evaluation, b: Evaluation) -> Comparison:
     return Comparison(a.policy, b.policy, mean, se, ci, 100.0 * mean / abs(b.cost))
 
 
-_OBSERVATION_OPTIONS = ("demand_window", "static_features")
-
-
 def _params_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     """The env keywords that change the dynamics (observation options do not)."""
-    return {k: str(v) for k, v in kwargs.items() if k not in _OBSERVATION_OPTIONS}
+    return {k: str(v) for k, v in kwargs.items() if k not in OBSERVATION_OPTIONS}
 
 
 def evaluate_many(
