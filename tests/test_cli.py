@@ -130,7 +130,7 @@ def test_compare_writes_table_json_csv_and_chart(capsys, tmp_path):
         str(tmp_path),
         "--json",
         "--no-plot",
-        "--dbp-seconds",
+        "--dbp-steps",
         "0",
         *FAST,
     )
@@ -160,7 +160,9 @@ def test_compare_writes_table_json_csv_and_chart(capsys, tmp_path):
         (["evaluate", ENV, "--load", "missing.npz"], "missing.npz"),
         (["train", ENV, "--hidden", "64,0"], "--hidden"),
         (["train", ENV, "--batch-size", "0"], "batch_size"),
-        (["train", ENV, "--seconds", "0"], "max_steps or max_seconds"),
+        (["train", ENV, "--steps", "0"], "max_steps or max_seconds"),
+        (["train", ENV, "--threads", "-1"], "--threads"),
+        (["compare", ENV, "--dbp-steps", "-1"], "--dbp-steps"),
         (["train", ENV, "--set", "lead_time=-1"], "lead_time"),
     ],
 )
@@ -196,7 +198,7 @@ def test_compare_skips_what_continuous_demand_rules_out(capsys, tmp_path):
         str(tmp_path),
         "--json",
         "--no-plot",
-        "--dbp-seconds",
+        "--dbp-steps",
         "0",
         *FAST,
     )
@@ -270,8 +272,8 @@ def test_compare_includes_a_dbp_policy(capsys, tmp_path):
         "lead_time=1",
         "--policies",
         "optimal,base_stock",
-        "--dbp-seconds",
-        "3",
+        "--dbp-steps",
+        "12",
         "--out",
         str(tmp_path),
         "--json",
@@ -281,7 +283,11 @@ def test_compare_includes_a_dbp_policy(capsys, tmp_path):
     doc = json.loads(out)
     assert code == 0 and set(doc["policies"]) == {"optimal", "base_stock", "dbp"}
     assert "gap_percent" in doc["policies"]["dbp"]
-    assert doc["policies"]["dbp"]["params"]["kind"] == "mlp"
+    dbp = doc["policies"]["dbp"]
+    assert dbp["params"]["kind"] == "mlp"
+    # A step budget (no time cap): the run reports the steps, threads and seeds it used.
+    assert dbp["steps"] == 12 and dbp["stopped"] == "max_steps" and dbp["threads"] == 1
+    assert (dbp["train_seed"], dbp["eval_seed"], dbp["seed"]) == (0, 7919, 0)
 
 
 def test_train_options_default_to_the_configs():
@@ -289,7 +295,9 @@ def test_train_options_default_to_the_configs():
     drift), and options of one algorithm are refused with the other."""
     from baselines.ppo import PPOConfig
     from dbp import TrainConfig
-    from inventory_gym_cli.main import _dbp_config, _ppo_config, build_parser
+    from inventory_gym_cli.commands.train import dbp_config as _dbp_config
+    from inventory_gym_cli.commands.train import ppo_config as _ppo_config
+    from inventory_gym_cli.main import build_parser
 
     parser = build_parser()
     assert _dbp_config(parser.parse_args(["train", ENV])) == TrainConfig()
@@ -368,7 +376,7 @@ def test_compare_includes_ppo_when_asked(capsys, tmp_path):
         "lead_time=1",
         "--policies",
         "optimal",
-        "--dbp-seconds",
+        "--dbp-steps",
         "0",
         "--with-ppo",
         "--ppo-steps",
@@ -416,7 +424,7 @@ def test_dual_sourcing_solve_evaluate_and_compare(capsys, tmp_path):
         "DualSourcing-v0",
         "--policies",
         "optimal,capped_dual_index,dual_index",
-        "--dbp-seconds",
+        "--dbp-steps",
         "0",
         "--out",
         str(tmp_path),
@@ -470,7 +478,7 @@ def test_perishable_solve_evaluate_and_compare(capsys, tmp_path):
         "issuing=LIFO",
         "--policies",
         "optimal,base_stock,waste_conscious",
-        "--dbp-seconds",
+        "--dbp-steps",
         "0",
         "--out",
         str(tmp_path),

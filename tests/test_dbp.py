@@ -268,7 +268,7 @@ def test_train_config_rejects_bad_fields(field, value):
 
 def test_train_config_needs_a_budget():
     with pytest.raises(ValueError, match="max_steps or max_seconds"):
-        TrainConfig(max_seconds=None)
+        TrainConfig(max_steps=None, max_seconds=None)
 
 
 def test_training_lowers_the_cost_and_keeps_the_best_checkpoint(tmp_path):
