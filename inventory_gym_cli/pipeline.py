@@ -234,6 +234,36 @@ def exact_cost(instance: Instance, policy: Any, scoring: Scoring) -> tuple[float
     return cost, "" if cost is not None else "no exact cost for this metric"
 
 
+def dbp_config(steps: int | None, seconds: float | None = None, **fields: Any) -> Any:
+    """A :class:`dbp.TrainConfig` with a budget of ``steps`` gradient steps and an optional
+    ``seconds`` cap (``0`` or ``None``: none of that kind), the benchmarks' ``--dbp-steps`` /
+    ``--dbp-seconds``."""
+    from dbp.config import TrainConfig
+
+    return TrainConfig(max_steps=steps or None, max_seconds=seconds or None, **fields)
+
+
+def add_budget_args(
+    parser: Any, *, steps: int, seconds: float | None = None, prefix: str = "dbp", what: str = "DBP"
+) -> None:
+    """``--<prefix>-steps`` (a budget in gradient steps) and ``--<prefix>-seconds`` (an
+    optional cap) for a benchmark's command line."""
+    parser.add_argument(
+        f"--{prefix}-steps",
+        type=int,
+        default=steps,
+        help=f"{what}'s budget in gradient steps ({steps}; 0: none, then --{prefix}-seconds "
+        "is the budget)",
+    )
+    parser.add_argument(
+        f"--{prefix}-seconds",
+        type=float,
+        default=seconds,
+        help=f"{what}'s wall-clock cap in seconds, validation included "
+        f"({'none' if seconds is None else f'{seconds:g}'})",
+    )
+
+
 def solve_optimum(instance: Instance, discount: float | None) -> Any:
     """The problem's exact solution (:class:`baselines.exact.ExactResult`).
 
@@ -371,7 +401,8 @@ def run_comparison(
             result.reference = result.reference or name
             continue
         try:
-            policy = available[name].fit(instance.env_id, instance.kwargs, fit)
+            config = () if fit is None else (fit,)  # None: the fitting's own default
+            policy = available[name].fit(instance.env_id, instance.kwargs, *config)
         except ValueError as err:
             if strict:
                 raise
