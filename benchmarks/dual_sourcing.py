@@ -35,6 +35,7 @@ from inventory_gym_cli.pipeline import (
     Scoring,
     add_budget_args,
     dbp_config,
+    fmt,
     markdown_table,
     run_comparison,
     run_header,
@@ -182,7 +183,7 @@ def write(rows: list[dict], args: argparse.Namespace) -> None:
             ("c_e", lambda r: r["c_e"]),
             ("policy", lambda r: r["policy"]),
             ("exact cost", exact),
-            ("gap %", lambda r: f"{r['gap_pct']:.3f}"),
+            ("gap %", lambda r: fmt(r["gap_pct"])),
             (
                 "sim gap % (95% CI)",
                 lambda r: (
