@@ -31,7 +31,8 @@ import inventory_gym  # noqa: F401
 from baselines.lost_sales import dp
 from baselines.ppo import PPOConfig, train_ppo
 from dbp import TrainConfig, train
-from inventory_gym.evaluation import evaluate, instance
+from inventory_gym import make_instance
+from inventory_gym.evaluation import evaluate
 from inventory_gym.threads import set_threads
 
 ENV = "LostSalesLeadTime-v0"
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     set_threads(args.threads, torch=True)
     device = args.device
-    optimum = dp.solve(instance(ENV, KWARGS)[1]).cost
+    optimum = dp.solve(make_instance(ENV, KWARGS).params).cost
     test = {"num_paths": args.paths, "periods": 1000, "burn_in": 200}
     doc: dict = {
         "machine": platform.machine(),

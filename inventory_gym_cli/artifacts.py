@@ -23,6 +23,7 @@ POLICY_FILE = "policy.json"
 BEST_DIR = "policy"
 DBP_FORMAT = "inventory-gym/dbp-policy"
 PPO_FORMAT = "inventory-gym/ppo-policy"
+TABLE_FORMAT = "inventory-gym/dp-table"
 
 
 class ArtifactError(ValueError):
@@ -106,9 +107,7 @@ def load_policy(path: str | Path) -> Artifact:
         policy = load_table(path)
     except (OSError, ValueError, KeyError, TypeError, EOFError) as err:
         raise ArtifactError(f"{path}: not a saved policy table ({_one_line(err)})") from None
-    header = getattr(policy, "header", None)
-    problem = header.get("problem") if isinstance(header, dict) else None
-    return Artifact(policy, "inventory-gym/dp-table", path, problem or _table_problem(policy))
+    return Artifact(policy, TABLE_FORMAT, path, _table_problem(path, policy))
 
 
 def _problem(doc: dict[str, Any]) -> str | None:
@@ -120,9 +119,25 @@ def _problem(doc: dict[str, Any]) -> str | None:
     return None
 
 
-def _table_problem(policy: Any) -> str | None:
+def _table_problem(path: Path, policy: Any) -> str | None:
+    """The problem of a DP table: its header's ``problem``, else the problem of the solver that
+    recognises the table (older files), else ``None``."""
     problem = getattr(policy, "problem", None)
-    return problem if isinstance(problem, str) else None
+    if isinstance(problem, str):
+        return problem
+    try:
+        from baselines import exact
+        from baselines.chains import read_table
+
+        header, _ = read_table(path)
+        if isinstance(header.get("problem"), str):
+            return header["problem"]
+        for found in getattr(exact, "SOLVERS", {}).values():
+            if found.owns(header):
+                return found.problem
+    except Exception:  # the table loaded; its problem is only a check
+        return None
+    return None
 
 
 def _one_line(err: BaseException) -> str:
