@@ -663,3 +663,17 @@ def test_the_network_choices_are_dbps_kinds():
     from inventory_gym_cli.commands.train import DBP_KINDS
 
     assert set(DBP_KINDS) == set(KINDS)
+
+
+def test_set_threads_limits_torch_and_blas():
+    import torch
+    from threadpoolctl import threadpool_info
+
+    from inventory_gym.threads import set_threads
+
+    assert set_threads(None) == {}
+    assert set_threads(1, torch=True) == {"threads": 1, "torch_threads": 1}
+    assert torch.get_num_threads() == 1
+    assert all(pool["num_threads"] == 1 for pool in threadpool_info())
+    with pytest.raises(ValueError, match="threads"):
+        set_threads(0)
