@@ -30,8 +30,10 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
+from inventory_gym.core.instance import make_instance
 from inventory_gym.core.validation import check_fields, check_int, check_real
 from inventory_gym.evaluation import evaluate, jsonable
+from inventory_gym.threads import DEFAULT_THREADS, set_threads
 
 _OWNER = "PPOConfig"
 
@@ -40,7 +42,9 @@ ACTIVATIONS = ("tanh", "relu", "elu")
 SCHEDULES = ("linear", "constant")
 
 FORMAT = "inventory-gym/ppo-policy"
-VERSION = 1
+VERSION = 2
+"""Version 2 adds ``problem`` and ``instance`` to the header; version 1 files still load."""
+READABLE = (1, 2)
 POLICY_FILE = "policy.json"
 WEIGHTS_FILE = "weights.pt"
 RUN_FILE = "run.json"
@@ -81,10 +85,15 @@ class PPOConfig:
     """Discount of the value targets: close to 1 for the average-cost problems, which have no
     terminal state (episode ends are truncations, bootstrapped through the value)."""
     gae_lambda: float = 0.95
+    """GAE's lambda: the bias-variance trade-off of the advantage estimates."""
     clip_range: float = 0.2
+    """PPO's clip of the probability ratio."""
     ent_coef: float = 0.0
+    """Weight of the entropy bonus."""
     vf_coef: float = 0.5
+    """Weight of the value loss."""
     max_grad_norm: float = 0.5
+    """Clip of the global gradient norm."""
     hidden: tuple[int, ...] = (64, 64)
     """Hidden widths of the policy and of the value network (separate networks)."""
     activation: str = "tanh"
@@ -97,23 +106,30 @@ class PPOConfig:
     period in the first decision, the primary order, and close to nothing in the others) or
     ``None`` (the middle of the action range)."""
     normalize_observations: bool = True
+    """Normalise the observations by running statistics (frozen into the saved policy)."""
     normalize_rewards: bool = True
+    """Scale the rewards by a running estimate of the return's standard deviation."""
     max_episode_steps: int = 1000
     """Periods per training episode (truncated, then restarted from the starting state)."""
     eval_every: int = 100_000
     """Validate every this many environment steps, at the start of the first rollout past
     each multiple (the policy only changes between rollouts), and at the end."""
     eval_paths: int = 256
+    """Validation: demand paths (held out: their seed is eval_seed)."""
     eval_periods: int = 500
+    """Validation: periods per path after the burn-in."""
     eval_burn_in: int = 100
+    """Validation: burn-in periods."""
     eval_seed: int = 7919
     """Seed of the validation paths: distinct from the harness's test seed 0, so the kept
     policy is not chosen on the paths it is scored on."""
     seed: int = 0
+    """Seed of the weights, the exploration noise and the training paths."""
     device: str = "cpu"
     """Torch device; small MLPs train fastest on the CPU."""
-    threads: int | None = None
-    """torch intra-op threads (``None``: leave torch's setting)."""
+    threads: int | None = DEFAULT_THREADS
+    """torch intra-op and BLAS threads (:func:`inventory_gym.threads.set_threads`; ``None``:
+    leave the process's settings)."""
 
     def __post_init__(self) -> None:
         for name, low in (
@@ -281,6 +297,15 @@ class PPOPolicy:
                 setattr(self, key, value.to(self.device))
         return self
 
+    @property
+    def problem(self) -> str | None:
+        """The name of the problem it was trained on (``None`` if its file does not say)."""
+        return self.meta.get("problem")
+
+    def describe(self) -> dict[str, Any]:
+        """The actor's architecture, for result tables."""
+        return {"kind": "ppo", "hidden": list(self.meta.get("hidden", ()))}
+
     def state_policy(self, static_row: np.ndarray | None = None) -> Callable[[np.ndarray], Any]:
         """A callable on state features alone (for exact Markov-chain costs); refuses
         policies that observe more than the state."""
@@ -301,6 +326,8 @@ class PPOPolicy:
         doc = {
             "format": FORMAT,
             "version": VERSION,
+            "problem": self.meta.get("problem"),
+            "instance": self.meta.get("instance"),
             "name": self.name,
             "observation_dim": self.obs_dim,
             "action_space": _space_to_dict(net.action_space),
@@ -332,10 +359,14 @@ class PPOPolicy:
         doc = json.loads(doc_path.read_text())
         if doc.get("format") != FORMAT:
             raise ValueError(f"{doc_path}: not a PPO policy file (format {doc.get('format')!r})")
-        if doc.get("version") != VERSION:
+        if doc.get("version") not in READABLE:
             raise ValueError(
-                f"{doc_path}: version {doc.get('version')!r}, this code reads {VERSION}"
+                f"{doc_path}: version {doc.get('version')!r}, this code reads {READABLE}"
             )
+        meta = dict(doc["meta"] or {})
+        for key in ("problem", "instance"):
+            if doc.get(key) is not None:
+                meta.setdefault(key, doc[key])
         obs_space = spaces.Box(-np.inf, np.inf, (int(doc["observation_dim"]),), np.float32)
         net = _actor_critic(
             obs_space,
@@ -358,7 +389,7 @@ class PPOPolicy:
             unit_actions=doc["unit_actions"],
             env_options=doc["env_options"],
             name=doc["name"],
-            meta=doc["meta"],
+            meta=meta,
         )
 
 
@@ -491,8 +522,8 @@ def train_ppo(
     env_kwargs = dict(env_kwargs or {})
     if "max_episode_steps" in env_kwargs:
         raise ValueError("train_ppo: set the episode length with PPOConfig.max_episode_steps")
-    if config.threads is not None:
-        torch.set_num_threads(config.threads)
+    threads = set_threads(config.threads, torch=True)
+    inst = make_instance(env_id, env_kwargs)
     base = InventorySB3VecEnv(
         env_id,
         config.num_envs,
@@ -541,6 +572,8 @@ def train_ppo(
         meta = {
             "env_id": env_id,
             "env_kwargs": {k: jsonable(v) for k, v in env_kwargs.items()},
+            "problem": inst.problem.name,
+            "instance": inst.to_dict(),
             "hidden": list(config.hidden),
             "activation": config.activation,
         }
@@ -588,8 +621,13 @@ def train_ppo(
             "algo": "ppo",
             "env_id": env_id,
             "env_kwargs": meta["env_kwargs"],
+            "problem": inst.problem.name,
+            "instance": inst.to_dict(),
             "config": config.to_dict(),
             "timesteps": int(model.num_timesteps),
+            "threads": threads.get("torch_threads"),
+            "seed": config.seed,
+            "eval_seed": config.eval_seed,
             "seconds": seconds,
             "best_val_cost": tracker.best_cost,
             "stopped": tracker.stopped,

@@ -31,7 +31,9 @@ import inventory_gym  # noqa: F401
 from baselines.lost_sales import dp
 from baselines.ppo import PPOConfig, train_ppo
 from dbp import TrainConfig, train
-from inventory_gym.evaluation import evaluate, instance
+from inventory_gym import make_instance
+from inventory_gym.evaluation import evaluate
+from inventory_gym.threads import set_threads
 
 ENV = "LostSalesLeadTime-v0"
 KWARGS = {"lead_time": 2, "lost_sales_cost": 9}
@@ -40,19 +42,28 @@ KWARGS = {"lead_time": 2, "lost_sales_cost": 9}
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default="cuda", help="torch device to check (cuda)")
-    parser.add_argument("--seconds", type=float, default=20.0, help="DBP budget per run (20)")
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=20.0,
+        help="DBP budget per run in seconds (20: the check compares the steps each device "
+        "does in the same time, so here the budget is the time, with no step budget)",
+    )
     parser.add_argument("--ppo-steps", type=int, default=500_000, help="PPO budget (500000)")
     parser.add_argument("--paths", type=int, default=2000, help="test paths (2000)")
+    parser.add_argument("--threads", type=int, default=1, help="torch and BLAS threads (1)")
     parser.add_argument("--out", help="also write the JSON here")
     args = parser.parse_args(argv)
+    set_threads(args.threads, torch=True)
     device = args.device
-    optimum = dp.solve(instance(ENV, KWARGS)[1]).cost
+    optimum = dp.solve(make_instance(ENV, KWARGS).params).cost
     test = {"num_paths": args.paths, "periods": 1000, "burn_in": 200}
     doc: dict = {
         "machine": platform.machine(),
         "torch": torch.__version__,
         "device": torch.cuda.get_device_name(0) if device.startswith("cuda") else device,
         "optimum": optimum,
+        "threads": args.threads,
     }
 
     def gap(cost: float) -> float:
@@ -60,7 +71,13 @@ def main(argv: list[str] | None = None) -> int:
 
     runs = []
     for dev, batch in ((device, 512), (device, 8192), ("cpu", 512)):
-        config = TrainConfig(max_seconds=args.seconds, device=dev, batch_size=batch)
+        config = TrainConfig(
+            max_steps=None,
+            max_seconds=args.seconds,
+            device=dev,
+            batch_size=batch,
+            threads=args.threads,
+        )
         result = train((ENV, KWARGS), "mlp", config, progress=False)
         policy = result.policy.to("cpu")
         cost = evaluate(policy, ENV, KWARGS, **test).cost
@@ -81,7 +98,12 @@ def main(argv: list[str] | None = None) -> int:
 
     ppo_runs = []
     for dev in (device, "cpu"):
-        config = PPOConfig(timesteps=args.ppo_steps, device=dev, eval_every=args.ppo_steps // 4)
+        config = PPOConfig(
+            timesteps=args.ppo_steps,
+            device=dev,
+            eval_every=args.ppo_steps // 4,
+            threads=args.threads,
+        )
         result = train_ppo(ENV, KWARGS, config, progress=False)
         cost = evaluate(result.policy.to("cpu"), ENV, KWARGS, **test).cost
         ppo_runs.append({"device": dev, "seconds": round(result.seconds, 1), "gap_pct": gap(cost)})

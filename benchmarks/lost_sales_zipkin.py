@@ -17,8 +17,6 @@ options; ``--quick`` runs two instances with few paths (a smoke test).
 from __future__ import annotations
 
 import argparse
-import csv
-import math
 import platform
 import sys
 import time
@@ -28,76 +26,55 @@ from tqdm.auto import tqdm
 
 import inventory_gym  # noqa: F401
 from baselines.fitting import FitConfig
-from baselines.lost_sales import dp, zipkin
-from baselines.registry import entries
-from inventory_gym.evaluation import compare, evaluate, instance
+from baselines.lost_sales import zipkin
+from inventory_gym import make_instance
+from inventory_gym.threads import set_threads
+from inventory_gym_cli.pipeline import Scoring, fmt, markdown_table, run_comparison, write_table
 
 ENV = "LostSalesLeadTime-v0"
 RESULTS = Path(__file__).parent / "results"
-POLICIES = (
-    "optimal",
-    "myopic1",
-    "myopic2",
-    "base_stock",
-    "capped_base_stock",
-    "standard_vector_base_stock",
-    "better_vector_base_stock",
-    "projected_inventory_level",
-    "constant_order",
-)
 
 
 def run_instance(p: int, lead: int, args: argparse.Namespace) -> list[dict]:
-    kwargs = {"lead_time": lead, "lost_sales_cost": p}
-    _, params = instance(ENV, kwargs)
-    t0 = time.perf_counter()
-    solution = dp.solve(params)
-    solve_seconds = time.perf_counter() - t0
-    optimum = solution.cost
-    config = FitConfig(num_paths=args.fit_paths, periods=args.fit_periods)
-    available = entries("lost_sales")
-    options = dict(num_paths=args.paths, periods=args.periods, burn_in=args.burn_in, seed=0)
-    rows, results = [], {}
-    for name in POLICIES:
-        t0 = time.perf_counter()
-        policy = (
-            solution.policy() if name == "optimal" else available[name].fit(ENV, kwargs, config)
+    """Every policy of the lost-sales problem (``baselines.registry``) on one instance."""
+    result = run_comparison(
+        make_instance(ENV, lead_time=lead, lost_sales_cost=p),
+        scoring=Scoring(num_paths=args.paths, periods=args.periods, burn_in=args.burn_in),
+        fit=FitConfig(num_paths=args.fit_paths, periods=args.fit_periods),
+        strict=True,
+    )
+    best = result.optimum
+    optimum = best.result.cost
+    rows = []
+    for name, entry in result.entries.items():
+        evaluation = entry.evaluation
+        gap, (low, high) = result.paired_gap(name)
+        exact_gap = (
+            None if entry.exact_cost is None else 100 * (entry.exact_cost - optimum) / optimum
         )
-        fit_seconds = solve_seconds if name == "optimal" else time.perf_counter() - t0
-        result = evaluate(policy, ENV, kwargs, name=name, **options)
-        results[name] = result
-        exact = None
-        if not getattr(policy, "continuous_orders", False):
-            try:
-                exact = dp.policy_cost(params, policy)
-            except ValueError:  # a chain too large for an exact evaluation
-                exact = None
-        rows.append(
-            {
-                "p": p,
-                "L": lead,
-                "policy": name,
-                "params": "x".join(map(str, solution.grid.shape))
-                if name == "optimal"
-                else _params(policy),
-                "cost": result.cost,
-                "stderr": result.stderr,
-                "ci_low": result.ci95[0],
-                "ci_high": result.ci95[1],
-                "exact": exact,
-                "published": zipkin.published(name, p, lead),
-                "optimum": optimum,
-                "exact_gap_pct": None if exact is None else 100 * (exact - optimum) / optimum,
-                "fit_seconds": fit_seconds,
-                "dp_iterations": solution.iterations if name == "optimal" else None,
-            }
-        )
-    for row in rows:
-        paired = compare(results[row["policy"]], results["optimal"])
-        row["sim_gap_pct"] = paired.relative
-        row["sim_gap_ci_low"] = 100 * paired.ci95[0] / results["optimal"].cost
-        row["sim_gap_ci_high"] = 100 * paired.ci95[1] / results["optimal"].cost
+        row = {
+            "p": p,
+            "L": lead,
+            "policy": name,
+            "params": "x".join(map(str, best.result.grid_shape))
+            if entry is best
+            else _params(entry.policy),
+            "cost": evaluation.cost,
+            "stderr": evaluation.stderr,
+            "ci_low": evaluation.ci95[0],
+            "ci_high": evaluation.ci95[1],
+            "exact": entry.exact_cost,
+            "published": zipkin.published(name, p, lead),
+            "optimum": optimum,
+            "exact_gap_pct": exact_gap,
+            "fit_seconds": entry.seconds,
+            "dp_iterations": best.result.iterations if entry is best else None,
+            "sim_gap_pct": gap,
+            "sim_gap_ci_low": low,
+            "sim_gap_ci_high": high,
+        }
         row["published_ok"] = _agrees(row)
+        rows.append(row)
     return rows
 
 
@@ -129,27 +106,6 @@ def _agrees(row: dict) -> bool | None:
     return abs(row["cost"] - published) <= 2.6 * row["stderr"] + 0.005
 
 
-def write_outputs(rows: list[dict], args: argparse.Namespace, seconds: float) -> tuple[Path, Path]:
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    stem = "lost_sales_zipkin" + ("_quick" if args.quick else "")
-    csv_path = out / f"{stem}.csv"
-    with csv_path.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    md_path = out / f"{stem}.md"
-    md_path.write_text(markdown(rows, args, seconds))
-    return csv_path, md_path
-
-
-def _f(value, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    text = f"{value:.{digits}f}"
-    return text[1:] if text.startswith("-") and float(text) == 0 else text  # no "-0.00"
-
-
 def markdown(rows: list[dict], args: argparse.Namespace, seconds: float) -> str:
     lines = [
         "# Zipkin (2008) Table 3 reproduced",
@@ -157,7 +113,8 @@ def markdown(rows: list[dict], args: argparse.Namespace, seconds: float) -> str:
         f"Command: `python benchmarks/lost_sales_zipkin.py{' --quick' if args.quick else ''}` "
         f"({args.paths} evaluation paths x {args.periods} periods after {args.burn_in} burn-in, "
         f"seed 0; fitting on {args.fit_paths} x {args.fit_periods}, seed 20261126). "
-        f"Machine: {platform.machine()}, Python {platform.python_version()}; "
+        f"Machine: {platform.machine()}, Python {platform.python_version()}, "
+        f"{args.threads} thread(s); "
         f"total {seconds / 60:.1f} min.",
         "",
         "Exact = the policy's cost from its Markov chain (no simulation error; '-' for the "
@@ -168,34 +125,45 @@ def markdown(rows: list[dict], args: argparse.Namespace, seconds: float) -> str:
         "",
         "## Optimal cost and DP solve time",
         "",
-        "| p | L | DP optimum | published | grid | iterations | solve s |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for row in rows:
-        if row["policy"] == "optimal":
-            lines.append(
-                f"| {row['p']} | {row['L']} | {row['optimum']:.4f} | {_f(row['published'], 2)} | "
-                f"{row['params'] or '-'} | {row['dp_iterations']} | {row['fit_seconds']:.2f} |"
-            )
+    lines += markdown_table(
+        [row for row in rows if row["policy"] == "optimal"],
+        [
+            ("p", lambda r: r["p"]),
+            ("L", lambda r: r["L"]),
+            ("DP optimum", lambda r: f"{r['optimum']:.4f}"),
+            ("published", lambda r: fmt(r["published"], 2)),
+            ("grid", lambda r: r["params"] or "-"),
+            ("iterations", lambda r: r["dp_iterations"]),
+            ("solve s", lambda r: f"{r['fit_seconds']:.2f}"),
+        ],
+    )
     lines += ["", "## Every policy", ""]
-    lines += [
-        "| p | L | policy | parameters | exact | sim (95%) | gap % | sim gap % (95%) "
-        "| published | OK | fit s |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    for row in rows:
-        half = row["ci_high"] - row["cost"]
-        ok = {None: "", True: "yes", False: "**no**"}[row["published_ok"]]
-        lines.append(
-            f"| {row['p']} | {row['L']} | {row['policy']} | {row['params']} "
-            f"| {_f(row['exact'], 4)} | "
-            f"{row['cost']:.3f} ± {half:.3f} | {_f(row['exact_gap_pct'], 2)} | "
-            f"{_f(row['sim_gap_pct'], 2)} "
-            f"[{_f(row['sim_gap_ci_low'], 2)}, {_f(row['sim_gap_ci_high'], 2)}] | "
-            f"{_f(row['published'], 2)} | {ok} | {row['fit_seconds']:.1f} |"
-        )
+    ok = {None: "", True: "yes", False: "**no**"}
+    lines += markdown_table(
+        rows,
+        [
+            ("p", lambda r: r["p"]),
+            ("L", lambda r: r["L"]),
+            ("policy", lambda r: r["policy"]),
+            ("parameters", lambda r: r["params"]),
+            ("exact", lambda r: fmt(r["exact"], 4)),
+            ("sim (95%)", lambda r: f"{r['cost']:.3f} ± {r['ci_high'] - r['cost']:.3f}"),
+            ("gap %", lambda r: fmt(r["exact_gap_pct"], 2)),
+            (
+                "sim gap % (95%)",
+                lambda r: (
+                    f"{fmt(r['sim_gap_pct'], 2)} "
+                    f"[{fmt(r['sim_gap_ci_low'], 2)}, {fmt(r['sim_gap_ci_high'], 2)}]"
+                ),
+            ),
+            ("published", lambda r: fmt(r["published"], 2)),
+            ("OK", lambda r: ok[r["published_ok"]]),
+            ("fit s", lambda r: f"{r['fit_seconds']:.1f}"),
+        ],
+    )
     lines += ["", "## Gap to the optimum (%), exact where available", ""]
-    names = [n for n in POLICIES if n != "optimal"]
+    names = [n for n in dict.fromkeys(r["policy"] for r in rows) if n != "optimal"]
     lines.append("| p | L | " + " | ".join(names) + " |")
     lines.append("| --- | --- | " + " | ".join("---" for _ in names) + " |")
     by_instance: dict[tuple[int, int], dict[str, dict]] = {}
@@ -206,7 +174,7 @@ def markdown(rows: list[dict], args: argparse.Namespace, seconds: float) -> str:
         for n in names:
             row = table[n]
             gap = row["exact_gap_pct"] if row["exact_gap_pct"] is not None else row["sim_gap_pct"]
-            cells.append(_f(gap, 2) + ("" if row["exact_gap_pct"] is not None else "*"))
+            cells.append(fmt(gap, 2) + ("" if row["exact_gap_pct"] is not None else "*"))
         lines.append(f"| {p} | {lead} | " + " | ".join(cells) + " |")
     lines.append("")
     lines.append("\\* simulated (paired with the optimal policy on the same paths).")
@@ -226,8 +194,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quick", action="store_true", help="two instances, few paths (smoke test)"
     )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="BLAS/OpenMP threads of the DP and the fits (1: two threads made the DP at L = 4 "
+        "9 to 35 times slower on a loaded 2-core machine)",
+    )
     parser.add_argument("--out", default=str(RESULTS), help="output folder (benchmarks/results)")
     args = parser.parse_args(argv)
+    set_threads(args.threads)
     if args.quick:
         args.instances = args.instances or "4:1,9:2"
         args.paths, args.periods, args.burn_in = 100, 200, 50
@@ -241,10 +217,12 @@ def main(argv: list[str] | None = None) -> int:
     for p, lead in tqdm(instances, desc="instances", unit="instance", file=sys.stderr):
         rows += run_instance(p, lead, args)
     seconds = time.perf_counter() - start
-    csv_path, md_path = write_outputs(rows, args, seconds)
+    stem = "lost_sales_zipkin" + ("_quick" if args.quick else "")
+    text = markdown(rows, args, seconds)
+    files = write_table(args.out, stem, rows, markdown=text)
     bad = [r for r in rows if r["published_ok"] is False]
-    print(md_path.read_text())
-    print(f"wrote {csv_path.name} and {md_path.name} in {args.out}")
+    print(text)
+    print(f"wrote {', '.join(f.name for f in files)} in {args.out}")
     if bad:
         print(
             f"{len(bad)} published value(s) NOT reproduced: "

@@ -12,39 +12,49 @@ L whose state space (11^(m + L - 1) states) the DP solves in seconds here: (m, L
 2. fit base stock, BSP-low-EW and waste-conscious order-up-to on the exact Farrington metric
    (below): integer coordinate descent with no simulation noise, as Farrington et al. pick
    their best base-stock level;
-3. train DBP's MLP for ``--dbp-seconds`` (120; on the average cost, the trainer's objective)
-   with a validation every ``--eval-every`` (50) steps and, on ``--ppo-instances``, PPO for
-   ``--ppo-steps`` (2 million);
+3. train DBP's MLP for ``--dbp-steps`` (1100 gradient steps, about what the published run's
+   120 s gave; ``--dbp-seconds`` is an optional cap; on the average cost, the trainer's
+   objective) with a validation every ``--eval-every`` (50) steps and, on
+   ``--ppo-instances``, PPO for ``--ppo-steps`` (2 million);
 4. score every policy exactly from its Markov chain on the grid: Farrington et al.'s metric
    (the expected discounted cost of the 365 periods after 100 burn-in periods from empty, and
    its standard deviation over paths) and the long-run average cost; gaps are to the
    discounted optimum's Farrington value and to the average-cost optimum. The optimum is also
    simulated by the harness on Farrington's 10,000 paths (seed 0) as a check.
 
-Writes ``benchmarks/results/perishable_demoor.{csv,md}``. ``--quick`` is a smoke test.
+The heuristics are fitted on the exact metric and every policy is scored from its chain, so
+only the training (:func:`inventory_gym_cli.pipeline.train_learner`) and the writing go through
+the shared pipeline. Writes ``benchmarks/results/perishable_demoor.{csv,md}``. ``--quick`` is a
+smoke test.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import math
-import platform
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-import torch
-
 import inventory_gym  # noqa: F401
 from baselines.fitting import coordinate_search, integer_search
 from baselines.perishable import dp
 from baselines.perishable import heuristics as h
-from baselines.ppo import PPOConfig, train_ppo
-from dbp import TrainConfig, train
-from inventory_gym.envs.perishable import DE_MOOR_DISCOUNT, PerishableParams
+from baselines.ppo import PPOConfig
+from inventory_gym import make_instance
+from inventory_gym.envs.perishable import DE_MOOR_DISCOUNT
 from inventory_gym.evaluation import evaluate
+from inventory_gym.threads import set_threads
+from inventory_gym_cli.pipeline import (
+    Learner,
+    add_budget_args,
+    dbp_config,
+    markdown_table,
+    run_header,
+    train_learner,
+    write_table,
+)
 
 ENV = "Perishable-v0"
 RESULTS = Path(__file__).parent / "results"
@@ -121,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         help="where PPO runs too (default the two published m = 2 instances)",
     )
     parser.add_argument("--ppo-steps", type=int, default=2_000_000, help="PPO's steps (2M)")
-    parser.add_argument("--dbp-seconds", type=float, default=120.0, help="DBP's budget (120 s)")
+    add_budget_args(parser, steps=1100)
     parser.add_argument(
         "--eval-every",
         type=int,
@@ -139,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         "--jobs", type=int, default=1, help="instances run in parallel processes (1 thread each)"
     )
     parser.add_argument("--paths", type=int, default=10_000, help="simulated paths (10,000)")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (1)")
+    parser.add_argument("--threads", type=int, default=1, help="torch and BLAS threads (1)")
     parser.add_argument("--quick", action="store_true", help="smoke test: tiny budgets")
     parser.add_argument("--out", default=str(RESULTS), help="output folder")
     args = parser.parse_args(argv)
@@ -147,8 +157,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--jobs must be at least 1, got {args.jobs}")
     if args.quick:
         args.instances, args.ppo_instances = "2:1:LIFO:7", "2:1:LIFO:7"
-        args.ppo_steps, args.dbp_seconds, args.paths = 16_384, 2.0, 200
-    torch.set_num_threads(args.threads)
+        args.ppo_steps, args.paths = 16_384, 200
+        args.dbp_steps, args.dbp_seconds = 30, 2.0
+    set_threads(args.threads, torch=True)
     ppo_cases = {tuple(sorted(k.items())) for k in parse_instances(args.ppo_instances)}
     cases = [
         (kwargs, tuple(sorted(kwargs.items())) in ppo_cases, args)
@@ -169,12 +180,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run_case(case: tuple[dict, bool, argparse.Namespace]) -> list[dict]:
     kwargs, with_ppo, args = case
-    torch.set_num_threads(args.threads)
+    set_threads(args.threads, torch=True)
     return run_instance(kwargs, with_ppo, args)
 
 
 def run_instance(kwargs: dict, with_ppo: bool, args: argparse.Namespace) -> list[dict]:
-    params = PerishableParams(**kwargs)
+    inst = make_instance(ENV, kwargs)
+    params = inst.params
     model = dp.Model(params)
     m, lead, rule, w = params.useful_life, params.lead_time, params.issuing, params.waste_cost
     label = f"m={m} L={lead} {rule} w={w:g}"
@@ -211,18 +223,21 @@ def run_instance(kwargs: dict, with_ppo: bool, args: argparse.Namespace) -> list
         lambda x: h.WasteConsciousOrderUpTo(layout, x[0]), [(s,)], (0,), (top,), farrington
     )
     policies["waste_conscious"] = (wc, time.perf_counter() - t0, f"S={wc.level} ({n} scored)")
-    config = TrainConfig(
-        max_seconds=args.dbp_seconds,
+    config = dbp_config(
+        args.dbp_steps,
+        args.dbp_seconds,
         threads=args.threads,
         straight_through=args.straight_through,
         eval_every=args.eval_every,
     )
-    result = train((ENV, kwargs), "mlp", config, progress=sys.stderr.isatty())
-    policies["dbp-mlp"] = (result.policy.state_policy(), result.seconds, f"{result.steps} steps")
+    show = sys.stderr.isatty()
+    dbp = train_learner(inst, Learner("dbp", config, name="dbp-mlp"), progress=show)
+    steps = f"{dbp.info['steps']} steps, {dbp.info['threads']} thread(s)"
+    policies["dbp-mlp"] = (dbp.policy.state_policy(), dbp.seconds, steps)
     if with_ppo:
         ppo_config = PPOConfig(timesteps=args.ppo_steps, threads=args.threads)
-        trained = train_ppo(ENV, kwargs, ppo_config, progress=sys.stderr.isatty())
-        policies["ppo"] = (trained.policy, trained.seconds, f"{trained.timesteps} steps")
+        ppo = train_learner(inst, Learner("ppo", ppo_config), progress=show)
+        policies["ppo"] = (ppo.policy, ppo.seconds, f"{ppo.info['timesteps']} steps")
 
     sim = evaluate(
         solution.policy(),
@@ -285,16 +300,10 @@ def pct(value: float) -> str:
 
 
 def write(rows: list[dict], args: argparse.Namespace) -> None:
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     name = "perishable_demoor_quick" if args.quick else "perishable_demoor"
-    with (out / f"{name}.csv").open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
     lines = [
-        f"# Perishable, De Moor's scenario A ({time.strftime('%Y-%m-%d')}, {platform.machine()}, "
-        f"torch {torch.__version__}, {torch.get_num_threads()} thread(s))",
+        f"# Perishable, De Moor's scenario A ({time.strftime('%Y-%m-%d')}, "
+        f"{run_header(args.threads)})",
         "",
         f"Command: `python benchmarks/perishable_demoor.py {' '.join(sys.argv[1:])}`. "
         "Farrington = discounted return (minus the expected discounted cost, gamma 0.99) of the "
@@ -302,33 +311,44 @@ def write(rows: list[dict], args: argparse.Namespace) -> None:
         "over paths in brackets); gap to the discounted optimum's value. Average = exact "
         "long-run average cost; gap to the average-cost optimum.",
         "",
-        "| m | L | issuing | w | policy | Farrington (std) | gap % | average | gap % | "
-        "published | s | parameters |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for r in rows:
-        lines.append(
-            f"| {r['m']} | {r['L']} | {r['issuing']} | {r['w']:g} | {r['policy']} | "
-            f"{-r['farrington']:.2f} ({r['farrington_std']:.1f}) | "
-            f"{pct(r['farrington_gap_pct'])} | {r['average']:.4f} | {pct(r['average_gap_pct'])} | "
-            f"{r['published']} | {r['seconds']:.1f} | {r['detail']} |"
-        )
-    sims = [r for r in rows if r["policy"] == "optimal"]
+    lines += markdown_table(
+        rows,
+        [
+            ("m", lambda r: r["m"]),
+            ("L", lambda r: r["L"]),
+            ("issuing", lambda r: r["issuing"]),
+            ("w", lambda r: f"{r['w']:g}"),
+            ("policy", lambda r: r["policy"]),
+            ("Farrington (std)", lambda r: f"{-r['farrington']:.2f} ({r['farrington_std']:.1f})"),
+            ("gap %", lambda r: pct(r["farrington_gap_pct"])),
+            ("average", lambda r: f"{r['average']:.4f}"),
+            ("gap %", lambda r: pct(r["average_gap_pct"])),
+            ("published", lambda r: r["published"]),
+            ("s", lambda r: f"{r['seconds']:.1f}"),
+            ("parameters", lambda r: r["detail"]),
+        ],
+    )
     lines += [
         "",
         f"Simulated optimum ({args.paths} paths, seed 0) against the exact value:",
         "",
-        "| m | L | issuing | w | exact | simulated ± s.e. |",
-        "| --- | --- | --- | --- | --- | --- |",
     ]
-    for r in sims:
-        lines.append(
-            f"| {r['m']} | {r['L']} | {r['issuing']} | {r['w']:g} | {-r['farrington']:.2f} | "
-            f"{-r['simulated']:.2f} ± {r['simulated_se']:.2f} |"
-        )
-    (out / f"{name}.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
-    print(f"wrote {out / (name + '.csv')} and .md")
+    lines += markdown_table(
+        [r for r in rows if r["policy"] == "optimal"],
+        [
+            ("m", lambda r: r["m"]),
+            ("L", lambda r: r["L"]),
+            ("issuing", lambda r: r["issuing"]),
+            ("w", lambda r: f"{r['w']:g}"),
+            ("exact", lambda r: f"{-r['farrington']:.2f}"),
+            ("simulated ± s.e.", lambda r: f"{-r['simulated']:.2f} ± {r['simulated_se']:.2f}"),
+        ],
+    )
+    text = "\n".join(lines) + "\n"
+    files = write_table(args.out, name, rows, markdown=text)
+    print(text)
+    print("wrote " + ", ".join(str(f) for f in files))
 
 
 if __name__ == "__main__":

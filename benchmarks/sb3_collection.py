@@ -36,6 +36,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecMonitor, VecNormali
 
 import inventory_gym
 from inventory_gym.sb3 import InventorySB3VecEnv
+from inventory_gym.threads import set_threads
 
 ENV = "LostSalesLeadTime-v0"
 RESULTS = Path(__file__).parent / "results"
@@ -101,13 +102,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--repeats", type=int, default=5, help="timed rollouts (5)")
     parser.add_argument("--lead-time", type=int, default=4, help="lead time of the env (4)")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (1)")
+    parser.add_argument("--threads", type=int, default=1, help="torch and BLAS threads (1)")
     parser.add_argument("--quick", action="store_true", help="smoke test: tiny sizes")
     parser.add_argument("--out", default=str(RESULTS), help="output folder")
     args = parser.parse_args(argv)
     if args.quick:
         args.num_envs, args.n_steps, args.repeats = "4", 16, 1
-    torch.set_num_threads(args.threads)
+    set_threads(args.threads, torch=True)
     kwargs = {"lead_time": args.lead_time}
     rows = []
     for n in (int(x) for x in args.num_envs.split(",")):

@@ -84,6 +84,7 @@ from inventory_gym.core.env import DEMAND_BLOCK
 from inventory_gym.core.vector import BLOCK_ELEMENTS
 from inventory_gym.core.xp import python_scalars
 from inventory_gym.envs.lost_sales import LostSalesParams, initial_state, transition
+from inventory_gym.threads import set_threads
 
 try:
     import torch
@@ -592,6 +593,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help=f"comma-separated subset of {','.join(GROUPS)} to run (default: all)",
     )
     parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch and BLAS threads of the torch cases (default 1; with more, the largest "
+        "torch batches are measured again with one thread; 0: the libraries' defaults)",
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         default=None,
@@ -604,6 +612,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.repeats = 2 if args.quick else 5
     if args.target_seconds is None:
         args.target_seconds = 0.03 if args.quick else 0.3
+    if args.threads < 0:
+        parser.error(f"--threads must be >= 0, got {args.threads}")
     if args.repeats < 1:
         parser.error(f"--repeats must be at least 1, got {args.repeats}")
     if not args.target_seconds > 0:
@@ -621,6 +631,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     started = time.perf_counter()
     load_start = load_average()
+    set_threads(args.threads or None)
     default_threads = torch.get_num_threads() if torch is not None else None
     cases = build_cases(args.groups, default_threads)
     info = machine()

@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from inventory_gym.core.validation import check_fields
+from inventory_gym.core.validation import check_fields, check_int, check_real
+from inventory_gym.threads import DEFAULT_THREADS
 
 _OWNER = "TrainConfig"
 
 SCHEDULES = ("cosine", "constant")
+
+DEFAULT_STEPS = 400
+"""The default step budget: about the minute that ``inventory-gym compare``'s DBP entry and
+``make demo`` trained for with their former 60-second budget. At one thread on the project's
+shared 2-core machine the default network does 4.5 to 5.8 steps a second under the other jobs'
+load (272 and 351 steps in 60 s) and about 9.6 without it (575), so 400 steps take 40 to 90 s
+(see benchmarks/README.md, "Threads and budgets")."""
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     """How DirectBackprop trains (every field is also a ``inventory-gym train`` option).
 
-    The budget is ``max_steps`` gradient steps or ``max_seconds`` of wall-clock time
-    (validation included), whichever ends first; at least one must be set.
+    The budget is ``max_steps`` gradient steps, so that a result does not depend on how
+    loaded the machine is; ``max_seconds`` of wall-clock time (validation included) is an
+    optional cap, and the learning-rate schedule follows the step budget (the seconds only
+    when there is no step budget). At least one of the two must be set.
     """
 
     batch_size: int = 512
@@ -49,10 +58,10 @@ class TrainConfig:
     """Weight of the structural penalty (0: off; see :mod:`dbp.structure`)."""
     penalty_rows: int = 256
     """States sampled per step for the structural penalty."""
-    max_steps: int | None = None
-    """Budget in gradient steps."""
-    max_seconds: float | None = 60.0
-    """Budget in seconds of wall-clock time."""
+    max_steps: int | None = DEFAULT_STEPS
+    """Budget in gradient steps (``None``: train until ``max_seconds``)."""
+    max_seconds: float | None = None
+    """Cap in seconds of wall-clock time, validation included (``None``: no cap)."""
     eval_every: int = 200
     """Validate every this many gradient steps (and at the end)."""
     eval_paths: int = 256
@@ -72,8 +81,9 @@ class TrainConfig:
     """Torch device (``cpu``, ``cuda``, ``cuda:1``...)."""
     dtype: str = "float32"
     """``float32`` or ``float64``."""
-    threads: int | None = None
-    """torch intra-op threads (``None``: leave torch's setting)."""
+    threads: int | None = DEFAULT_THREADS
+    """torch intra-op and BLAS threads (:func:`inventory_gym.threads.set_threads`; ``None``:
+    leave the process's settings)."""
 
     def __post_init__(self) -> None:
         for name, low in (
@@ -86,20 +96,24 @@ class TrainConfig:
             ("eval_paths", 1),
             ("eval_periods", 1),
             ("eval_burn_in", 0),
+            ("seed", 0),
+            ("eval_seed", 0),
         ):
-            _check_int(name, getattr(self, name), low)
-        _check_int("seed", self.seed, None)
-        _check_int("eval_seed", self.eval_seed, None)
+            check_int(_OWNER, name, getattr(self, name), low=low)
         for name in ("max_steps", "patience", "threads"):
             if getattr(self, name) is not None:
-                _check_int(name, getattr(self, name), 1)
+                check_int(_OWNER, name, getattr(self, name), low=1)
         for name in ("learning_rate", "min_learning_rate"):
-            _check_real(name, getattr(self, name), positive=True)
-        _check_real("penalty_weight", self.penalty_weight, positive=False)
-        if self.grad_clip is not None:
-            _check_real("grad_clip", self.grad_clip, positive=True)
-        if self.max_seconds is not None:
-            _check_real("max_seconds", self.max_seconds, positive=True)
+            object.__setattr__(
+                self, name, check_real(_OWNER, name, getattr(self, name), strict=True)
+            )
+        object.__setattr__(
+            self, "penalty_weight", check_real(_OWNER, "penalty_weight", self.penalty_weight)
+        )
+        for name in ("grad_clip", "max_seconds"):
+            if getattr(self, name) is not None:
+                value = check_real(_OWNER, name, getattr(self, name), strict=True)
+                object.__setattr__(self, name, value)
         if self.max_steps is None and self.max_seconds is None:
             raise ValueError(f"{_OWNER}: set max_steps or max_seconds (both are None)")
         if self.schedule not in SCHEDULES:
@@ -125,16 +139,3 @@ class TrainConfig:
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         check_fields(_OWNER, cls, data)
         return cls(**data)
-
-
-def _check_int(name: str, value: Any, low: int | None) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or (low is not None and value < low):
-        bound = "" if low is None else f" >= {low}"
-        raise ValueError(f"{_OWNER}: {name} must be an int{bound}, got {value!r}")
-
-
-def _check_real(name: str, value: Any, *, positive: bool) -> None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or value < 0 or (positive and value == 0):
-        kind = "> 0" if positive else ">= 0"
-        raise ValueError(f"{_OWNER}: {name} must be a finite number {kind}, got {value!r}")

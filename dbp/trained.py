@@ -1,7 +1,8 @@
 """A trained DirectBackprop policy: a batched callable for the harness, saved as JSON + weights.
 
-On disk a policy is a directory with ``policy.json`` (the network's :class:`PolicySpec`, its
-name and what it was trained on) and ``weights.pt`` (the ``state_dict``, loaded with
+On disk a policy is a directory with ``policy.json`` (its ``"format"`` and ``"version"``, the
+problem and the instances it was trained on, the network's :class:`PolicySpec` and its name)
+and ``weights.pt`` (the ``state_dict``, loaded with
 ``weights_only=True``): no pickled code, so a policy file can be shared and inspected.
 """
 
@@ -17,7 +18,9 @@ import torch
 from dbp.policies import PolicyNet, PolicySpec, build_policy
 
 FORMAT = "inventory-gym/dbp-policy"
-VERSION = 1
+VERSION = 2
+"""Version 2 adds ``problem`` and ``instances`` to the header; version 1 files still load."""
+READABLE = (1, 2)
 POLICY_FILE = "policy.json"
 WEIGHTS_FILE = "weights.pt"
 
@@ -108,6 +111,20 @@ class DBPPolicy:
 
         return policy
 
+    @property
+    def problem(self) -> str | None:
+        """The name of the problem it was trained on (``None`` if its file does not say)."""
+        return self.meta.get("problem")
+
+    def describe(self) -> dict[str, Any]:
+        """The network's architecture, for result tables."""
+        return {
+            "kind": self.spec.kind,
+            "hidden": list(self.spec.hidden),
+            "window": self.spec.window,
+            "static_dim": self.spec.static_dim,
+        }
+
     def to(self, device: Any) -> DBPPolicy:
         """Move the network (for evaluation with ``backend="torch"`` on a GPU)."""
         self.net.to(device)
@@ -121,6 +138,8 @@ class DBPPolicy:
         doc = {
             "format": FORMAT,
             "version": VERSION,
+            "problem": self.meta.get("problem"),
+            "instances": self.meta.get("instances"),
             "name": self.name,
             "spec": self.spec.to_dict(),
             "meta": self.meta,
@@ -140,14 +159,17 @@ class DBPPolicy:
         doc = json.loads(doc_path.read_text())
         if doc.get("format") != FORMAT:
             raise ValueError(f"{doc_path}: not a DBP policy file (format {doc.get('format')!r})")
-        if doc.get("version") != VERSION:
+        if doc.get("version") not in READABLE:
             raise ValueError(
-                f"{doc_path}: version {doc.get('version')!r}, this code reads {VERSION}"
+                f"{doc_path}: version {doc.get('version')!r}, this code reads {READABLE}"
             )
         net = build_policy(PolicySpec.from_dict(doc["spec"]))
         state = torch.load(path / WEIGHTS_FILE, map_location="cpu", weights_only=True)
         net.load_state_dict(state)
-        return cls(net.to(device), name=doc.get("name"), meta=doc.get("meta"))
+        meta = dict(doc.get("meta") or {})
+        if doc.get("problem"):
+            meta.setdefault("problem", doc["problem"])
+        return cls(net.to(device), name=doc.get("name"), meta=meta)
 
 
 def is_saved_policy(path: str | Path) -> bool:

@@ -37,7 +37,9 @@ from dbp.policies import PolicySpec, build_policy, count_parameters
 from dbp.rollout import Instance, InstanceLike, Simulator, resolve_instances
 from dbp.structure import structural_penalty
 from dbp.trained import DBPPolicy
+from inventory_gym.core.instance import make_instance
 from inventory_gym.evaluation import evaluate
+from inventory_gym.threads import set_threads
 
 RUN_FILE = "run.json"
 CHECKPOINT_FILE = "checkpoint.pt"
@@ -79,6 +81,8 @@ class TrainResult:
     steps: int
     seconds: float
     """Wall-clock seconds of training, validation included (summed over resumed sessions)."""
+    threads: int
+    """torch's intra-op threads during the training."""
     stopped: str
     """Why training ended: ``max_steps``, ``max_seconds``, ``patience`` or ``callback``."""
     log: list[dict[str, Any]]
@@ -124,6 +128,15 @@ def make_spec(
     if isinstance(kind, PolicySpec):
         return replace(kind, **derived)
     return PolicySpec(kind=kind, **options, **derived)
+
+
+def budget_fraction(config: TrainConfig, step: int, elapsed: float) -> float:
+    """How much of the budget is spent: of the steps when there is a step budget (a seconds
+    cap only stops the run), else of the seconds. The learning-rate schedule follows it, so
+    that with a step budget it does not depend on the machine's speed."""
+    if config.max_steps is not None:
+        return step / config.max_steps
+    return elapsed / config.max_seconds if config.max_seconds else 0.0
 
 
 def _learning_rate(config: TrainConfig, progress: float) -> float:
@@ -172,7 +185,8 @@ def train(
             them all (learning across products), with their static features as inputs.
         policy: a kind (``mlp``, ``monotone``, ``base_stock``, ``capped_base_stock``) or a
             :class:`PolicySpec`.
-        config: the :class:`TrainConfig` (default: ``TrainConfig()``, one minute).
+        config: the :class:`TrainConfig` (default: ``TrainConfig()``, its default step
+            budget at one thread).
         window: past demands the network reads (``demand_window`` of the env); 0: none.
         static: read the instances' static features (default: when there are several).
         name: the policy's name (default ``dbp-<kind>``).
@@ -205,8 +219,9 @@ def train(
         checkpoint = _load_checkpoint(out_path, run_doc)
     device = torch.device(config.device)
     dtype = torch.float32 if config.dtype == "float32" else torch.float64
-    if config.threads is not None:
-        torch.set_num_threads(config.threads)
+    threads = set_threads(config.threads, torch=True).get("torch_threads")
+    if threads is None:
+        threads = torch.get_num_threads()
 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
@@ -254,7 +269,11 @@ def train(
             "problem declares no structure (Problem.structure)"
         )
     dims = [inst.state_dim for inst in sim.instances]  # in the simulator's row order
-    meta = {"instances": run_doc["instances"], "config": config.to_dict()}
+    meta = {
+        "problem": insts[0].problem.name,
+        "instances": [make_instance(i.env_id, i.env_kwargs).to_dict() for i in insts],
+        "config": config.to_dict(),
+    }
 
     bar = None
     if progress:
@@ -282,10 +301,7 @@ def train(
     try:
         while True:
             elapsed = seconds_before + time.perf_counter() - start
-            fraction = max(
-                step / config.max_steps if config.max_steps else 0.0,
-                elapsed / config.max_seconds if config.max_seconds else 0.0,
-            )
+            fraction = budget_fraction(config, step, elapsed)
             stopped = _budget_spent(config, step, elapsed)
             if stopped:
                 break
@@ -410,24 +426,29 @@ def train(
         best_val = sum(best_costs.values()) / len(best_costs)
         best_state = copy.deepcopy(net.state_dict())
     net.load_state_dict(best_state)
-    meta.update(
-        {
-            "steps": step,
-            "seconds": round(elapsed, 3),
-            "best_val_cost": best_val,
-            "val_costs": best_costs,
-            "stopped": stopped,
-        }
-    )
+    outcome = {
+        "steps": step,
+        "seconds": round(elapsed, 3),
+        "stopped": stopped,
+        "threads": threads,
+        "seed": config.seed,
+        "eval_seed": config.eval_seed,
+        "best_val_cost": best_val,
+        "val_costs": best_costs,
+    }
+    meta.update(outcome)
     result_policy = DBPPolicy(net, name=label, meta=meta)
     if out_path is not None:
         result_policy.save(out_path / BEST_DIR)
+        run_doc["result"] = outcome
+        _write_atomic(out_path / RUN_FILE, json.dumps(run_doc, indent=2) + "\n")
     return TrainResult(
         policy=result_policy,
         best_val_cost=best_val,
         val_costs=best_costs,
         steps=step,
         seconds=elapsed,
+        threads=threads,
         stopped=stopped,
         log=logger.rows,
         out=out_path,
@@ -441,6 +462,12 @@ def _budget_spent(config: TrainConfig, step: int, elapsed: float) -> str:
     if config.max_seconds is not None and elapsed >= config.max_seconds:
         return "max_seconds"
     return ""
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
 
 
 def _probe_rows(groups: int, rows: int, wanted: int, device: torch.device) -> torch.Tensor:

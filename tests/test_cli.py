@@ -130,7 +130,7 @@ def test_compare_writes_table_json_csv_and_chart(capsys, tmp_path):
         str(tmp_path),
         "--json",
         "--no-plot",
-        "--dbp-seconds",
+        "--dbp-steps",
         "0",
         *FAST,
     )
@@ -160,7 +160,9 @@ def test_compare_writes_table_json_csv_and_chart(capsys, tmp_path):
         (["evaluate", ENV, "--load", "missing.npz"], "missing.npz"),
         (["train", ENV, "--hidden", "64,0"], "--hidden"),
         (["train", ENV, "--batch-size", "0"], "batch_size"),
-        (["train", ENV, "--seconds", "0"], "max_steps or max_seconds"),
+        (["train", ENV, "--steps", "0"], "max_steps or max_seconds"),
+        (["train", ENV, "--threads", "-1"], "--threads"),
+        (["compare", ENV, "--dbp-steps", "-1"], "--dbp-steps"),
         (["train", ENV, "--set", "lead_time=-1"], "lead_time"),
     ],
 )
@@ -196,7 +198,7 @@ def test_compare_skips_what_continuous_demand_rules_out(capsys, tmp_path):
         str(tmp_path),
         "--json",
         "--no-plot",
-        "--dbp-seconds",
+        "--dbp-steps",
         "0",
         *FAST,
     )
@@ -270,8 +272,8 @@ def test_compare_includes_a_dbp_policy(capsys, tmp_path):
         "lead_time=1",
         "--policies",
         "optimal,base_stock",
-        "--dbp-seconds",
-        "3",
+        "--dbp-steps",
+        "12",
         "--out",
         str(tmp_path),
         "--json",
@@ -281,7 +283,11 @@ def test_compare_includes_a_dbp_policy(capsys, tmp_path):
     doc = json.loads(out)
     assert code == 0 and set(doc["policies"]) == {"optimal", "base_stock", "dbp"}
     assert "gap_percent" in doc["policies"]["dbp"]
-    assert doc["policies"]["dbp"]["params"]["kind"] == "mlp"
+    dbp = doc["policies"]["dbp"]
+    assert dbp["params"]["kind"] == "mlp"
+    # A step budget (no time cap): the run reports the steps, threads and seeds it used.
+    assert dbp["steps"] == 12 and dbp["stopped"] == "max_steps" and dbp["threads"] == 1
+    assert (dbp["train_seed"], dbp["eval_seed"], dbp["seed"]) == (0, 7919, 0)
 
 
 def test_train_options_default_to_the_configs():
@@ -289,7 +295,9 @@ def test_train_options_default_to_the_configs():
     drift), and options of one algorithm are refused with the other."""
     from baselines.ppo import PPOConfig
     from dbp import TrainConfig
-    from inventory_gym_cli.main import _dbp_config, _ppo_config, build_parser
+    from inventory_gym_cli.commands.train import dbp_config as _dbp_config
+    from inventory_gym_cli.commands.train import ppo_config as _ppo_config
+    from inventory_gym_cli.main import build_parser
 
     parser = build_parser()
     assert _dbp_config(parser.parse_args(["train", ENV])) == TrainConfig()
@@ -368,7 +376,7 @@ def test_compare_includes_ppo_when_asked(capsys, tmp_path):
         "lead_time=1",
         "--policies",
         "optimal",
-        "--dbp-seconds",
+        "--dbp-steps",
         "0",
         "--with-ppo",
         "--ppo-steps",
@@ -416,7 +424,7 @@ def test_dual_sourcing_solve_evaluate_and_compare(capsys, tmp_path):
         "DualSourcing-v0",
         "--policies",
         "optimal,capped_dual_index,dual_index",
-        "--dbp-seconds",
+        "--dbp-steps",
         "0",
         "--out",
         str(tmp_path),
@@ -470,7 +478,7 @@ def test_perishable_solve_evaluate_and_compare(capsys, tmp_path):
         "issuing=LIFO",
         "--policies",
         "optimal,base_stock,waste_conscious",
-        "--dbp-seconds",
+        "--dbp-steps",
         "0",
         "--out",
         str(tmp_path),
@@ -496,3 +504,176 @@ def test_solve_refuses_what_no_solver_covers(capsys, argv, message):
     with pytest.raises(SystemExit) as exit_info:
         main(["solve", *argv])
     assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
+# -- the command line's structure ----------------------------------------------------------------
+def test_help_does_not_import_torch():
+    code = (
+        "import sys\n"
+        "from inventory_gym_cli.main import main\n"
+        "for argv in (['--help'], ['train', '--help'], ['compare', '--help']):\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "assert 'torch' not in sys.modules, 'torch imported'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_every_config_field_is_a_train_option_with_its_docstring_and_default():
+    """The training flags come from the config dataclasses: one source for the default and
+    the help text of every field."""
+    import dataclasses
+
+    from baselines.ppo import PPOConfig
+    from dbp import TrainConfig
+    from inventory_gym_cli import configflags
+    from inventory_gym_cli.main import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    train = sub.choices["train"]
+    flags = {s: a for a in train._actions for s in a.option_strings}
+    for cls in (TrainConfig, PPOConfig):
+        docs = configflags.field_docs(cls)
+        for field in dataclasses.fields(cls):
+            if field.name in ("threads", "hidden"):
+                assert f"--{field.name}" in flags  # hand-written, shared
+                continue
+            action = flags[configflags.flag(field.name)]
+            assert action.default is None  # not given: the config's default
+            assert docs[field.name][:30] in " ".join(action.help.split()), field.name
+            default = field.default
+            text = (
+                "none"
+                if default is None
+                else (f"{default:g}" if isinstance(default, float) else str(default))
+            )
+            assert f"(default {text})" in action.help, field.name
+    # The command line's names for the fields that have one.
+    for name, option in (
+        ("learning_rate", "--lr"),
+        ("max_steps", "--steps"),
+        ("seed", "--train-seed"),
+    ):
+        assert configflags.flag(name) == option
+
+
+def test_generated_flags_reach_the_configs():
+    from baselines.ppo import PPOConfig
+    from dbp import TrainConfig
+    from inventory_gym_cli.commands.train import dbp_config, ppo_config
+    from inventory_gym_cli.main import build_parser
+
+    parser = build_parser()
+    args = parser.parse_args(
+        ["train", ENV, "--no-carry-state", "--min-lr", "0.001", "--threads", "2", "--patience", "3"]
+    )
+    assert dbp_config(args) == TrainConfig(
+        carry_state=False, min_learning_rate=1e-3, threads=2, patience=3
+    )
+    args = parser.parse_args(
+        ["train", ENV, "--algo", "ppo", "--no-normalize-rewards", "--initial-order", "none"]
+    )
+    assert ppo_config(args) == PPOConfig(normalize_rewards=False, initial_order=None)
+    args = parser.parse_args(["train", ENV, "--threads", "0"])
+    assert dbp_config(args).threads is None  # 0: leave the libraries' defaults
+
+
+def test_default_budget_is_steps_and_seconds_only_cap():
+    from dbp import TrainConfig
+    from dbp.config import DEFAULT_STEPS
+    from dbp.trainer import budget_fraction
+
+    config = TrainConfig()
+    assert config.max_steps == DEFAULT_STEPS and config.max_seconds is None
+    assert config.threads == 1
+    # With a step budget the schedule follows the steps, whatever the clock says.
+    capped = TrainConfig(max_steps=100, max_seconds=5.0)
+    assert budget_fraction(capped, 50, 4.9) == 0.5
+    timed = TrainConfig(max_steps=None, max_seconds=10.0)
+    assert budget_fraction(timed, 50, 5.0) == 0.5
+
+
+def test_train_reports_steps_threads_and_seeds(capsys, tmp_path):
+    run_dir = tmp_path / "run"
+    code, out, _ = run(
+        capsys, "train", ENV, "--set", "lead_time=1", "--out", str(run_dir), "--json", *TRAIN_FAST
+    )
+    assert code == 0
+    trained = json.loads(out)["policies"]["dbp-mlp"]
+    assert (trained["steps"], trained["threads"], trained["stopped"]) == (12, 1, "max_steps")
+    assert (trained["train_seed"], trained["eval_seed"], trained["seed"]) == (0, 7919, 0)
+    record = json.loads((run_dir / "run.json").read_text())
+    assert record["config"]["threads"] == 1 and record["config"]["max_steps"] == 12
+    assert record["result"]["steps"] == 12 and record["result"]["threads"] == 1
+    assert (record["result"]["seed"], record["result"]["eval_seed"]) == (0, 7919)
+    header = json.loads((run_dir / "policy" / "policy.json").read_text())
+    assert header["format"] == "inventory-gym/dbp-policy" and header["problem"] == "lost_sales"
+    assert header["instances"][0]["env_id"] == ENV
+
+
+# -- one loader for every saved policy ------------------------------------------------------------
+def test_load_policy_names_the_file_and_what_is_wrong(tmp_path):
+    from inventory_gym_cli.artifacts import ArtifactError, load_policy
+
+    cases = {}
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "policy.json").write_text(json.dumps({"format": "someone-else/model"}))
+    cases[foreign] = "unknown format 'someone-else/model'"
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "policy.json").write_text("{not json")
+    cases[broken] = "not a readable JSON policy header"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    cases[empty] = "no policy.json"
+    table = tmp_path / "table.npz"
+    table.write_bytes(b"garbage")
+    cases[table] = "not a saved policy table"
+    half = tmp_path / "half"
+    half.mkdir()
+    (half / "policy.json").write_text(
+        json.dumps({"format": "inventory-gym/dbp-policy", "version": 2})
+    )
+    cases[half] = "unreadable inventory-gym/dbp-policy"
+    cases[tmp_path / "nowhere"] = "no such file"
+    for path, message in cases.items():
+        with pytest.raises(ArtifactError) as err:
+            load_policy(path)
+        text = str(err.value)
+        assert str(path) in text and message in text and "\n" not in text, text
+
+
+def test_evaluate_refuses_a_policy_made_for_another_problem(capsys, tmp_path):
+    table = tmp_path / "ds.npz"
+    code, _, _ = run(capsys, "solve", "DualSourcing-v0", "--out", str(table), "--json")
+    assert code == 0
+    with pytest.raises(SystemExit) as exit_info:
+        main(["evaluate", ENV, "--load", str(table), "--quiet", *FAST[:6]])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert str(table) in err and ("dual_sourcing" in err or "grid" in err)
+
+
+def test_the_network_choices_are_dbps_kinds():
+    from dbp.policies import KINDS
+    from inventory_gym_cli.commands.train import DBP_KINDS
+
+    assert set(DBP_KINDS) == set(KINDS)
+
+
+def test_set_threads_limits_torch_and_blas():
+    import torch
+    from threadpoolctl import threadpool_info
+
+    from inventory_gym.threads import set_threads
+
+    assert set_threads(None) == {}
+    assert set_threads(1, torch=True) == {"threads": 1, "torch_threads": 1}
+    assert torch.get_num_threads() == 1
+    assert all(pool["num_threads"] == 1 for pool in threadpool_info())
+    with pytest.raises(ValueError, match="threads"):
+        set_threads(0)

@@ -269,7 +269,7 @@ def test_train_config_rejects_bad_fields(field, value):
 
 def test_train_config_needs_a_budget():
     with pytest.raises(ValueError, match="max_steps or max_seconds"):
-        TrainConfig(max_seconds=None)
+        TrainConfig(max_steps=None, max_seconds=None)
 
 
 def test_training_lowers_the_cost_and_keeps_the_best_checkpoint(tmp_path):
@@ -311,7 +311,24 @@ def test_save_load_round_trip_gives_the_same_orders(tmp_path):
     obs = np.random.default_rng(0).uniform(0, 10, size=(7, 3 + 4))
     np.testing.assert_array_equal(loaded(obs), result.policy(obs))
     assert loaded.env_options == {"demand_window": 4}
-    assert json.loads((path / "policy.json").read_text())["format"] == "inventory-gym/dbp-policy"
+    header = json.loads((path / "policy.json").read_text())
+    assert header["format"] == "inventory-gym/dbp-policy" and header["version"] == 2
+    assert header["problem"] == "lost_sales" == loaded.problem
+    assert header["instances"] == [
+        {"env_id": ENV, "env_kwargs": {"lead_time": 3}, "problem": "lost_sales"}
+    ]
+    assert loaded.describe()["kind"] == "monotone"
+
+
+def test_version_1_policy_files_still_load(tmp_path):
+    result = train(ENV, "mlp", fast(max_steps=1), progress=False)
+    path = result.policy.save(tmp_path / "old")
+    doc = json.loads((path / "policy.json").read_text())
+    for key in ("problem", "instances"):
+        doc.pop(key)
+    doc["version"] = 1
+    (path / "policy.json").write_text(json.dumps(doc))
+    assert load(path).problem is None or load(path).problem == "lost_sales"
 
 
 def test_load_rejects_what_is_not_a_policy(tmp_path):

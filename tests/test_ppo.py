@@ -50,6 +50,7 @@ def test_training_writes_the_run_and_keeps_the_best_policy(tiny_run):
     run = json.loads((out / "run.json").read_text())
     assert run["algo"] == "ppo" and run["env_kwargs"] == {"lead_time": 2}
     assert PPOConfig.from_dict(run["config"]) == PPOConfig(**TINY)
+    assert (run["timesteps"], run["threads"], run["seed"], run["eval_seed"]) == (2048, 1, 0, 7919)
     with open(out / "eval.csv") as handle:
         rows = list(csv.DictReader(handle))
     assert [float(r["val_cost"]) for r in rows] == [r["val_cost"] for r in result.evaluations]
@@ -68,6 +69,16 @@ def test_saved_policy_gives_the_same_orders(tiny_run):
     obs = np.random.default_rng(0).uniform(0, 15, size=(100, 2)).astype(np.float32)
     np.testing.assert_array_equal(loaded(obs), result.policy(obs))
     assert loaded.env_options == {} and loaded.name == "ppo"
+    # The header says what the file is and what it was trained on.
+    header = json.loads((out / "policy" / "policy.json").read_text())
+    assert header["format"] == "inventory-gym/ppo-policy" and header["version"] == 2
+    assert header["problem"] == "lost_sales" == loaded.problem
+    assert header["instance"] == {
+        "env_id": ENV,
+        "env_kwargs": {"lead_time": 2},
+        "problem": "lost_sales",
+    }
+    assert loaded.describe() == {"kind": "ppo", "hidden": list(result.policy.meta["hidden"])}
     orders = result.policy(obs)
     assert orders.shape == (100,) and orders.dtype == np.float64
     assert (orders >= 0).all() and (orders <= loaded.action_high[0]).all()

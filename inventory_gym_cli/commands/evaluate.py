@@ -1,0 +1,90 @@
+"""``inventory-gym evaluate``: fit a named heuristic (or load a saved policy) and score it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from typing import Any
+
+from inventory_gym_cli import options as o
+from inventory_gym_cli.artifacts import ArtifactError, load_policy
+from inventory_gym_cli.pipeline import Comparison, Entry, Scoring, evaluate_entries
+
+NAME = "evaluate"
+
+
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        NAME,
+        help="fit a named heuristic (or load a saved policy) and evaluate it",
+        description="Fit a heuristic by simulation (or load a policy saved by `solve` or "
+        "`train`) and evaluate it with the harness.",
+    )
+    o.add_instance_args(p)
+    p.add_argument("--policy", help="policy name (see `inventory-gym list`)")
+    p.add_argument(
+        "--load",
+        metavar="PATH",
+        help="a policy table saved by `inventory-gym solve` (.npz), or a DBP or PPO policy "
+        "saved by `inventory-gym train` (its directory, or the run's directory)",
+    )
+    p.add_argument("--name", help="label of a loaded policy in the output")
+    p.set_defaults(func=run)
+    return p
+
+
+def scoring(args: argparse.Namespace) -> Scoring:
+    return Scoring(**o.eval_options(args), exact=args.exact)
+
+
+def load(inst: Any, path: str) -> Any:
+    """A saved policy, refused when its header names another problem than the instance's."""
+    try:
+        artifact = load_policy(path)
+    except ArtifactError as err:
+        raise o.CLIError(f"--load: {err}") from None
+    if artifact.problem is not None and artifact.problem != inst.problem.name:
+        raise o.CLIError(
+            f"--load: {artifact.path} was made for the {artifact.problem} problem, and "
+            f"{inst.env_id} is a {inst.problem.name} problem"
+        )
+    return artifact.policy
+
+
+def run(args: argparse.Namespace) -> int:
+    inst = o.instance_of(args)
+    if (args.policy is None) == (args.load is None):
+        raise o.CLIError("give exactly one of --policy NAME or --load PATH")
+    t0 = time.perf_counter()
+    if args.load:
+        policy = load(inst, args.load)
+        label = args.name or policy.name
+    else:
+        from baselines.registry import fit_policy
+
+        o.say(args, f"fitting {args.policy} on {args.env} ...")
+        policy = fit_policy(args.policy, args.env, inst.kwargs, o.fit_config(args))
+        label = args.policy
+    result = Comparison(
+        inst, scoring(args), {label: Entry(label, policy, time.perf_counter() - t0)}
+    )
+    evaluate_entries(result, progress=False)
+    doc = result.doc(label)
+    if args.json:
+        print(
+            json.dumps(
+                {"env": args.env, "env_kwargs": inst.kwargs, "policies": {label: doc}}, indent=2
+            )
+        )
+        return 0
+    evaluation = result.entries[label].evaluation
+    print(evaluation)
+    if doc["exact_cost"] is not None:
+        print(f"  exact cost (Markov chain of the policy): {doc['exact_cost']:.4f}")
+    print(f"  parameters: {doc['params']}  (fitted in {doc['fit_seconds']:.1f} s)")
+    print(
+        "  cost per period: " + ", ".join(f"{k} {v:.4f}" for k, v in evaluation.breakdown.items())
+    )
+    print("  metrics: " + ", ".join(f"{k} {v:.4f}" for k, v in evaluation.metrics.items()))
+    return 0

@@ -1,0 +1,191 @@
+"""``inventory-gym train``: train a DirectBackprop or PPO policy, save it and score it.
+
+The training options are generated from the config dataclasses (:class:`dbp.TrainConfig`,
+:class:`baselines.ppo.PPOConfig`, see :mod:`inventory_gym_cli.configflags`): their defaults
+and help texts have one source. Options of one algorithm only are refused with the other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from inventory_gym_cli import configflags
+from inventory_gym_cli import options as o
+from inventory_gym_cli.commands.evaluate import scoring
+from inventory_gym_cli.pipeline import Comparison, Learner, evaluate_entries, train_learner
+
+NAME = "train"
+DBP_KINDS = ("mlp", "monotone", "base_stock", "capped_base_stock")
+"""The networks of ``--policy`` (:data:`dbp.policies.KINDS`, listed here so that ``--help``
+does not import torch)."""
+SKIP = ("threads", "hidden")
+"""Config fields with a flag of their own: ``--threads`` (every command) and ``--hidden``
+(both algorithms)."""
+DBP_FLAGS = ("policy", "window", "static", "resume", "tensorboard")
+"""DirectBackprop-only options that are not config fields."""
+
+
+def _configs() -> dict[str, type]:
+    from baselines.ppo import PPOConfig
+    from dbp.config import TrainConfig
+
+    return {"dbp": TrainConfig, "ppo": PPOConfig}
+
+
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    configs = _configs()
+    p = sub.add_parser(
+        NAME,
+        help="train a policy network (DirectBackprop or PPO), save it and evaluate it",
+        description="Train a policy network, save it and evaluate it with the harness on the "
+        "test paths (--seed). --algo dbp (DirectBackprop): backpropagate the cost of "
+        "simulated demand paths through the differentiable dynamics, for --steps gradient "
+        "steps (--seconds: an optional wall-clock cap); the run (run.json, log.csv, "
+        "checkpoint.pt) and the best policy (policy/) go to --out. --algo ppo: "
+        "stable-baselines3's PPO on the native batched env for --timesteps environment "
+        "steps; the run (run.json, eval.csv, progress.csv, model.zip) and the best policy "
+        "(policy/) go to --out. Options of one algorithm only are refused with the other. "
+        "Every run reports the steps it took, its threads and its seeds.",
+    )
+    o.add_instance_args(p, fit=False)
+    p.add_argument(
+        "--algo",
+        default="dbp",
+        choices=("dbp", "ppo"),
+        help="training method: dbp (DirectBackprop, default) or ppo (stable-baselines3)",
+    )
+    ppo_hidden = ",".join(map(str, configs["ppo"]().hidden))
+    p.add_argument(
+        "--hidden",
+        help=f"hidden layer widths, e.g. 64,64 (dbp: the network's default; ppo {ppo_hidden})",
+    )
+    p.add_argument(
+        "--out",
+        help="run directory (default results/dbp/<instance>_<policy> or results/ppo/<instance>)",
+    )
+    _, groups = configflags.add_config_flags(
+        p,
+        configs,
+        skip=SKIP,
+        titles={
+            "shared": "both algorithms (defaults: dbp.TrainConfig / baselines.ppo.PPOConfig)",
+            "dbp": "DirectBackprop only (dbp.TrainConfig)",
+            "ppo": "PPO only (baselines.ppo.PPOConfig)",
+        },
+    )
+    d = groups["dbp"]
+    d.add_argument(
+        "--policy",
+        default=None,
+        choices=DBP_KINDS,
+        help="network: mlp (plain, default), monotone (order decreasing in the state, more in "
+        "recent orders), base_stock or capped_base_stock (the net outputs the levels)",
+    )
+    d.add_argument("--window", type=int, default=None, help="past demands the network reads (0)")
+    d.add_argument(
+        "--static",
+        action="store_true",
+        default=None,
+        help="feed the instance's static features (costs, lead time) to the network",
+    )
+    d.add_argument(
+        "--resume", action="store_true", default=None, help="continue the run saved in --out"
+    )
+    d.add_argument("--tensorboard", metavar="DIR", help="also log to TensorBoard in DIR")
+    p.set_defaults(func=run)
+    return p
+
+
+def _only(label: str) -> list[str]:
+    """The config fields of one algorithm only."""
+    return configflags.only_fields(_configs(), SKIP)[label]
+
+
+def dbp_config(args: argparse.Namespace) -> Any:
+    """The :class:`dbp.TrainConfig` of the options given (the rest keep its defaults)."""
+    from dbp.config import TrainConfig
+
+    wrong = configflags.given(args, _only("ppo"))
+    if wrong:
+        raise o.CLIError(f"{', '.join(wrong)}: only with --algo ppo")
+    return configflags.config_from_args(TrainConfig, args, skip=SKIP, threads=o.threads(args))
+
+
+def ppo_config(args: argparse.Namespace) -> Any:
+    """The :class:`baselines.ppo.PPOConfig` of the options given."""
+    from baselines.ppo import PPOConfig
+
+    wrong = configflags.given(args, _only("dbp"))
+    wrong += [f"--{n}" for n in DBP_FLAGS if getattr(args, n, None) not in (None, False)]
+    if wrong:
+        raise o.CLIError(f"{', '.join(wrong)}: only with --algo dbp")
+    fixed: dict[str, Any] = {"threads": o.threads(args)}
+    hidden = o.int_list("--hidden", args.hidden)
+    if hidden is not None:
+        fixed["hidden"] = tuple(hidden)
+    return configflags.config_from_args(PPOConfig, args, skip=SKIP, **fixed)
+
+
+def run(args: argparse.Namespace) -> int:
+    inst = o.instance_of(args)
+    kwargs = inst.kwargs
+    if args.algo == "ppo":
+        from baselines.ppo import EVAL_FILE
+
+        config = ppo_config(args)
+        out = Path(args.out) if args.out else Path("results") / "ppo" / o.slug(args.env, kwargs)
+        learner = Learner("ppo", config, options={"out": out})
+        log = out / EVAL_FILE
+    else:
+        config = dbp_config(args)
+        name = args.policy or "mlp"
+        out = (
+            Path(args.out)
+            if args.out
+            else Path("results") / "dbp" / f"{o.slug(args.env, kwargs)}_{name}"
+        )
+        options: dict[str, Any] = {
+            "window": args.window or 0,
+            "static": True if args.static else None,
+            "out": out,
+            "resume": bool(args.resume),
+            "tensorboard": args.tensorboard,
+        }
+        hidden = o.int_list("--hidden", args.hidden)
+        if hidden is not None:
+            options["hidden"] = tuple(hidden)
+        learner = Learner("dbp", config, kind=name, options=options)
+        log = out / "log.csv"
+    entry = train_learner(inst, learner, progress=o.progress(args))
+    label = entry.policy.name
+    entry.name = label
+    info = entry.info
+    budget = f"{info['steps']} steps" if "steps" in info else f"{info['timesteps']} env steps"
+    o.say(
+        args,
+        f"trained {label}: {budget} in {entry.seconds:.1f} s (stopped: {info['stopped']}; "
+        f"{info['threads']} thread(s), seeds: training {info['train_seed']}, validation "
+        f"{info['eval_seed']}, test {args.seed}); best validation cost "
+        f"{entry.result.best_val_cost:.4f}",
+    )
+    result = Comparison(inst, scoring(args), {label: entry})
+    evaluate_entries(result, progress=o.progress(args))
+    doc = result.doc(label)
+    doc["saved"] = str(out / "policy")
+    if args.json:
+        print(
+            json.dumps({"env": args.env, "env_kwargs": kwargs, "policies": {label: doc}}, indent=2)
+        )
+        return 0
+    print(entry.evaluation)
+    if doc["exact_cost"] is not None:
+        print(f"  exact cost (Markov chain of the policy): {doc['exact_cost']:.4f}")
+    print(f"  saved {out / 'policy'} (run log: {log}); evaluate it again with")
+    print(
+        f"  {o.PROG} evaluate {args.env} --load {out / 'policy'}"
+        + "".join(f" --set {k}={v}" for k, v in kwargs.items())
+    )
+    return 0

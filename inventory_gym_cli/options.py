@@ -1,0 +1,207 @@
+"""Argument helpers shared by the commands: ``--set`` values, the instance, the evaluation and
+fitting options, ``--threads``, and how output is printed."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import gymnasium as gym
+
+import inventory_gym
+from inventory_gym.core.instance import Instance, make_instance
+from inventory_gym.threads import DEFAULT_THREADS
+
+PROG = "inventory-gym"
+
+
+class CLIError(Exception):
+    """A bad argument or parameter: printed as one line, exit status 2."""
+
+
+def parse_value(text: str) -> Any:
+    """``--set`` values: ints, floats, booleans, ``none``, comma lists (tuples), else strings
+    (demand specs such as ``geometric(5)`` stay strings)."""
+    low = text.strip().lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if low in ("none", "null"):
+        return None
+    if "," in text and "(" not in text and ":" not in text:
+        return tuple(parse_value(part) for part in text.split(","))
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def parse_sets(items: Sequence[str] | None) -> dict[str, Any]:
+    """``["lead_time=1", "demand=geometric(5)"]`` -> keyword overrides."""
+    out: dict[str, Any] = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        if not sep or not re.fullmatch(r"[A-Za-z_]\w*", key.strip()):
+            raise CLIError(f"--set expects key=value (e.g. lead_time=1), got {item!r}")
+        out[key.strip()] = parse_value(value.strip())
+    return out
+
+
+def slug(env_id: str, kwargs: dict[str, Any]) -> str:
+    """A file-name-safe name of an instance."""
+    parts = [env_id] + [f"{k}-{v}" for k, v in sorted(kwargs.items())]
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", "_".join(parts))
+
+
+def instance_of(args: argparse.Namespace) -> Instance:
+    """The instance of ``ENV --set ...``, or a one-line error naming what is wrong."""
+    kwargs = parse_sets(args.set)
+    if args.env not in gym.envs.registry:
+        raise CLIError(f"unknown env {args.env!r}; registered: {', '.join(inventory_gym.ENV_IDS)}")
+    try:
+        return make_instance(args.env, kwargs)
+    except (ValueError, TypeError) as err:
+        raise CLIError(f"{args.env}: {err}") from None
+
+
+def eval_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The harness's keyword arguments of the test paths."""
+    return dict(
+        num_paths=args.paths,
+        periods=args.periods,
+        burn_in=args.burn_in,
+        seed=args.seed,
+        discount=args.discount,
+    )
+
+
+def fit_config(args: argparse.Namespace) -> Any:
+    from baselines.fitting import FitConfig
+
+    return FitConfig(
+        num_paths=args.fit_paths,
+        periods=args.fit_periods,
+        seed=args.fit_seed,
+        progress=progress(args),
+    )
+
+
+def progress(args: argparse.Namespace) -> bool:
+    return not args.quiet and not args.json
+
+
+def say(args: argparse.Namespace, text: str) -> None:
+    """Human-readable output (stderr when --json keeps stdout for the document)."""
+    print(text, file=sys.stderr if args.json else sys.stdout, flush=True)
+
+
+def threads(args: argparse.Namespace) -> int | None:
+    """``--threads`` (0: leave the libraries' own defaults)."""
+    value = getattr(args, "threads", DEFAULT_THREADS)
+    return None if value == 0 else value
+
+
+def int_list(flag: str, text: str | None) -> list[int] | None:
+    """``"64,64"`` -> ``[64, 64]``; ``None`` stays ``None``."""
+    if text is None:
+        return None
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise CLIError(
+            f"{flag} expects comma-separated integers such as 64,64, got {text!r}"
+        ) from None
+    if not values or min(values) < 1:
+        raise CLIError(f"{flag} expects positive integers, got {text!r}")
+    return values
+
+
+def plain(value: Any) -> Any:
+    if isinstance(value, (int, float, str, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def add_threads(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=DEFAULT_THREADS,
+        help=f"torch and BLAS/OpenMP threads (default {DEFAULT_THREADS}: on a shared machine a "
+        "second thread gains little and loses much to other load; 0: the libraries' defaults)",
+    )
+
+
+def add_instance_args(
+    p: argparse.ArgumentParser, *, simulate: bool = True, fit: bool = True
+) -> None:
+    """The options every command but ``list`` has: the instance, output, ``--threads``, and
+    (``simulate``) the test paths and (``fit``) the fitting paths."""
+    p.add_argument("env", metavar="ENV", help="registered env id, e.g. LostSalesLeadTime-v0")
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="env keyword override, repeatable (lead_time=1, lost_sales_cost=4, "
+        "demand=geometric(5), max_order=20, ...)",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument(
+        "--discount",
+        type=float,
+        default=None,
+        help="score the discounted cost (e.g. 0.99) instead of the average cost per period",
+    )
+    add_threads(p)
+    if not simulate:
+        return
+    g = p.add_argument_group("evaluation (common random numbers)")
+    g.add_argument("--paths", type=int, default=1000, help="demand paths (default 1000)")
+    g.add_argument(
+        "--periods",
+        type=int,
+        default=1000,
+        help="periods per path after the burn-in (default 1000)",
+    )
+    g.add_argument(
+        "--burn-in",
+        type=int,
+        default=500,
+        help="periods discarded first (default 500: the constant order, whose stock "
+        "relaxes slowly, needs a long one)",
+    )
+    g.add_argument("--seed", type=int, default=0, help="seed of the evaluation paths (default 0)")
+    g.add_argument(
+        "--no-exact",
+        dest="exact",
+        action="store_false",
+        help="skip the exact cost of integer policies (Markov chain, lost sales)",
+    )
+    if not fit:
+        return
+    f = p.add_argument_group("fitting (on other paths than the evaluation)")
+    f.add_argument("--fit-paths", type=int, default=500, help="paths per candidate (default 500)")
+    f.add_argument(
+        "--fit-periods", type=int, default=1000, help="periods per candidate (default 1000)"
+    )
+    f.add_argument("--fit-seed", type=int, default=20261126, help="seed of the fitting paths")
+
+
+def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Range checks of the shared options (``parser.error`` names the flag)."""
+    for name in ("paths", "periods", "fit_paths", "fit_periods"):
+        if getattr(args, name, 1) is not None and getattr(args, name, 1) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    if getattr(args, "burn_in", 0) < 0:
+        parser.error(f"--burn-in must be >= 0, got {args.burn_in}")
+    if getattr(args, "threads", 0) < 0:
+        parser.error(f"--threads must be >= 0 (0: the libraries' defaults), got {args.threads}")
+    discount = getattr(args, "discount", None)
+    if discount is not None and not (0.0 < discount < 1.0 or math.isclose(discount, 1.0)):
+        parser.error(f"--discount must be in (0, 1], got {discount}")
