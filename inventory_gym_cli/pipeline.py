@@ -369,7 +369,7 @@ def run_comparison(
         instance = make_instance(instance[0], dict(instance[1] or {}))
     scoring = scoring or Scoring()
     say = say or (lambda text: print(text, file=sys.stderr, flush=True))
-    available = entries(instance.problem.name)
+    available = entries(instance.problem)
     names = list(available) if policies is None else list(policies)
     unknown = [n for n in names if n not in available]
     if unknown:

@@ -103,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
     names = None if not args.policies else [n.strip() for n in args.policies.split(",")]
     from baselines.registry import entries
 
-    available = entries(inst.problem.name)
+    available = entries(inst.problem)
     unknown = [n for n in names or () if n not in available]
     if unknown:
         raise o.CLIError(

@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
                 "problem": inst.problem.name,
                 "max_episode_steps": inst.max_episode_steps,
                 "defaults": {k: plain(v) for k, v in fields.items()},
-                "policies": list(entries(inst.problem.name)),
+                "policies": list(entries(inst.problem)),
             }
         )
     if args.json:

@@ -12,15 +12,16 @@ import json
 from pathlib import Path
 from typing import Any
 
+from dbp.kinds import KINDS
 from inventory_gym_cli import configflags
 from inventory_gym_cli import options as o
 from inventory_gym_cli.commands.evaluate import scoring
 from inventory_gym_cli.pipeline import Comparison, Learner, evaluate_entries, train_learner
 
 NAME = "train"
-DBP_KINDS = ("mlp", "monotone", "base_stock", "capped_base_stock")
-"""The networks of ``--policy`` (:data:`dbp.policies.KINDS`, listed here so that ``--help``
-does not import torch)."""
+DBP_KINDS = KINDS
+"""The networks of ``--policy``: :data:`dbp.kinds.KINDS`, the registry the networks declare
+themselves in (a torch-free module, so that ``--help`` stays fast)."""
 SKIP = ("threads", "hidden")
 """Config fields with a flag of their own: ``--threads`` (every command) and ``--hidden``
 (both algorithms)."""
