@@ -37,7 +37,6 @@ from dbp.policies import PolicySpec, build_policy, count_parameters
 from dbp.rollout import Instance, InstanceLike, Simulator, resolve_instances
 from dbp.structure import structural_penalty
 from dbp.trained import DBPPolicy
-from inventory_gym.core.instance import make_instance
 from inventory_gym.evaluation import evaluate
 from inventory_gym.threads import set_threads
 
@@ -271,7 +270,7 @@ def train(
     dims = [inst.state_dim for inst in sim.instances]  # in the simulator's row order
     meta = {
         "problem": insts[0].problem.name,
-        "instances": [make_instance(i.env_id, i.env_kwargs).to_dict() for i in insts],
+        "instances": [i.to_dict() for i in insts],
         "config": config.to_dict(),
     }
 
