@@ -356,7 +356,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             solved = solvers.solver(problem.name).solve(
                 params, discount=args.discount, margin=0, progress=False
             )
-            policies[name] = solved.policy
+            policies[name] = solved.policy()
         else:
             try:
                 policies[name] = available[name].fit(args.env, kwargs, config)
