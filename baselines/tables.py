@@ -56,6 +56,10 @@ class Grid(ABC):
     Arrays over the grid have shape :attr:`shape`; a state's flat index is its C-order
     position. Subclasses are frozen dataclasses whose first field is ``params`` (the instance)
     and whose other fields are the bounds that :meth:`bounds` writes to a table's header.
+
+    What :meth:`read` returns is what :meth:`coordinates` takes: a grid over more than the
+    state (a finite-horizon DP's ``(state, period)``) overrides both, and the table, its file
+    and its lookup stay the same.
     """
 
     problem: ClassVar[Problem]

@@ -74,36 +74,29 @@ def test_solve_and_score_through_one_interface(tmp_path, env_id, kwargs, expecte
 
 
 def test_grids_read_observations_through_the_problem():
-    """Each grid maps a state to its index and back, by the problem's state layout: the
-    dual-sourcing inventory axis is offset by the backlog bound."""
-    for env_id, kwargs in [
-        ("LostSalesLeadTime-v0", {"lead_time": 3}),
-        ("DualSourcing-v0", {"regular_lead_time": 3}),
-        ("Perishable-v0", {"useful_life": 3, "lead_time": 2}),
-    ]:
-        problem, params = instance(env_id, kwargs)
-        grid = exact.solver(problem).grid
-        grid = (
-            grid.of(params) if hasattr(grid, "of") else _small_grid(problem.name, grid, params)
-        )
+    """Each grid maps a state to its index and back by the problem's state layout (the
+    dual-sourcing inventory axis is offset by the backlog bound), and reads observations
+    through ``problem.state_from_features``."""
+    from baselines.dual_sourcing.dp import Grid as DualSourcingGrid
+    from baselines.lost_sales.dp import StateGrid
+    from baselines.perishable.dp import Grid as PerishableGrid
+
+    grids = [
+        StateGrid(instance("LostSalesLeadTime-v0", {"lead_time": 3})[1], 6, 3),
+        DualSourcingGrid(instance("DualSourcing-v0", {"regular_lead_time": 3})[1], 4, 5, 3),
+        PerishableGrid.of(instance("Perishable-v0", {"useful_life": 3, "lead_time": 2})[1]),
+    ]
+    for grid in grids:
         states = grid.states()
+        assert states.shape == (grid.size, len(grid.problem.state_feature_names(grid.params)))
         idx, inside = grid.index(states.astype(float))
         assert inside.all() and np.array_equal(idx, np.arange(grid.size))
-        state = grid.state()
-        assert np.array_equal(grid.locate(state)[0], np.arange(grid.size))
-        assert states.shape == (grid.size, len(problem.state_feature_names(params)))
-    _, params = instance("DualSourcing-v0")
-    from baselines.dual_sourcing import dp
-
-    grid = dp.default_grid(params)
-    assert grid.states()[0, 0] == -grid.max_backlog
-    assert grid.index(np.array([[-grid.max_backlog, 0.0]]))[0][0] == 0
-
-
-def _small_grid(name, grid_cls, params):
-    if name == "lost_sales":
-        return grid_cls(params, 6, 3)
-    return grid_cls(params, 4, 5, 3)
+        assert np.array_equal(grid.locate(grid.state())[0], np.arange(grid.size))
+        assert grid.start_index() == grid.index(np.zeros((1, states.shape[1])))[0][0]
+    dual = grids[1]
+    assert dual.states()[0].tolist() == [-4, 0, 0] and dual.start_index() == 4 * 16
+    idx, inside = dual.index(np.array([[-5.0, 0.0, 0.0], [5.0, 3.0, 3.0]]))
+    assert idx.tolist() == [0, dual.size - 1] and inside.tolist() == [False, True]
 
 
 def test_discount_support_is_declared():
