@@ -55,7 +55,9 @@ the kernel's inputs and outputs on every state and demand value (float64), besid
 :data:`ARRAYS_FIXED` more (costs, flows, next indices, the sparse matrices)."""
 ARRAYS_FIXED = 16
 """Measured: 25 (state, demand value) arrays of 8 bytes at m = 4, L = 1 (14,641 states, 45
-demand values, 133 MB traced by tracemalloc), where the estimate gives 4 * 4 + 16 = 32."""
+demand values, 133 MB traced by tracemalloc), where the estimate gives 4 * 4 + 16 = 32; at
+m = 5, L = 1 (161,051 states) the estimate is 2.1 GB, the peak 2.0 GB traced and 2.06 GB
+resident, sparse LU included."""
 MEMORY_OVERHEAD = 50_000_000
 """Bytes beyond the (state, demand value) arrays."""
 
