@@ -116,6 +116,7 @@ def solve(
     *,
     tol: float = 1e-9,
     max_iter: int = 100_000,
+    progress: bool = False,
 ) -> ExactResult:
     """Relative value iteration for the optimal average cost and policy (module docstring).
 
@@ -124,6 +125,8 @@ def solve(
         grid: the state bounds (default :func:`default_grid`).
         tol: stop when the Odoni bounds are within ``tol`` of each other.
         max_iter: give up (``RuntimeError``) after this many iterations.
+        progress: show a progress bar with the current span of the bounds (the time per
+            iteration grows with the grid size times ``(max_order + 1)^2``).
 
     Raises:
         ValueError: for an instance it does not solve, or a grid whose arrays would not fit
@@ -150,6 +153,7 @@ def solve(
     pipe = grid.regular_lead_time - 1
     value = np.zeros(grid.shape)
     big = np.inf
+    bar = _bar(progress)
     for it in range(1, max_iter + 1):
         best = np.full(grid.shape, big)
         best_r = np.zeros(grid.shape, dtype=np.int64)
@@ -181,7 +185,12 @@ def solve(
         delta = best - value
         lower, upper = float(delta.min()), float(delta.max())
         value = best - best.flat[0]
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(span=f"{upper - lower:.1e}")
         if upper - lower < tol:
+            if bar is not None:
+                bar.close()
             return ExactResult(
                 grid=grid,
                 orders=np.stack([best_r, best_e], axis=-1),
@@ -192,7 +201,17 @@ def solve(
                 iterations=it,
                 seconds=time.perf_counter() - t0,
             )
+    if bar is not None:
+        bar.close()
     raise RuntimeError(f"{_OWNER}: no convergence in {max_iter} iterations (span {upper - lower})")
+
+
+def _bar(progress: bool) -> Any:
+    if not progress:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(desc="value iteration", unit="it", leave=False)
 
 
 def _expected(

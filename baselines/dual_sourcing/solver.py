@@ -30,7 +30,7 @@ class DualSourcingSolver(ExactSolver):
     def solve(self, params, *, discount, margin, progress) -> ExactResult:
         if discount is not None:
             raise ValueError("the dual-sourcing DP is for the average cost (no discount)")
-        return dp.solve(params, dp.default_grid(params, margin=margin))
+        return dp.solve(params, dp.default_grid(params, margin=margin), progress=progress)
 
     def average_cost(self, params, policy) -> float:
         return dp.policy_cost(params, policy)
