@@ -27,9 +27,10 @@ from baselines.tables import Grid, TablePolicy, read_table
 from inventory_gym.core.problem import Problem
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ExactResult:
-    """An exact solution, the same type for every problem's solver."""
+    """An exact solution, the same type for every problem's solver (compared by identity:
+    it holds arrays)."""
 
     grid: Grid
     """The states solved on (it holds the instance's params)."""

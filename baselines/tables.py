@@ -6,7 +6,7 @@
   :class:`BoxGrid` is the grid the three DPs use: one axis per state feature, each a range of
   integers. A grid holds the instance's params, so a table knows the state layout it reads.
 - :class:`TablePolicy`: a policy given by a table of orders over a grid (one order per grid
-  state, or one per decision variable), with :meth:`~TablePolicy.save` and
+  state, or one per decision variable and grid state), with :meth:`~TablePolicy.save` and
   :meth:`~TablePolicy.load`.
 - The table file: an ``.npz`` of plain arrays (no pickles) and a JSON header under ``meta``
   that says what the file is (:data:`FORMAT`, :data:`VERSION`), the problem that wrote it
@@ -206,11 +206,6 @@ class TablePolicy:
     @property
     def problem(self) -> Problem:
         return self.grid.problem
-
-    @property
-    def lead_time(self) -> int | None:
-        """The instance's lead time, where its params have one."""
-        return getattr(self.grid.params, "lead_time", None)
 
     def __call__(self, obs: Any) -> np.ndarray:
         idx, inside = self.grid.index(obs)
