@@ -2,14 +2,12 @@
 
 A chain is a ``scipy.sparse`` transition matrix ``P`` (rows: from, columns: to) and the
 expected cost of a period in each state; the solvers build them (from their kernels) and
-score policies here without simulation error. Also the ``.npz`` format of saved policy
-tables: a JSON header under ``meta`` and plain arrays, no pickles.
+score policies here without simulation error. (Grids, policy tables and their files:
+:mod:`baselines.tables`.)
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -51,21 +49,4 @@ def discounted_cost(
             return float(value[start] + factor * 0.5 * (delta.max() + delta.min()))
 
 
-def save_table(path: str | Path, header: dict[str, Any], **arrays: np.ndarray) -> Path:
-    """Write a policy table: ``path`` with the suffix ``.npz``, the header as JSON."""
-    path = Path(path)
-    if path.suffix != ".npz":
-        path = path.with_suffix(".npz")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(path, meta=np.array(json.dumps(header)), **arrays)
-    return path
-
-
-def read_table(path: str | Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """``(header, arrays)`` of a file written by :func:`save_table`."""
-    with np.load(Path(path), allow_pickle=False) as data:
-        header = json.loads(str(data["meta"]))
-        return header, {name: data[name] for name in data.files if name != "meta"}
-
-
-__all__ = ["discounted_cost", "read_table", "save_table", "stationary_law"]
+__all__ = ["discounted_cost", "stationary_law"]

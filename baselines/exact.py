@@ -1,49 +1,104 @@
 """One interface to the exact solvers of every problem.
 
-The command line and the benchmarks ask this module, by problem name, whether an instance can
-be solved exactly, solve it, score a policy without simulation error and read a saved table
-back; they hold no per-problem code. A new problem with an exact solver adds one
-:class:`ExactSolver` subclass to :data:`SOLVERS`.
+The command line and the benchmarks ask this module whether an instance can be solved
+exactly, solve it, score a policy without simulation error and read a saved table back; they
+hold no per-problem code, and neither does this module. A problem with an exact solver
+declares it in its own baselines package, ``<package>/solver.py`` exporting ``SOLVER`` (an
+:class:`ExactSolver`), found by :func:`baselines.problems.find_module` from the problem's name.
+
+Size limits are memory limits: each solver estimates the bytes it needs
+(:meth:`ExactSolver.memory`), and an instance is refused only when that is more than the memory
+available (:func:`available_memory`), with both numbers in the message.
 """
 
 from __future__ import annotations
 
-import time
+import os
 from abc import ABC, abstractmethod
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
-from baselines.chains import read_table
+import numpy as np
+
+from baselines.problems import find_module
+from baselines.tables import Grid, TablePolicy, read_table
+from inventory_gym.core.problem import Problem
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ExactResult:
-    """An exact solution in a problem-independent form."""
+    """An exact solution, the same type for every problem's solver (compared by identity:
+    it holds arrays)."""
 
+    grid: Grid
+    """The states solved on (it holds the instance's params)."""
+    orders: np.ndarray = field(repr=False)
+    """The optimal orders over the grid: shape ``grid.shape`` (one decision per period) or
+    ``grid.shape + (action_dim,)``."""
+    value: np.ndarray = field(repr=False)
+    """Optimal (discounted) or relative (average cost) values over the grid."""
     cost: float
     """The optimal long-run average cost per period (``discount=None``), else the optimal
     expected discounted cost from the env's starting state."""
     bounds: tuple[float, float]
-    """Bounds on ``cost`` at the last iteration (equal when the solver is exact in one step)."""
+    """Bounds on ``cost`` at the last iteration (Odoni's or MacQueen's; equal when the solver
+    ends with an exact evaluation)."""
     discount: float | None
     iterations: int
     seconds: float
-    grid_shape: tuple[int, ...]
-    policy: Any
-    """The optimal policy as a table the harness evaluates."""
-    saver: Callable[[Path], Path]
+    name: str = "optimal"
+    """The name of the optimal policy (:meth:`policy`)."""
+
+    @property
+    def params(self) -> Any:
+        """The instance solved."""
+        return self.grid.params
+
+    @property
+    def problem(self) -> Problem:
+        return self.grid.problem
+
+    @property
+    def grid_shape(self) -> tuple[int, ...]:
+        return tuple(self.grid.shape)
+
+    @property
+    def lower(self) -> float:
+        return self.bounds[0]
+
+    @property
+    def upper(self) -> float:
+        return self.bounds[1]
+
+    def policy(self) -> TablePolicy:
+        """The optimal policy as a batched table lookup the harness can evaluate."""
+        return TablePolicy(self.grid, self.orders, name=self.name)
+
+    def meta(self) -> dict[str, Any]:
+        """The solver's results as JSON-ready values (a table file's header holds them)."""
+        return {
+            "cost": float(self.cost),
+            "bounds": [float(b) for b in self.bounds],
+            "discount": self.discount,
+            "iterations": int(self.iterations),
+            "seconds": float(self.seconds),
+        }
 
     def save(self, path: str | Path) -> Path:
-        """Write the policy table (``.npz``, no pickles); returns the path written."""
-        return self.saver(Path(path))
+        """Write the policy table and the value function (``.npz``, no pickles; its header
+        says the problem, the params and these results); returns the path written."""
+        return self.policy().save(path, arrays={"value": self.value}, meta=self.meta())
 
 
 class ExactSolver(ABC):
-    """The exact solver of one problem (``Problem.name``)."""
+    """The exact solver of one problem, declared as ``SOLVER`` in ``<package>/solver.py``."""
 
-    problem: str
+    problem: Problem
+    """The problem it solves."""
+    grid: type[Grid]
+    """The grid its tables are written on (what :meth:`load` rebuilds)."""
     discounted: bool = False
     """Whether :meth:`solve` takes a discount factor."""
     finite_horizon: bool = False
@@ -51,8 +106,20 @@ class ExactSolver(ABC):
     discounted cost of ``periods`` periods after ``burn_in``, from the starting state)."""
 
     @abstractmethod
-    def unavailable(self, params: Any) -> str | None:
+    def unsupported(self, params: Any) -> str | None:
+        """Why the solver does not handle the instance at all (continuous demand, a lead time
+        it does not model...), or ``None``; size is :meth:`memory`'s business."""
+
+    @abstractmethod
+    def memory(self, params: Any, margin: int = 0) -> int:
+        """An estimate of the peak bytes :meth:`solve` needs for the instance."""
+
+    def unavailable(self, params: Any, margin: int = 0) -> str | None:
         """Why the instance cannot be solved exactly here, or ``None`` when it can."""
+        reason = self.unsupported(params)
+        if reason is not None:
+            return reason
+        return memory_refusal(self.memory(params, margin), f"the {self.problem.name} DP")
 
     @abstractmethod
     def solve(
@@ -74,187 +141,52 @@ class ExactSolver(ABC):
     ) -> float:
         """The exact expectation of the harness's discounted metric (see
         :attr:`finite_horizon`)."""
-        raise NotImplementedError(f"no exact finite-horizon cost for {self.problem}")
+        raise NotImplementedError(f"no exact finite-horizon cost for {self.problem.name}")
 
-    @abstractmethod
-    def owns(self, header: dict[str, Any]) -> bool:
-        """Whether a saved table's header was written by this solver."""
-
-    @abstractmethod
-    def load(self, path: Path) -> Any:
-        """Read a table written by :meth:`ExactResult.save`."""
+    def load(self, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> TablePolicy:
+        """The table of a file written by :meth:`ExactResult.save` (header already checked
+        by :func:`~baselines.tables.read_table`)."""
+        return TablePolicy.from_file(self.grid, header, arrays)
 
 
-def _too_large(size: int, limit: int, what: str) -> str | None:
-    if size > limit:
-        return f"{what} {size:,} is above the limit of {limit:,}"
-    return None
+def _as_problem(problem: Problem | str) -> Any:
+    """A problem, or a stand-in with the name of a packaged problem (``baselines.<name>``)."""
+    if isinstance(problem, str):
+        return SimpleNamespace(name=problem, baselines_package=None)
+    return problem
 
 
-class _LostSales(ExactSolver):
-    problem = "lost_sales"
-    discounted = True
-
-    def unavailable(self, params: Any) -> str | None:
-        if not params.demand.is_integer:
-            return "the DP needs discrete demand"
-        from baselines.lost_sales.dp import make_grid
-
-        grid = make_grid(params)
-        return _too_large(grid.size * (grid.max_order + 1), 5_000_000, "(state, order) count")
-
-    def solve(self, params, *, discount, margin, progress) -> ExactResult:
-        from baselines.lost_sales.dp import solve
-
-        sol = solve(params, discount=discount, margin=margin, progress=progress)
-        return ExactResult(
-            sol.cost,
-            tuple(sol.bounds),
-            sol.discount,
-            sol.iterations,
-            sol.seconds,
-            tuple(sol.grid.shape),
-            sol.policy(),
-            sol.save,
-        )
-
-    def average_cost(self, params, policy) -> float:
-        from baselines.lost_sales.dp import PolicyChain
-
-        return PolicyChain(params, policy, max_states=300_000).average_cost()
-
-    def owns(self, header) -> bool:
-        return "max_stock" in header.get("grid", {})
-
-    def load(self, path):
-        from baselines.lost_sales.dp import TablePolicy
-
-        return TablePolicy.load(path)
+def solver(problem: Problem | str) -> ExactSolver | None:
+    """The exact solver a problem declares (``SOLVER`` in its package's ``solver`` module), or
+    ``None``. ``problem``: a :class:`~inventory_gym.core.problem.Problem`, or the name of a
+    problem whose baselines live in ``baselines.<name>``."""
+    module = find_module(_as_problem(problem), "solver")
+    if module is None:
+        return None
+    found = getattr(module, "SOLVER", None)
+    if not isinstance(found, ExactSolver):
+        raise TypeError(f"{module.__name__}.SOLVER must be an ExactSolver, got {found!r}")
+    return found
 
 
-class _DualSourcing(ExactSolver):
-    problem = "dual_sourcing"
-
-    def unavailable(self, params: Any) -> str | None:
-        if not params.demand.is_integer:
-            return "the DP needs discrete demand"
-        if params.expedited_lead_time != 0:
-            return "the DP solves expedited_lead_time=0 only"
-        if params.order_cap != int(params.order_cap):
-            return "the DP needs an integer max_order"
-        from baselines.dual_sourcing.dp import default_grid
-
-        grid = default_grid(params)
-        return _too_large(grid.size * (grid.max_order + 1) ** 2, 50_000_000, "(state, orders)")
-
-    def solve(self, params, *, discount, margin, progress) -> ExactResult:
-        from baselines.dual_sourcing.dp import default_grid, solve
-
-        if discount is not None:
-            raise ValueError("the dual-sourcing DP is for the average cost (no discount)")
-        t0 = time.perf_counter()
-        sol = solve(params, default_grid(params, margin=margin))
-        seconds = time.perf_counter() - t0
-        policy = sol.policy()
-        return ExactResult(
-            sol.cost,
-            (sol.lower, sol.upper),
-            None,
-            sol.iterations,
-            seconds,
-            tuple(sol.grid.shape),
-            policy,
-            lambda path: policy.save(path, meta={"cost": sol.cost}),
-        )
-
-    def average_cost(self, params, policy) -> float:
-        from baselines.dual_sourcing.dp import policy_cost
-
-        return policy_cost(params, policy)
-
-    def owns(self, header) -> bool:
-        return "regular_lead_time" in header.get("grid", {})
-
-    def load(self, path):
-        from baselines.dual_sourcing.dp import DualSourcingTable
-
-        return DualSourcingTable.load(path)
+def _name(problem: Problem | str) -> str:
+    return problem if isinstance(problem, str) else problem.name
 
 
-class _Perishable(ExactSolver):
-    problem = "perishable"
-    discounted = True
-    finite_horizon = True
-
-    def unavailable(self, params: Any) -> str | None:
-        from baselines.perishable.dp import MAX_STATES, Grid
-
-        if not params.demand.is_integer:
-            return "the DP needs discrete demand"
-        if params.order_cap != int(params.order_cap):
-            return "the DP needs an integer max_order"
-        return _too_large(Grid.of(params).size, MAX_STATES, "state count")
-
-    def solve(self, params, *, discount, margin, progress) -> ExactResult:
-        from baselines.perishable.dp import solve
-
-        sol = solve(params, discount=discount, progress=progress)
-        policy = sol.policy()
-        meta = {"cost": sol.cost, "discount": sol.discount}
-        return ExactResult(
-            sol.cost,
-            sol.bounds,
-            sol.discount,
-            sol.iterations,
-            sol.seconds,
-            sol.grid.shape,
-            policy,
-            lambda path: policy.save(path, meta=meta),
-        )
-
-    def average_cost(self, params, policy) -> float:
-        from baselines.perishable.dp import PolicyModel
-
-        return PolicyModel(params, policy).average_cost()
-
-    def horizon_cost(self, params, policy, *, discount, burn_in, periods) -> float:
-        from baselines.perishable.dp import PolicyModel
-
-        value = PolicyModel(params, policy).farrington(discount, burn_in, periods)
-        return value.mean
-
-    def owns(self, header) -> bool:
-        return "useful_life" in header.get("grid", {})
-
-    def load(self, path):
-        from baselines.perishable.dp import PerishableTable
-
-        return PerishableTable.load(path)
-
-
-SOLVERS: dict[str, ExactSolver] = {
-    solver.problem: solver for solver in (_LostSales(), _DualSourcing(), _Perishable())
-}
-"""The exact solver of each problem that has one."""
-
-
-def solver(problem: str) -> ExactSolver | None:
-    """The exact solver of a problem (``Problem.name``), or ``None``."""
-    return SOLVERS.get(problem)
-
-
-def unavailable(problem: str, params: Any, discount: float | None = None) -> str | None:
+def unavailable(
+    problem: Problem | str, params: Any, discount: float | None = None, margin: int = 0
+) -> str | None:
     """Why the instance has no exact solution here (``None`` when it has one)."""
     found = solver(problem)
     if found is None:
-        return f"no exact solver for the {problem!r} problem"
+        return f"no exact solver for the {_name(problem)!r} problem"
     if discount is not None and not found.discounted:
-        return f"the {problem} solver is for the average cost (no discount)"
-    return found.unavailable(params)
+        return f"the {_name(problem)} solver is for the average cost (no discount)"
+    return found.unavailable(params, margin)
 
 
 def policy_cost(
-    problem: str,
+    problem: Problem | str,
     params: Any,
     policy: Any,
     *,
@@ -284,24 +216,108 @@ def policy_cost(
         return None
 
 
-def load_table(path: str | Path) -> Any:
-    """Read a policy table saved by any solver (its header says which).
+def load_table(path: str | Path, problem: Problem | None = None) -> TablePolicy:
+    """Read a policy table saved by any problem's solver: the header names the problem, and
+    that problem's solver rebuilds the table.
+
+    Args:
+        path: the ``.npz`` file.
+        problem: the problem the table must belong to (``None``: whichever its header names;
+            a problem outside ``baselines/`` is found through the package its header records).
 
     Raises:
-        ValueError: when no solver recognises the file.
+        FileNotFoundError: when there is no such file.
+        ValueError: one line naming the file and what is wrong (not a table, truncated,
+            another format, an unknown problem, another problem than ``problem``).
     """
-    header, _ = read_table(path)
-    for found in SOLVERS.values():
-        if found.owns(header):
-            return found.load(Path(path))
-    raise ValueError(f"{path}: no solver recognises the table's grid {header.get('grid')}")
+    header, arrays = read_table(path)
+    name = header["problem"]
+    if problem is not None and problem.name != name:
+        raise ValueError(f"{path}: a table of the {name!r} problem, not {problem.name!r}")
+    target = problem or SimpleNamespace(name=name, baselines_package=header.get("package"))
+    found = solver(target)
+    if found is None:
+        raise ValueError(f"{path}: no exact solver declares the table's problem {name!r}")
+    try:
+        return found.load(header, arrays)
+    except ValueError as err:
+        raise ValueError(f"{path}: {err}") from None
+
+
+# -- memory -----------------------------------------------------------------------------------
+def _meminfo_available() -> int | None:
+    try:
+        with open("/proc/meminfo") as stream:
+            for line in stream:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def _cgroup_available() -> int | None:
+    """What a cgroup v2 memory limit leaves (``memory.max - memory.current``), if any."""
+    root = Path("/sys/fs/cgroup")
+    try:
+        limit = (root / "memory.max").read_text().strip()
+        if limit == "max":
+            return None
+        return max(int(limit) - int((root / "memory.current").read_text().strip()), 0)
+    except (OSError, ValueError):
+        return None
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation: ``MemAvailable`` of /proc/meminfo
+    (capped by a cgroup's limit), else free physical pages from ``os.sysconf``; ``None`` when
+    neither can be read."""
+    found = _meminfo_available()
+    if found is None:
+        try:
+            found = int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+        except (ValueError, OSError, AttributeError):
+            found = None
+    cgroup = _cgroup_available()
+    if cgroup is not None:
+        found = cgroup if found is None else min(found, cgroup)
+    return found
+
+
+def format_bytes(count: float) -> str:
+    """``"341 MB"``, ``"3.1 GB"`` (powers of 1000)."""
+    if count >= 1e9:
+        return f"{count / 1e9:.1f} GB"
+    if count >= 1e6:
+        return f"{count / 1e6:.0f} MB"
+    return f"{count / 1e3:.0f} kB"
+
+
+def memory_refusal(needed: int, what: str) -> str | None:
+    """Why ``what`` cannot run here (``"... needs about 3.1 GB, 1.2 GB available"``), or
+    ``None`` when ``needed`` bytes fit in :func:`available_memory` (or it is unknown)."""
+    available = available_memory()
+    if available is None or needed <= available:
+        return None
+    return f"{what} needs about {format_bytes(needed)}, {format_bytes(available)} available"
+
+
+def check_memory(needed: int, what: str) -> None:
+    """Raise ``ValueError`` with :func:`memory_refusal`'s message when ``needed`` does not
+    fit."""
+    reason = memory_refusal(needed, what)
+    if reason is not None:
+        raise ValueError(reason)
 
 
 __all__ = [
-    "SOLVERS",
     "ExactResult",
     "ExactSolver",
+    "available_memory",
+    "check_memory",
+    "format_bytes",
     "load_table",
+    "memory_refusal",
     "policy_cost",
     "solver",
     "unavailable",

@@ -120,24 +120,10 @@ def _problem(doc: dict[str, Any]) -> str | None:
 
 
 def _table_problem(path: Path, policy: Any) -> str | None:
-    """The problem of a DP table: its header's ``problem``, else the problem of the solver that
-    recognises the table (older files), else ``None``."""
+    """The problem of a DP table (its header names it; :func:`baselines.exact.load_table`
+    refuses a table that does not)."""
     problem = getattr(policy, "problem", None)
-    if isinstance(problem, str):
-        return problem
-    try:
-        from baselines import exact
-        from baselines.chains import read_table
-
-        header, _ = read_table(path)
-        if isinstance(header.get("problem"), str):
-            return header["problem"]
-        for found in getattr(exact, "SOLVERS", {}).values():
-            if found.owns(header):
-                return found.problem
-    except Exception:  # the table loaded; its problem is only a check
-        return None
-    return None
+    return getattr(problem, "name", problem) if problem is not None else None
 
 
 def _one_line(err: BaseException) -> str:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from inventory_gym.core.instance import Instance, make_instance
+from inventory_gym.core.shell import OBSERVATION_OPTIONS
 from inventory_gym.evaluation import Evaluation, compare, evaluate
 from inventory_gym_cli.artifacts import describe
 
@@ -203,7 +204,7 @@ def exact_cost(instance: Instance, policy: Any, scoring: Scoring) -> tuple[float
 
     if getattr(policy, "continuous_orders", False):
         return None, "real-valued orders (an infinite chain)"
-    if any(k in instance.kwargs for k in ("demand_window", "static_features")):
+    if any(k in instance.kwargs for k in OBSERVATION_OPTIONS):
         return None, "the instance's observation reads more than the state"
     if hasattr(policy, "state_policy"):  # a network that may read static features too
         options = getattr(policy, "env_options", {}) or {}
@@ -214,17 +215,16 @@ def exact_cost(instance: Instance, policy: Any, scoring: Scoring) -> tuple[float
             policy = policy.state_policy(static if options.get("static_features") else None)
         except ValueError as err:
             return None, str(err)
-    name = instance.problem.name
-    found = solvers.solver(name)
+    found = solvers.solver(instance.problem)
     if found is None:
-        return None, f"no exact solver for the {name!r} problem"
+        return None, f"no exact solver for the {instance.problem.name!r} problem"
     if scoring.discount is None and instance.params.demand.is_integer:
         try:  # the solver's own message says why a chain cannot be scored
             return found.average_cost(instance.params, policy), ""
         except ValueError as err:
             return None, str(err)
     cost = solvers.policy_cost(
-        name,
+        instance.problem,
         instance.params,
         policy,
         discount=scoring.discount,
@@ -272,11 +272,11 @@ def solve_optimum(instance: Instance, discount: float | None) -> Any:
     """
     from baselines import exact as solvers
 
-    reason = solvers.unavailable(instance.problem.name, instance.params, discount)
+    reason = solvers.unavailable(instance.problem, instance.params, discount)
     if reason is not None:
         raise ValueError(reason)
     # Optimal from every state (margin 0: Zipkin's bounds), so also after the burn-in.
-    return solvers.solver(instance.problem.name).solve(
+    return solvers.solver(instance.problem).solve(
         instance.params, discount=discount, margin=0, progress=False
     )
 
@@ -382,7 +382,7 @@ def run_comparison(
         if getattr(available[name], "optimal", False):
             from baselines import exact as solvers
 
-            reason = solvers.unavailable(instance.problem.name, instance.params, scoring.discount)
+            reason = solvers.unavailable(instance.problem, instance.params, scoring.discount)
             if reason is not None:
                 say(f"exact DP skipped: {reason}")
                 result.skipped[name] = reason
@@ -396,7 +396,7 @@ def run_comparison(
         if getattr(available[name], "optimal", False):
             solution = solve_optimum(instance, scoring.discount)
             result.entries[name] = Entry(
-                name, solution.policy, time.perf_counter() - t0, result=solution
+                name, solution.policy(), time.perf_counter() - t0, result=solution
             )
             result.reference = result.reference or name
             continue

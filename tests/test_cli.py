@@ -497,7 +497,7 @@ def test_perishable_solve_evaluate_and_compare(capsys, tmp_path):
     "argv, message",
     [
         (["DualSourcing-v0", "--discount", "0.9"], "average cost"),
-        (["Perishable-v0", "--set", "useful_life=6"], "state count"),
+        (["Perishable-v0", "--set", "useful_life=9"], "needs about"),
     ],
 )
 def test_solve_refuses_what_no_solver_covers(capsys, argv, message):

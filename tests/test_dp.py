@@ -55,7 +55,7 @@ def test_widening_the_bounds_does_not_move_the_optimum(p, lead_time, margin):
 def test_operator_matches_the_kernel_on_every_state():
     """Q(s, z) of the closed-form operator = c z + E[cost + V(next)] through the kernel."""
     params = params_of(3, 9, unit_cost=0.5, demand="uniform(0,6)")
-    grid = dp.StateGrid(3, 12, 5)
+    grid = dp.StateGrid(params, 12, 5)
     op = dp.BellmanOperator(params, grid)
     rng = np.random.default_rng(0)
     value = rng.normal(size=grid.shape)
@@ -78,7 +78,7 @@ def test_operator_matches_the_kernel_on_every_state():
 def test_operator_matches_the_kernel_for_lead_times_zero_and_one():
     for lead_time in (0, 1):
         params = params_of(lead_time, 4, demand="uniform(0,4)")
-        grid = dp.StateGrid(lead_time, 9, 4)
+        grid = dp.StateGrid(params, 9, 4)
         op = dp.BellmanOperator(params, grid)
         value = np.random.default_rng(lead_time).normal(size=grid.shape)
         q = op.stage_cost() + op.expected_next_value(value)

@@ -98,7 +98,7 @@ def test_dp_policy_scores_its_value_in_the_harness():
 
 def test_dp_table_round_trips(tmp_path):
     policy = dp.solve(DualSourcingParams()).policy()
-    loaded = dp.DualSourcingTable.load(policy.save(tmp_path / "ds"))
+    loaded = dp.TablePolicy.load(policy.save(tmp_path / "ds"))
     obs = np.array([[-3.0, 2.0], [0.0, 0.0], [7.0, 8.0], [99.0, 1.0]])
     np.testing.assert_array_equal(loaded(obs), policy(obs))
     assert loaded.misses == 1

@@ -212,14 +212,16 @@ def test_lifo_m2_order_ignores_the_expiring_class(solved):
 def test_table_round_trip(tmp_path, solved):
     _, solution = solved
     path = solution.policy().save(tmp_path / "table")
-    loaded = dp.PerishableTable.load(path)
+    loaded = dp.TablePolicy.load(path)
     np.testing.assert_array_equal(loaded.orders, solution.orders)
     assert loaded([[2, 3, 99.0]]).tolist() == [float(solution.orders[2, 3])]
 
 
 def test_dp_refuses_bad_input():
     with pytest.raises(ValueError, match="max_states"):
-        dp.solve(PerishableParams(useful_life=5, lead_time=3))
+        dp.solve(PerishableParams(useful_life=3, lead_time=2), max_states=10_000)
+    with pytest.raises(ValueError, match=r"too large for exact DP here: .* needs about"):
+        dp.solve(PerishableParams(useful_life=8, lead_time=4))  # 11^11 states
     with pytest.raises(ValueError, match="integer max_order"):
         dp.solve(PerishableParams(max_order=7.5))
     with pytest.raises(ValueError, match="discount"):

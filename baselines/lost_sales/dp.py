@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 
 from baselines import chains
-from baselines.chains import read_table, save_table, stationary_law
+from baselines.chains import stationary_law
+from baselines.exact import ExactResult, memory_refusal
 from baselines.lost_sales import lost_sales_params
 from baselines.lost_sales.projection import (
     convolved_pmf,
@@ -37,13 +37,22 @@ from baselines.lost_sales.projection import (
     period_cost,
     stock_at_arrival_pmf,
 )
+from baselines.tables import BoxGrid, TablePolicy
+from inventory_gym.core.problem import Problem
 from inventory_gym.envs.lost_sales import dynamics
-from inventory_gym.envs.lost_sales.params import LostSalesParams, LostSalesState
+from inventory_gym.envs.lost_sales.env import LOST_SALES
+from inventory_gym.envs.lost_sales.params import LostSalesParams
 
 _OWNER = "lost-sales DP"
 
-MAX_ENTRIES = 100_000_000
-"""Largest number of (state, order) values the solver holds at once (about 0.8 GB each)."""
+BYTES_PER_ENTRY = 4 * 8
+"""Peak bytes per (state, order) value of :func:`solve`: the stage costs, the new and the
+previous Q-values and the feasibility mask while they are built (float64). Measured: 3.5
+arrays at L = 5, p = 39 (6.8 million entries, 188 MB traced by tracemalloc, 297 MB resident
+with the interpreter and its libraries; the estimate says 266 MB)."""
+
+MEMORY_OVERHEAD = 50_000_000
+"""Bytes beyond the per-entry arrays (value functions, index arrays, the operator's tables)."""
 
 
 def _check_params(params: Any) -> LostSalesParams:
@@ -74,43 +83,28 @@ def zipkin_bounds(params: LostSalesParams) -> tuple[int, int]:
 
 
 @dataclass(frozen=True)
-class StateGrid:
+class StateGrid(BoxGrid):
     """The dense grid of lost-sales states: on-hand ``y`` in ``0..max_stock`` and each pipeline
     order in ``0..max_order``; arrays over it have shape ``(max_stock + 1,) + (max_order + 1,)
     * (L - 1)``. For ``L = 0`` the state is the stock before ordering."""
 
-    lead_time: int
+    problem: ClassVar[Problem] = LOST_SALES
+    params: LostSalesParams
     max_stock: int
     max_order: int
 
     @property
-    def shape(self) -> tuple[int, ...]:
-        return (self.max_stock + 1,) + (self.max_order + 1,) * max(self.lead_time - 1, 0)
+    def lead_time(self) -> int:
+        return self.params.lead_time
 
     @property
-    def size(self) -> int:
-        return int(np.prod(self.shape))
-
-    def states(self) -> np.ndarray:
-        """Every state of the grid as a (size, n) integer array, in C order."""
-        axes = [np.arange(n) for n in self.shape]
-        mesh = np.meshgrid(*axes, indexing="ij")
-        return np.stack([m.ravel() for m in mesh], axis=1)
+    def shape(self) -> tuple[int, ...]:
+        return (self.max_stock + 1,) + (self.max_order + 1,) * self.params.pipeline_length
 
     def positions(self) -> np.ndarray:
         """Inventory position ``y + sum q`` of every state, shape :attr:`shape`."""
         mesh = np.meshgrid(*[np.arange(n) for n in self.shape], indexing="ij", sparse=True)
         return sum(mesh, np.zeros(self.shape, dtype=np.int64))
-
-    def index(self, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Flat grid indices of observations (their first ``len(shape)`` columns are the state)
-        and a mask of the rows inside the grid (the others are clipped onto its border)."""
-        n = len(self.shape)
-        cols = np.rint(np.asarray(obs, dtype=np.float64)[:, :n]).astype(np.int64)
-        highs = np.array(self.shape) - 1
-        inside = np.all((cols >= 0) & (cols <= highs), axis=1)
-        cols = np.clip(cols, 0, highs)
-        return np.ravel_multi_index(tuple(cols.T), self.shape), inside
 
 
 class BellmanOperator:
@@ -165,109 +159,18 @@ class BellmanOperator:
         return (pos <= self.grid.max_stock) | (self.orders == 0)
 
 
-@dataclass
-class DPSolution:
-    """The result of :func:`solve`."""
-
-    params: LostSalesParams
-    grid: StateGrid
-    discount: float | None
-    cost: float
-    """Average cost per period (the gain) for ``discount=None``; else the optimal discounted
-    cost from the env's starting state."""
-    bounds: tuple[float, float]
-    """Odoni / MacQueen bounds on ``cost`` at the last iteration (they bracket it)."""
-    value: np.ndarray = field(repr=False)
-    """Relative values (average cost, 0 at the empty state) or discounted values, on the grid."""
-    orders: np.ndarray = field(repr=False)
-    """The optimal order of every grid state."""
-    iterations: int
-    seconds: float
-
-    def policy(self) -> TablePolicy:
-        """The optimal policy as a batched table lookup the harness can evaluate."""
-        kind = "dp_optimal" if self.discount is None else f"dp_discounted({self.discount:g})"
-        return TablePolicy(self.grid, self.orders, name=kind)
-
-    def save(self, path: str | Path) -> Path:
-        """Save the policy table and the value function (``.npz``, no pickled objects)."""
-        return self.policy().save(
-            path,
-            value=self.value,
-            meta={
-                "cost": self.cost,
-                "bounds": list(self.bounds),
-                "discount": self.discount,
-                "iterations": self.iterations,
-                "seconds": self.seconds,
-                "params": {
-                    "lead_time": self.params.lead_time,
-                    "holding_cost": self.params.holding_cost,
-                    "lost_sales_cost": self.params.lost_sales_cost,
-                    "unit_cost": self.params.unit_cost,
-                    "demand": self.params.demand.spec,
-                },
-            },
-        )
-
-
-class TablePolicy:
-    """A lost-sales policy given by a table of orders over a :class:`StateGrid`.
-
-    Calling it looks up each observation's state (extra observation columns are ignored).
-    States outside the grid are clipped onto its border and counted in :attr:`misses`, so a
-    user can tell when a table was asked about states it was not built for.
-    """
-
-    def __init__(self, grid: StateGrid, orders: np.ndarray, name: str = "table"):
-        if orders.shape != grid.shape:
-            raise ValueError(f"orders must have shape {grid.shape}, got {orders.shape}")
-        self.grid = grid
-        self.table = np.asarray(orders, dtype=np.float64).ravel()
-        self.name = name
-        self.misses = 0
-        self.lookups = 0
-
-    @property
-    def lead_time(self) -> int:
-        return self.grid.lead_time
-
-    def __call__(self, obs: Any) -> np.ndarray:
-        idx, inside = self.grid.index(np.asarray(obs))
-        self.lookups += inside.size
-        self.misses += int(inside.size - inside.sum())
-        return self.table[idx]
-
-    def params(self) -> dict[str, Any]:
-        return {
-            "lead_time": self.grid.lead_time,
-            "max_stock": self.grid.max_stock,
-            "max_order": self.grid.max_order,
-        }
-
-    def save(
-        self, path: str | Path, *, value: np.ndarray | None = None, meta: dict | None = None
-    ) -> Path:
-        """Write the table to ``path`` (``.npz``)."""
-        header = {"name": self.name, "grid": self.params(), **(meta or {})}
-        arrays = {"orders": self.table.reshape(self.grid.shape).astype(np.int32)}
-        if value is not None:
-            arrays["value"] = value
-        return save_table(path, header, **arrays)
-
-    @classmethod
-    def load(cls, path: str | Path) -> TablePolicy:
-        """Read a table written by :meth:`save`."""
-        header, arrays = read_table(path)
-        return cls(StateGrid(**header["grid"]), arrays["orders"], name=header.get("name", "table"))
-
-
 def make_grid(params: LostSalesParams, margin: int = 0) -> StateGrid:
     """The grid of Zipkin's bounds, each widened by ``margin`` units."""
     if not isinstance(margin, (int, np.integer)) or isinstance(margin, bool) or margin < 0:
         raise ValueError(f"{_OWNER}: margin must be an integer >= 0, got {margin!r}")
     order_bound, position_bound = zipkin_bounds(params)
-    return StateGrid(params.lead_time, position_bound + int(margin), order_bound + int(margin))
+    return StateGrid(params, position_bound + int(margin), order_bound + int(margin))
+
+
+def memory_needed(params: LostSalesParams, margin: int = 0) -> int:
+    """An estimate of the peak bytes :func:`solve` needs (see :data:`BYTES_PER_ENTRY`)."""
+    grid = make_grid(params, margin)
+    return BYTES_PER_ENTRY * grid.size * (grid.max_order + 1) + MEMORY_OVERHEAD
 
 
 def solve(
@@ -278,7 +181,7 @@ def solve(
     tol: float = 1e-9,
     max_iter: int = 100_000,
     progress: bool = False,
-) -> DPSolution:
+) -> ExactResult:
     """Solve a lost-sales instance exactly.
 
     Args:
@@ -291,7 +194,12 @@ def solve(
         progress: show a progress bar with the current gap between the bounds.
 
     Returns:
-        A :class:`DPSolution` whose ``orders`` table is optimal and ``cost`` is within ``tol``.
+        An :class:`~baselines.exact.ExactResult` whose ``orders`` table is optimal and
+        ``cost`` is within ``tol``.
+
+    Raises:
+        ValueError: for bad arguments, or when the arrays would not fit in the memory
+            available (the message gives both).
     """
     params = _check_params(params)
     if discount is not None and not (
@@ -303,11 +211,12 @@ def solve(
     start = time.perf_counter()
     grid = make_grid(params, margin)
     entries = grid.size * (grid.max_order + 1)
-    if entries > MAX_ENTRIES:
+    refusal = memory_refusal(memory_needed(params, margin), "it")
+    if refusal is not None:
         raise ValueError(
-            f"{_OWNER}: the state space is too large for exact DP: {grid.size:,} states x "
-            f"{grid.max_order + 1} orders = {entries:,} values (limit {MAX_ENTRIES:,}); "
-            f"grid {grid.shape} from lead_time={params.lead_time} and Zipkin's bounds"
+            f"{_OWNER}: the state space is too large for exact DP here: {grid.size:,} states "
+            f"x {grid.max_order + 1} orders = {entries:,} values ({refusal}); grid "
+            f"{grid.shape} from lead_time={params.lead_time} and Zipkin's bounds"
         )
     op = BellmanOperator(params, grid)
     stage = op.stage_cost()
@@ -318,7 +227,10 @@ def solve(
     bar = _bar(progress, max_iter)
     lower = upper = math.nan
     for iteration in range(1, max_iter + 1):
-        q = stage + gamma * op.expected_next_value(value)
+        # In place: one (state, order) array fewer than `stage + gamma * E`, same numbers.
+        q = op.expected_next_value(value)
+        q *= gamma
+        q += stage
         new = q.min(axis=-1)
         delta = new - value
         low, high = float(delta.min()), float(delta.max())
@@ -343,30 +255,26 @@ def solve(
     if bar is not None:
         bar.close()
     orders = q.argmin(axis=-1)
-    return DPSolution(
-        params=params,
+    name = "dp_optimal" if discount is None else f"dp_discounted({discount:g})"
+    return ExactResult(
         grid=grid,
-        discount=discount,
+        orders=orders,
+        value=value,
         cost=0.5 * (lower + upper),
         bounds=(lower, upper),
-        value=value,
-        orders=orders,
+        discount=discount,
         iterations=iteration,
         seconds=time.perf_counter() - start,
+        name=name,
     )
 
 
 def _start_index(params: LostSalesParams, grid: StateGrid) -> tuple[int, ...]:
     """Grid index of the env's starting state (the reference state of the relative values)."""
-    pipeline = params.initial_pipeline or (0.0,) * params.pipeline_length
-    state = np.array([[params.initial_on_hand, *pipeline]])
-    idx, inside = grid.index(state)
-    if not inside[0]:
-        raise ValueError(
-            f"{_OWNER}: the starting state {state[0].tolist()} lies outside the grid "
-            f"{grid.shape}; raise margin"
-        )
-    return np.unravel_index(int(idx[0]), grid.shape)
+    try:
+        return np.unravel_index(grid.start_index(), grid.shape)
+    except ValueError as err:
+        raise ValueError(f"{_OWNER}: {err}; raise margin") from None
 
 
 def _bar(progress: bool, total: int) -> Any:
@@ -395,14 +303,14 @@ def myopic_tables(
     params = _check_params(params)
     grid = make_grid(params, margin)
     op = BellmanOperator(params, grid)
-    states = grid.states()
-    lead = params.lead_time
-    if lead == 0:
-        arrival = np.zeros((states.shape[0], grid.max_stock + 1))
-        arrival[np.arange(states.shape[0]), states[:, 0]] = 1.0
+    state = grid.state()
+    on_hand = np.rint(state.on_hand).astype(np.int64)
+    if params.lead_time == 0:
+        arrival = np.zeros((grid.size, grid.max_stock + 1))
+        arrival[np.arange(grid.size), on_hand] = 1.0
     else:
-        pipeline = [states[:, i] for i in range(1, lead)]
-        arrival = stock_at_arrival_pmf(states[:, 0], pipeline, op.pmf, grid.max_stock + 1)
+        pipeline = [np.rint(q).astype(np.int64) for q in state.pipeline]
+        arrival = stock_at_arrival_pmf(on_hand, pipeline, op.pmf, grid.max_stock + 1)
     # C(x + z) for stock x on arrival and order z (C extended past the grid, it is cheap).
     size = grid.max_stock + 1 + grid.max_order
     cost = period_cost(op.pmf, params.holding_cost, params.lost_sales_cost, size)
@@ -425,12 +333,13 @@ def _kernel_step(
     """One period of the kernel from each of ``states`` (N, n) under ``orders`` (N,), for every
     demand value: the next states, (N, D, n) integers, and the expected cost, (N,)."""
     count, outcomes = states.shape[0], demands.size
-    cols = np.repeat(states.astype(np.float64), outcomes, axis=0)
-    state = LostSalesState(cols[:, 0], tuple(cols[:, i] for i in range(1, cols.shape[1])))
+    state = LOST_SALES.state_from_features(
+        np.repeat(states.astype(np.float64), outcomes, axis=0), params
+    )
     order = np.repeat(orders.astype(np.float64), outcomes)
     demand = np.tile(demands.astype(np.float64), count)
     nxt, costs, _ = dynamics.transition(state, order, demand, params, np)
-    next_cols = np.rint(np.stack([nxt.on_hand, *nxt.pipeline], axis=1)).astype(np.int64)
+    next_cols = np.rint(LOST_SALES.state_features(nxt, params, np)).astype(np.int64)
     expected = costs.total().reshape(count, outcomes) @ probs
     return next_cols.reshape(count, outcomes, -1), expected
 
@@ -470,8 +379,8 @@ class PolicyChain:
         pmf = demand_pmf(params.demand)
         demands = np.flatnonzero(pmf > 0)
         probs = pmf[demands]
-        pipeline = params.initial_pipeline or (0.0,) * params.pipeline_length
-        start = np.rint([[params.initial_on_hand, *pipeline]]).astype(np.int64)
+        initial = LOST_SALES.initial_state(params, 1, np, dtype=np.float64)
+        start = np.rint(LOST_SALES.state_features(initial, params, np)).astype(np.int64)
         found = [start]
         known = _keys(start)  # sorted keys of every state found so far
         frontier = start
@@ -551,3 +460,19 @@ def fit_optimal(
     params = lost_sales_params("fit_optimal", env_id, env_kwargs, discrete=True)
     progress = bool(getattr(config, "progress", False))
     return solve(params, progress=progress).policy()
+
+
+__all__ = [
+    "BellmanOperator",
+    "PolicyChain",
+    "StateGrid",
+    "TablePolicy",
+    "fit_myopic2",
+    "fit_optimal",
+    "make_grid",
+    "memory_needed",
+    "myopic_tables",
+    "policy_cost",
+    "solve",
+    "zipkin_bounds",
+]

@@ -30,29 +30,36 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from baselines import chains
-from baselines.chains import read_table, save_table, stationary_law
+from baselines.chains import stationary_law
+from baselines.exact import ExactResult, memory_refusal
+from baselines.tables import BoxGrid, TablePolicy
+from inventory_gym.core.problem import Problem
 from inventory_gym.demand import DiscreteDemand
 from inventory_gym.envs.perishable import dynamics
-from inventory_gym.envs.perishable.params import (
-    DE_MOOR_DISCOUNT,
-    PerishableParams,
-    PerishableState,
-)
+from inventory_gym.envs.perishable.env import PERISHABLE
+from inventory_gym.envs.perishable.params import DE_MOOR_DISCOUNT, PerishableParams
 
 _OWNER = "perishable DP"
 
 PMF_TOL = 1e-15
 """Tail mass of the demand pmf folded into its last point (far below any reported digit)."""
 
-MAX_STATES = 200_000
-"""Default limit on the grid size ``(max_order + 1)^(m + L - 1)`` (161,051 for m + L = 6
-with max order 10: a few minutes here; larger grids are refused rather than left running)."""
+ARRAYS_PER_OUTCOME = 4
+"""Peak (state, demand value) arrays of :class:`Model` and :func:`solve`, per state feature:
+the kernel's inputs and outputs on every state and demand value (float64), beside
+:data:`ARRAYS_FIXED` more (costs, flows, next indices, the sparse matrices)."""
+ARRAYS_FIXED = 16
+"""Measured: 25 (state, demand value) arrays of 8 bytes at m = 4, L = 1 (14,641 states, 45
+demand values, 133 MB traced by tracemalloc), where the estimate gives 4 * 4 + 16 = 32; at
+m = 5, L = 1 (161,051 states) the estimate is 2.1 GB, the peak 2.0 GB traced and 2.06 GB
+resident, sparse LU included."""
+MEMORY_OVERHEAD = 50_000_000
+"""Bytes beyond the (state, demand value) arrays."""
 
 FARRINGTON = {"burn_in": 100, "periods": 365, "num_paths": 10_000}
 """Farrington et al.'s evaluation: 10,000 paths from empty, 100 burn-in periods, then the
@@ -68,36 +75,55 @@ def demand_pmf(params: PerishableParams) -> np.ndarray:
     return model.dense_pmf(PMF_TOL)
 
 
-def _check(params: Any, max_states: int = MAX_STATES) -> PerishableParams:
+def _check(params: Any) -> PerishableParams:
     if not isinstance(params, PerishableParams):
         raise ValueError(f"{_OWNER}: expected PerishableParams, got {type(params).__name__}")
     cap = params.order_cap
     if cap != int(cap):
         raise ValueError(f"{_OWNER}: needs an integer max_order, got {cap}")
-    size = (int(cap) + 1) ** (params.useful_life + params.pipeline_length)
-    if size > max_states:
-        raise ValueError(
-            f"{_OWNER}: useful_life={params.useful_life}, lead_time={params.lead_time} and "
-            f"max_order={cap:g} give {size:,} states, above max_states={max_states:,}"
-        )
     return params
 
 
+def memory_needed(params: PerishableParams) -> int:
+    """An estimate of the peak bytes of :func:`solve` (see :data:`ARRAYS_PER_OUTCOME`)."""
+    params = _check(params)
+    grid = Grid.of(params)
+    arrays = ARRAYS_PER_OUTCOME * len(grid.shape) + ARRAYS_FIXED
+    return arrays * 8 * grid.size * demand_pmf(params).size + MEMORY_OVERHEAD
+
+
+def _check_size(params: PerishableParams, max_states: int | None) -> None:
+    grid = Grid.of(params)
+    where = (
+        f"useful_life={params.useful_life}, lead_time={params.lead_time} and "
+        f"max_order={params.order_cap:g} give {grid.size:,} states"
+    )
+    if max_states is not None and grid.size > max_states:
+        raise ValueError(f"{_OWNER}: {where}, above max_states={max_states:,}")
+    refusal = memory_refusal(memory_needed(params), "their arrays")
+    if refusal is not None:
+        raise ValueError(f"{_OWNER}: {where}, too large for exact DP here: {refusal}")
+
+
 @dataclass(frozen=True)
-class Grid:
+class Grid(BoxGrid):
     """All integer states: ``m + L - 1`` axes in observation order, each ``0..max_order``."""
 
-    useful_life: int
-    lead_time: int
+    problem: ClassVar[Problem] = PERISHABLE
+    params: PerishableParams
     max_order: int
+
+    @property
+    def useful_life(self) -> int:
+        return self.params.useful_life
+
+    @property
+    def lead_time(self) -> int:
+        return self.params.lead_time
 
     @property
     def shape(self) -> tuple[int, ...]:
         return (self.max_order + 1,) * (self.useful_life + self.lead_time - 1)
-
-    @property
-    def size(self) -> int:
-        return int(np.prod(self.shape))
 
     @property
     def new_axis(self) -> int:
@@ -110,68 +136,9 @@ class Grid:
         """Flat-index step of one unit on :attr:`new_axis`."""
         return int(np.prod(self.shape[self.new_axis + 1 :]))
 
-    def states(self) -> np.ndarray:
-        """(size, k) int64 states in flat-index order."""
-        axes = np.meshgrid(*[np.arange(n) for n in self.shape], indexing="ij")
-        return np.stack([a.ravel() for a in axes], axis=1)
-
-    def index(self, obs: Any) -> tuple[np.ndarray, np.ndarray]:
-        """Flat indices of observations (their first ``k`` columns, rounded) and a mask of the
-        rows on the grid (the others are clipped onto it)."""
-        obs = np.atleast_2d(np.asarray(obs, dtype=np.float64))
-        k = len(self.shape)
-        if obs.shape[1] < k:
-            raise ValueError(f"{_OWNER}: observations need {k} state columns, got {obs.shape}")
-        raw = np.rint(obs[:, :k]).astype(np.int64)
-        inside = np.all((raw >= 0) & (raw <= self.max_order), axis=1)
-        clipped = np.clip(raw, 0, self.max_order)
-        return np.ravel_multi_index(tuple(clipped.T), self.shape), inside
-
     @classmethod
     def of(cls, params: PerishableParams) -> Grid:
-        return cls(params.useful_life, params.lead_time, int(params.order_cap))
-
-
-class PerishableTable:
-    """A perishable policy given by a table of orders over a :class:`Grid`.
-
-    Calling it looks up each observation's state (extra columns are ignored) and returns the
-    (B,) orders. Off-grid states (non-integer or above ``max_order``) are rounded and clipped
-    onto the grid and counted in :attr:`misses`.
-    """
-
-    def __init__(self, grid: Grid, orders: np.ndarray, name: str = "table"):
-        orders = np.asarray(orders)
-        if orders.shape != grid.shape:
-            raise ValueError(f"orders must have shape {grid.shape}, got {orders.shape}")
-        self.grid = grid
-        self.orders = orders.astype(np.float64)
-        self.name = name
-        self.misses = 0
-        self.lookups = 0
-
-    def __call__(self, obs: Any) -> np.ndarray:
-        idx, inside = self.grid.index(np.asarray(obs))
-        self.lookups += inside.size
-        self.misses += int(inside.size - inside.sum())
-        return self.orders.reshape(-1)[idx]
-
-    def params(self) -> dict[str, Any]:
-        return {
-            "useful_life": self.grid.useful_life,
-            "lead_time": self.grid.lead_time,
-            "max_order": self.grid.max_order,
-        }
-
-    def save(self, path: str | Path, *, meta: dict | None = None) -> Path:
-        """Write the table to ``path`` (``.npz``, no pickles)."""
-        header = {"name": self.name, "grid": self.params(), **(meta or {})}
-        return save_table(path, header, orders=self.orders.astype(np.int32))
-
-    @classmethod
-    def load(cls, path: str | Path) -> PerishableTable:
-        header, arrays = read_table(path)
-        return cls(Grid(**header["grid"]), arrays["orders"], name=header.get("name", "table"))
+        return cls(params, int(params.order_cap))
 
 
 class Model:
@@ -184,24 +151,31 @@ class Model:
         cost: (n, D) the period's cost without the order cost, per state and demand.
         expected: (n,) ``cost @ probs``.
         states: (n, k) every state, in flat-index order (what policies are asked about).
+        start: the flat index of the env's starting state (empty).
+
+    Raises:
+        ValueError: for an instance the DP does not solve, a grid above ``max_states`` (when
+            given) or one whose arrays would not fit in the memory available.
     """
 
-    def __init__(self, params: PerishableParams, *, max_states: int = MAX_STATES):
-        params = _check(params, max_states)
+    def __init__(self, params: PerishableParams, *, max_states: int | None = None):
+        params = _check(params)
+        _check_size(params, max_states)
         self.params = params
         self.grid = grid = Grid.of(params)
         self.probs = demand_pmf(params)
-        self.states = states = grid.states()
-        n, k, outcomes = grid.size, states.shape[1], self.probs.size
-        cols = np.repeat(states.astype(np.float64), outcomes, axis=0)
-        m = params.useful_life
-        state = PerishableState(
-            tuple(cols[:, i] for i in range(m)), tuple(cols[:, i] for i in range(m, k))
+        self.states = grid.states()
+        self.start = grid.start_index()
+        n, outcomes = grid.size, self.probs.size
+        state = PERISHABLE.state_from_features(
+            np.repeat(self.states.astype(np.float64), outcomes, axis=0), params
         )
         demand = np.tile(np.arange(outcomes, dtype=np.float64), n)
         nxt, costs, _ = dynamics.transition(state, np.zeros(n * outcomes), demand, params, np)
-        nxt_cols = np.rint(np.stack([*nxt.stock, *nxt.pipeline], axis=1)).astype(np.int64)
-        self.base = np.ravel_multi_index(tuple(nxt_cols.T), grid.shape).reshape(n, outcomes)
+        nxt_index, inside = grid.locate(nxt)
+        if not inside.all():  # the grid is closed under the kernel (module docstring)
+            raise RuntimeError(f"{_OWNER}: the kernel left the grid {grid.shape}")
+        self.base = nxt_index.reshape(n, outcomes)
         self.cost = costs.total().reshape(n, outcomes)
         self.expected = self.cost @ self.probs
 
@@ -238,39 +212,15 @@ class Model:
         return np.rint(np.clip(raw, 0.0, self.grid.max_order)).astype(np.int64)
 
 
-@dataclass(frozen=True)
-class Solution:
-    """The result of :func:`solve`."""
-
-    discount: float | None
-    """The discount factor, or ``None`` for the average cost."""
-    cost: float
-    """Discounted: the optimal expected discounted cost from the empty state (infinite
-    horizon). Average: the optimal long-run average cost per period."""
-    bounds: tuple[float, float]
-    """Odoni's bounds on the average cost at the last iteration; for the discounted cost both
-    are ``cost`` (policy iteration ends with an exact evaluation)."""
-    iterations: int
-    seconds: float
-    grid: Grid
-    orders: np.ndarray
-    """Optimal orders over the grid (observation order of the axes)."""
-    value: np.ndarray
-    """Optimal (discounted) or relative (average) values over the grid."""
-
-    def policy(self) -> PerishableTable:
-        return PerishableTable(self.grid, self.orders, name="optimal")
-
-
 def solve(
     params: PerishableParams,
     *,
     discount: float | None = DE_MOOR_DISCOUNT,
     tol: float = 1e-10,
     max_iter: int = 100_000,
-    max_states: int = MAX_STATES,
+    max_states: int | None = None,
     progress: bool = False,
-) -> Solution:
+) -> ExactResult:
     """The optimal policy: policy iteration (discounted) or relative value iteration
     (``discount=None``, average cost).
 
@@ -290,8 +240,12 @@ def solve(
         discount: in (0, 1), or ``None`` for the average cost.
         tol: width of the final bounds (average cost).
         max_iter: give up (``RuntimeError``) after this many iterations.
-        max_states: refuse grids larger than this (``ValueError``).
+        max_states: refuse grids larger than this (``ValueError``); ``None``: refuse only
+            a grid whose arrays would not fit in the memory available (:func:`memory_needed`).
         progress: show a progress bar over the iterations.
+
+    Returns:
+        An :class:`~baselines.exact.ExactResult` (its policy is named ``"optimal"``).
     """
     if discount is not None and not (
         isinstance(discount, (int, float)) and 0.0 < float(discount) < 1.0
@@ -317,7 +271,21 @@ def _q_values(model: Model, matrix: Any, value: np.ndarray, gamma: float) -> np.
     return order_cost[None, :] + gamma * (matrix @ model.as_columns(value))
 
 
-def _policy_iteration(model: Model, gamma: float, max_iter: int, bar: Any) -> Solution:
+def _result(model: Model, orders, value, cost, bounds, discount, iterations) -> ExactResult:
+    grid = model.grid
+    return ExactResult(
+        grid=grid,
+        orders=orders.reshape(grid.shape),
+        value=value.reshape(grid.shape),
+        cost=cost,
+        bounds=bounds,
+        discount=discount,
+        iterations=iterations,
+        seconds=0.0,
+    )
+
+
+def _policy_iteration(model: Model, gamma: float, max_iter: int, bar: Any) -> ExactResult:
     from scipy import sparse
     from scipy.sparse import linalg
 
@@ -343,20 +311,11 @@ def _policy_iteration(model: Model, gamma: float, max_iter: int, bar: Any) -> So
             bar.set_postfix(changed=int(grid.size if it == 1 else better.sum()))
     else:
         raise RuntimeError(f"{_OWNER}: policy iteration did not end in {max_iter} iterations")
-    cost = float(value[0])
-    return Solution(
-        gamma,
-        cost,
-        (cost, cost),
-        it,
-        0.0,
-        grid,
-        policy.reshape(grid.shape),
-        value.reshape(grid.shape),
-    )
+    cost = float(value[model.start])
+    return _result(model, policy, value, cost, (cost, cost), gamma, it)
 
 
-def _relative_value_iteration(model: Model, tol: float, max_iter: int, bar: Any) -> Solution:
+def _relative_value_iteration(model: Model, tol: float, max_iter: int, bar: Any) -> ExactResult:
     grid, matrix = model.grid, model.rest_matrix()
     value = np.zeros(grid.size)
     it = 0
@@ -368,7 +327,7 @@ def _relative_value_iteration(model: Model, tol: float, max_iter: int, bar: Any)
         new = 0.5 * (value + model.expected + q[np.arange(grid.size), best])
         delta = new - value
         low, high = float(delta.min()), float(delta.max())
-        value = new - new[0]
+        value = new - new[model.start]
         if bar is not None:
             bar.update(1)
             bar.set_postfix(width=f"{2 * (high - low):.1e}")
@@ -377,17 +336,7 @@ def _relative_value_iteration(model: Model, tol: float, max_iter: int, bar: Any)
         if it >= max_iter:
             raise RuntimeError(f"{_OWNER}: no convergence in {max_iter} iterations")
     # The lazy chain's gain is half the problem's: Odoni's bounds double.
-    bounds = (2 * low, 2 * high)
-    return Solution(
-        None,
-        low + high,
-        bounds,
-        it,
-        0.0,
-        grid,
-        best.reshape(grid.shape),
-        value.reshape(grid.shape),
-    )
+    return _result(model, best, value, low + high, (2 * low, 2 * high), None, it)
 
 
 def _bar(progress: bool, desc: str) -> Any:
@@ -419,9 +368,10 @@ class PolicyModel:
 
     Args:
         params: the instance, or a :class:`Model` to reuse.
-        policy: any batched callable (a heuristic, a :class:`PerishableTable`, a network's
-            ``state_policy``): it is asked once, on every state; or the (n,) integer orders
-            of the states in flat-index order.
+        policy: any batched callable (a heuristic, a
+            :class:`~baselines.tables.TablePolicy`, a network's ``state_policy``): it is
+            asked once, on every state; or the (n,) integer orders of the states in
+            flat-index order.
     """
 
     def __init__(self, params: PerishableParams | Model, policy: Any):
@@ -442,14 +392,16 @@ class PolicyModel:
         )
 
     def average_cost(self, tol: float = 1e-12, max_iter: int = 1_000_000) -> float:
-        """Long-run average cost from the empty start (state 0): the stationary law by power
-        iteration of the lazy chain ``(I + P) / 2``."""
-        law = stationary_law(self.transition, 0, owner=_OWNER, tol=tol, max_iter=max_iter)
+        """Long-run average cost from the empty start: the stationary law by power iteration
+        of the lazy chain ``(I + P) / 2``."""
+        start = self.model.start
+        law = stationary_law(self.transition, start, owner=_OWNER, tol=tol, max_iter=max_iter)
         return float(law @ self.cost)
 
     def discounted_cost(self, discount: float = DE_MOOR_DISCOUNT, tol: float = 1e-10) -> float:
         """Expected discounted cost ``sum_t discount^t cost_t`` from the empty start."""
-        return chains.discounted_cost(self.transition, self.cost, discount, 0, tol=tol)
+        start = self.model.start
+        return chains.discounted_cost(self.transition, self.cost, discount, start, tol=tol)
 
     def farrington(
         self,
@@ -466,7 +418,7 @@ class PolicyModel:
         skips the second moment (``std`` is then NaN)."""
         probs = self.model.probs
         mu = np.zeros(self.model.grid.size)
-        mu[0] = 1.0
+        mu[self.model.start] = 1.0
         pt = self.transition.T.tocsr()
         for _ in range(burn_in):
             mu = pt @ mu
@@ -490,7 +442,7 @@ class PolicyModel:
 
 def fit_optimal(
     env_id: str = "Perishable-v0", env_kwargs: Any = None, config: Any = None
-) -> PerishableTable:
+) -> TablePolicy:
     """The average-cost optimal policy of the instance, for the registry (the harness scores
     the average cost by default; :func:`solve` with a discount gives the discounted one)."""
     from inventory_gym.evaluation import instance_params
@@ -502,14 +454,13 @@ def fit_optimal(
 
 __all__ = [
     "FARRINGTON",
-    "MAX_STATES",
     "FarringtonValue",
     "Grid",
     "Model",
-    "PerishableTable",
     "PolicyModel",
-    "Solution",
+    "TablePolicy",
     "demand_pmf",
     "fit_optimal",
+    "memory_needed",
     "solve",
 ]

@@ -35,11 +35,11 @@ def run(args: argparse.Namespace) -> int:
 
     inst = o.instance_of(args)
     kwargs = inst.kwargs
-    reason = solvers.unavailable(inst.problem.name, inst.params, args.discount)
+    reason = solvers.unavailable(inst.problem, inst.params, args.discount)
     if reason is not None:
         raise o.CLIError(f"solve: {reason}")
     try:
-        solution = solvers.solver(inst.problem.name).solve(
+        solution = solvers.solver(inst.problem).solve(
             inst.params, discount=args.discount, margin=args.margin, progress=o.progress(args)
         )
     except ValueError as err:
