@@ -119,3 +119,23 @@ class Problem(ABC):
     def demand(self, params: Any) -> Any:
         """The demand model of the instance."""
         return params.demand
+
+    def action_bounds(self, state: NamedTuple, params: Any, xp: ModuleType) -> tuple[tuple, tuple]:
+        """The bounds of each decision given the state: ``(low, high)``, each a tuple of
+        ``action_dim`` entries, an entry being a (B,) array of ``xp`` or a number (the same for
+        every row).
+
+        The shells clip every action to these bounds (then round it, with integer actions)
+        before the kernel sees it, so a bound that depends on the state (a removal capped by the
+        stock on hand) is enforced in one place. The default is the static box: 0 and
+        :meth:`action_high`. An override must stay within that box and is called once per
+        period (with :data:`~inventory_gym.core.xp.python_scalars` and a state of floats in the
+        single env), so it uses only arithmetic and ``xp.minimum``/``xp.maximum``.
+        """
+        return (0.0,) * self.action_dim, tuple(float(v) for v in self.action_high(params))
+
+    @property
+    def state_dependent_bounds(self) -> bool:
+        """Whether :meth:`action_bounds` is overridden (depends on the state). When it is not,
+        the shells use the static box they computed once, without calling it every period."""
+        return type(self).action_bounds is not Problem.action_bounds
