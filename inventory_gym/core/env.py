@@ -110,6 +110,8 @@ class InventoryEnv(gym.Env):
                 )
             periods = min(periods, horizon - start)
         rng = self.np_random if rng is None else rng
+        # ``start`` is this env's clock: a non-stationary model (a season, a replayed series)
+        # draws periods start, start + 1, ... of its law; a stationary one ignores it.
         return self._demand_model.sample(rng, 1, periods, start=start)[0].tolist()
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:

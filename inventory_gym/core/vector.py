@@ -39,6 +39,13 @@ class InventoryVectorEnv(VectorEnv):
     restart ignore their action, get reward 0 and have their info masks (``infos["_cost"]``
     etc.) set to False.
 
+    Every row keeps its own period index (its clock), which a partial reset or an autoreset
+    restarts at 0: a non-stationary demand model (``demand.is_stationary`` False: a replayed
+    series, a seasonal model) draws each row's demand from the row's own period, and the
+    ``demand_window`` history of a fresh row is periods ``0 .. demand_window - 1``, its first
+    decision period ``demand_window`` (as in the single env). Stationary models are drawn in
+    blocks of many periods.
+
     The torch backend returns torch tensors for observations, rewards, terminations,
     truncations and infos (the spaces stay numpy-typed, as Gymnasium's are).
     """
@@ -215,11 +222,13 @@ class InventoryVectorEnv(VectorEnv):
         self._needs_reset = self._needs_reset & ~mask
 
     def _next_demand(self) -> Any:
-        model = self._demand_model
-        if model.horizon is not None:
-            # A replayed series: each row reads its own clock.
+        if not self._demand_model.is_stationary:
+            # Demand that changes over time (a replayed series, a season): every row draws
+            # the period of its own clock, which partial resets and autoresets restart. The
+            # episode's first period follows the demand_window periods of its history.
             start = self._t + self.config.demand_window
             return self._sample(1, start)[:, 0]
+        # Stationary demand ignores the clock: blocks of many periods, one sampler call each.
         if self._block is None or self._pos == self._block.shape[0]:
             periods = max(1, min(256, BLOCK_ELEMENTS // self.num_envs))
             block = self._sample(periods, 0).T
