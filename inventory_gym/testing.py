@@ -17,19 +17,21 @@ from __future__ import annotations
 import pickle
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
 from inventory_gym.core.problem import Problem
-from inventory_gym.demand import Replay
+from inventory_gym.demand import DemandModel, Replay, Seasonal
 
 __all__ = [
     "BAD_PARAMS",
     "check_backend_parity",
     "check_bad_input",
     "check_conformance",
+    "check_demand_clock",
     "check_determinism",
     "check_gradients",
     "check_gymnasium_api",
@@ -316,6 +318,190 @@ def check_single_matches_vector(
         done = truncated
 
 
+def _obs(obs: Any) -> np.ndarray:
+    # Compared in float32, the dtype of the observation space (torch may compute in float64).
+    return _as_numpy(obs).astype(np.float32)
+
+
+@dataclass(frozen=True, eq=False)
+class _MeanPath(DemandModel):
+    """A non-stationary model without a horizon whose draw for period ``t`` is exactly
+    ``model.mean_at(t)``: every demand shows the clock that drew it, so two shells can be
+    compared number for number (no random numbers involved)."""
+
+    model: DemandModel
+
+    @property
+    def spec(self) -> str:
+        return f"mean_path({self.model.spec})"
+
+    @property
+    def is_integer(self) -> bool:
+        return False
+
+    @property
+    def is_stationary(self) -> bool:
+        return False
+
+    @property
+    def mean(self) -> float:  # type: ignore[override]
+        return self.model.mean
+
+    def mean_at(self, t: Any) -> Any:
+        return self.model.mean_at(t)
+
+    def quantile(self, q: float) -> float:
+        return self.model.quantile(q)
+
+    def _means(self, batch: int, periods: int, start: Any) -> np.ndarray:
+        starts = np.broadcast_to(np.asarray(_as_numpy(start), dtype=np.int64), (batch,))
+        return np.asarray(self.model.mean_at(starts[:, None] + np.arange(periods)[None, :]))
+
+    def _sample_numpy(self, rng, batch, periods, start):
+        return self._means(batch, periods, start)
+
+    def _sample_torch(self, generator, batch, periods, start, device, dtype):
+        import torch
+
+        return torch.as_tensor(self._means(batch, periods, start), dtype=dtype, device=device)
+
+
+def check_demand_clock(
+    env_id: str, *, num_envs: int = 4, steps: int = 60, seed: int = 13, **kwargs: Any
+) -> None:
+    """Demand that changes over time is drawn from each row's own clock.
+
+    With a seasonal model (:class:`~inventory_gym.demand.Seasonal`, around the env's own mean)
+    whose draw for period ``t`` is its mean ``mu_t``, through staggered partial resets
+    (``reset(options={"reset_mask": ...})``) and next-step autoresets: every row's demand is
+    that of its own period (``demand_window`` history periods, then the episode's), the
+    history of a fresh row is periods ``0 .. demand_window - 1``, the single env equals row 0
+    of the vector env, and numpy equals torch. Then the seasonal model itself (random draws)
+    runs through the three shells, partial resets included.
+    """
+    import torch
+
+    env = gym.make(env_id, disable_env_checker=True, **kwargs).unwrapped
+    season = Seasonal(float(env.problem.demand(env.params).mean), 0.6, 5, 0.4)
+    window = env.config.demand_window
+    n_state = len(env.problem.state_feature_names(env.params))
+    opts = {k: v for k, v in kwargs.items() if k != "demand"}
+    if "max_order" in env.problem.params_cls.__dataclass_fields__:
+        opts.setdefault("max_order", env.params.max_order or float(env.layout.action_high.max()))
+    horizon = 7
+    rng = np.random.default_rng(seed)
+    # Staggered restarts: a random set of rows every few steps, row 0 every other time.
+    masks = {}
+    for t in range(2, steps, 5):
+        mask = rng.random(num_envs) < 0.5
+        mask[0] = t % 10 == 2
+        masks[t] = mask
+
+    for model in (_MeanPath(season), season):
+        exact = isinstance(model, _MeanPath)
+        vecs = {
+            backend: _make_vec(
+                env_id,
+                num_envs,
+                backend=backend,
+                dtype="float64" if backend == "torch" else None,
+                demand=model,
+                max_episode_steps=horizon,
+                **opts,
+            )
+            for backend in ("numpy", "torch")
+        }
+        single = gym.make(env_id, demand=model, max_episode_steps=horizon, **opts)
+        acts = _random_actions(vecs["numpy"].action_space, rng, steps, spill=0.2)
+        history = season.mean_at(np.arange(window))
+        clock = np.zeros(num_envs, dtype=np.int64)
+        needs_reset = np.zeros(num_envs, dtype=bool)
+
+        def compare(
+            out: dict[str, Any], what: str, fresh: np.ndarray, exact=exact, history=history
+        ) -> None:
+            obs = out["numpy"][0]
+            if exact:
+                _assert_same(out["numpy"], out["torch"], f"numpy vs torch, {what}", rtol=1e-12)
+                if window:
+                    np.testing.assert_allclose(
+                        obs[fresh, n_state : n_state + window],
+                        np.broadcast_to(history, (int(fresh.sum()), window)),
+                        rtol=1e-6,
+                        err_msg=f"demand window of the fresh rows, {what}",
+                    )
+
+        obs = {b: _obs(vec.reset(seed=seed)[0]) for b, vec in vecs.items()}
+        single_obs, _ = single.reset(seed=seed)
+        compare({b: [o] for b, o in obs.items()}, "reset", np.ones(num_envs, dtype=bool))
+        if exact:
+            np.testing.assert_array_equal(single_obs, obs["numpy"][0], err_msg="reset obs")
+        for t in range(steps):
+            mask = masks.get(t)
+            if mask is not None:
+                obs = {
+                    b: _obs(vec.reset(options={"reset_mask": mask})[0]) for b, vec in vecs.items()
+                }
+                compare({b: [o] for b, o in obs.items()}, f"partial reset at step {t}", mask)
+                clock[mask] = 0
+                needs_reset[mask] = False
+                if mask[0]:
+                    single_obs, _ = single.reset()
+                    if exact:
+                        np.testing.assert_array_equal(
+                            single_obs, obs["numpy"][0], err_msg=f"row 0 reset at step {t}"
+                        )
+            restart = needs_reset.copy()
+            out = {}
+            for backend, vec in vecs.items():
+                action = acts[t] if backend == "numpy" else torch.as_tensor(acts[t])
+                step = vec.step(action)
+                out[backend] = (
+                    [_obs(step[0])]
+                    + [_as_numpy(x) for x in step[1:4]]
+                    + [{k: _as_numpy(v) for k, v in step[4].items()}]
+                )
+            compare(out, f"step {t}", restart)
+            demand = out["numpy"][4]["demand"]
+            played = ~restart
+            if exact:
+                expected = season.mean_at(window + clock)
+                np.testing.assert_allclose(
+                    demand[played],
+                    expected[played],
+                    rtol=1e-12,
+                    err_msg=f"step {t}: each row's demand is its own period's (clocks {clock})",
+                )
+            else:
+                for backend in ("numpy", "torch"):
+                    d = out[backend][4]["demand"][played]
+                    assert np.all((d >= 0) & (d == np.round(d))), f"{backend} demand {d}"
+            clock = np.where(restart, 0, clock + 1)
+            needs_reset = clock >= horizon
+            if restart[0]:
+                single_obs, _ = single.reset()
+                if exact:
+                    np.testing.assert_array_equal(
+                        single_obs, out["numpy"][0][0], err_msg=f"row 0 autoreset at step {t}"
+                    )
+                continue
+            single_obs, reward, _, truncated, info = single.step(acts[t][0])
+            assert truncated == out["numpy"][3][0], f"truncation of row 0 at step {t}"
+            assert exact or (info["demand"] >= 0 and float(info["demand"]).is_integer())
+            if exact:
+                np.testing.assert_array_equal(
+                    single_obs, out["numpy"][0][0], err_msg=f"row 0 observation at step {t}"
+                )
+                assert reward == out["numpy"][1][0], f"row 0 reward at step {t}"
+                for key, value in info.items():
+                    np.testing.assert_array_equal(
+                        np.asarray(value),
+                        out["numpy"][4][key][0],
+                        err_msg=f"row 0 info[{key!r}] at step {t}",
+                    )
+        assert (clock != clock[0]).any(), "the clocks were not staggered"
+
+
 # -- the dynamics ---------------------------------------------------------------------------
 def random_features(problem: Problem, params: Any, n: int, rng: np.random.Generator):
     """``n`` random states as feature rows within the state bounds (inf bounds -> 4x the cap)."""
@@ -484,6 +670,7 @@ def check_conformance(env_id: str, **kwargs: Any) -> None:
     check_pickle(env_id, **kwargs)
     check_backend_parity(env_id, **kwargs)
     check_single_matches_vector(env_id, **kwargs)
+    check_demand_clock(env_id, **kwargs)
     check_random_invariants(env_id, **kwargs)
     check_gradients(env_id, **kwargs)
     check_bad_input(env_id, **kwargs)
