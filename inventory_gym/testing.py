@@ -24,6 +24,7 @@ import gymnasium as gym
 import numpy as np
 
 from inventory_gym.core.problem import Problem
+from inventory_gym.core.shell import action_box, prepare_actions
 from inventory_gym.demand import DemandModel, Replay, Seasonal
 
 __all__ = [
@@ -526,14 +527,25 @@ def check_invariants(
 ) -> None:
     """Conservation of units and non-negativity on given states, actions and demands (numpy).
 
-    Actions are clipped to the action bounds first, as the shells do.
+    Actions are prepared first as the shells do (:func:`~inventory_gym.core.shell.prepare_actions`:
+    clipped to the action bounds, the state's bounds included).
     """
     state = problem.state_from_features(np.asarray(features, np.float64), params)
-    action = np.clip(np.asarray(actions, np.float64), 0.0, problem.action_high(params))
+    high = np.asarray(problem.action_high(params), np.float64)
+    values = np.asarray(actions, np.float64)
+    values = prepare_actions(
+        values.reshape(values.shape[0], -1),
+        problem,
+        params,
+        state,
+        action_box(np.zeros_like(high), high),
+        np,
+        batch=values.shape[0],
+    )
     if problem.action_dim == 1:
-        action = action.reshape(-1)
+        action = values[:, 0]
     else:
-        action = tuple(action[:, i] for i in range(problem.action_dim))
+        action = tuple(values[:, i] for i in range(problem.action_dim))
     demand = np.asarray(demand, np.float64)
     next_state, costs, flows = problem.transition(state, action, demand, params, np)
     for name, residual in problem.invariants(
@@ -542,7 +554,7 @@ def check_invariants(
         worst = int(np.argmax(np.abs(residual)))
         assert np.all(np.abs(residual) <= atol * (1 + np.abs(features).max())), (
             f"{name}: residual {residual[worst]} at state {features[worst]}, "
-            f"action {action[worst]}, demand {demand[worst]}"
+            f"action {values[worst]}, demand {demand[worst]}"
         )
 
 

@@ -249,7 +249,7 @@ class RemovalProblem(Problem):
         return (0.0, 0.0), (params.max_order, state.on_hand)
 
     def invariants(self, state, action, demand, next_state, costs, flows, xp):
-        return {}
+        return {"removed <= on hand": positive_part(flows.removed - state.on_hand, xp)}
 
 
 TOY = RemovalProblem()
@@ -359,3 +359,14 @@ def test_a_state_bound_passes_its_gradient():
     assert removed.item() == 8.0
     (grad,) = torch.autograd.grad(removed, first)
     assert grad.tolist() == [[1.0, -1.0]]
+
+
+def test_check_invariants_prepares_actions_with_the_state_bound():
+    from inventory_gym.testing import check_invariants
+
+    rng = np.random.default_rng(1)
+    n = 500
+    features = rng.uniform(0.0, 8.0, size=(n, 1))
+    actions = rng.uniform(-2.0, 12.0, size=(n, 2))
+    assert (actions[:, 1] > features[:, 0]).mean() > 0.3
+    check_invariants(TOY, ToyParams(), features, actions, rng.poisson(3.0, n).astype(float))
