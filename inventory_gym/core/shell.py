@@ -169,16 +169,17 @@ def prepare_actions(
     1. shape: ``batch=None`` (the single env) takes any array of ``action_dim`` numbers;
        otherwise (B,) or (B, 1) for one decision, (B, d) for several;
     2. finiteness: NaN or infinite actions raise a ``ValueError`` (``check_finite``);
-    3. ``discrete``: every action must be an integer inside the static box, else a
-       ``ValueError`` (no clipping: an out-of-range index is a caller's bug);
-       Box actions are clipped to the box, with ``torch.clamp`` on torch, which passes the
-       gradient at the bounds themselves (an order equal to ``max_order`` keeps its gradient);
-    4. state bounds: when the problem overrides
-       :meth:`~inventory_gym.core.problem.Problem.action_bounds`, the actions are clipped
-       again to the bounds it gives for ``state`` (the hook is called with ``state_xp``,
-       default ``xp``);
-    5. ``integer``: rounded half to even to the nearest integer inside the bounds; on torch
-       straight-through (the rounded value forward, the identity backward).
+    3. the static box: with ``discrete``, every action must be an integer inside it, else a
+       ``ValueError`` (an out-of-range index is the caller's bug, not clipped); Box actions
+       are clipped to it, on torch with ``torch.clamp``, which passes the gradient at the
+       bounds themselves (an order equal to ``max_order`` keeps its gradient);
+    4. the state's bounds: when the problem overrides
+       :meth:`~inventory_gym.core.problem.Problem.action_bounds`, the actions (discrete ones
+       too) are clipped again to the bounds it gives for ``state``, with ``torch.clamp`` on
+       torch (a bound that carries a gradient, the stock on hand, passes it on);
+    5. ``integer`` (Box actions only): rounded half to even, to the nearest integer inside
+       the bounds (7.6 on hand: at most 7 removed); on torch straight-through (the rounded
+       value forward, the identity backward).
 
     Args:
         values: raw actions, an array of ``xp`` (float64 numpy, or a torch tensor already on
