@@ -228,3 +228,17 @@ def test_stationary_single_env_demand_is_unchanged():
             obs, _ = env.reset()
             got.append(obs[-2:].tolist())
     assert got == [[6.0, 6.0], 4.0, 4.0, 7.0, [4.0, 2.0], 1.0, 7.0]
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_seasonal_vector_env_is_seeded_and_pickles(backend):
+    def run(env, steps):
+        return [np.asarray(env.step(np.full((3, 1), 4.0))[4]["demand"]) for _ in range(steps)]
+
+    envs = [make_vec(3, backend=backend, demand="seasonal(5,0.5,6)", lead_time=1) for _ in "ab"]
+    for env in envs:
+        env.reset(seed=4)
+    first = run(envs[0], 10)
+    np.testing.assert_array_equal(first, run(envs[1], 10))
+    clone = pickle.loads(pickle.dumps(envs[0]))
+    np.testing.assert_array_equal(run(envs[0], 10), run(clone, 10))
