@@ -236,6 +236,12 @@ class RemovalProblem(Problem):
     def state_feature_names(self, params):
         return ("on_hand",)
 
+    def state_parts(self, params):
+        # The named state layout of issue 14 item 3 (abstract there; unused before it).
+        from inventory_gym.core.problem import StatePart
+
+        return (StatePart("on_hand", 1, vector=False, doc="units on hand"),)
+
     def state_feature_bounds(self, params):
         return np.zeros(1), np.full(1, np.inf)
 
