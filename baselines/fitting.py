@@ -30,7 +30,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from inventory_gym.core.validation import check_int
+from inventory_gym.core.validation import check_int, store
 from inventory_gym.evaluation import Evaluation, Policy, evaluate
 
 _OWNER = "FitConfig"
@@ -72,10 +72,10 @@ class FitConfig:
     """Show a progress bar over the candidates evaluated, with the best cost so far."""
 
     def __post_init__(self) -> None:
-        check_int(_OWNER, "num_paths", self.num_paths, low=1)
-        check_int(_OWNER, "periods", self.periods, low=1)
-        check_int(_OWNER, "burn_in", self.burn_in, low=0)
-        check_int(_OWNER, "seed", self.seed)
+        store(self, "num_paths", check_int(_OWNER, "num_paths", self.num_paths, low=1))
+        store(self, "periods", check_int(_OWNER, "periods", self.periods, low=1))
+        store(self, "burn_in", check_int(_OWNER, "burn_in", self.burn_in, low=0))
+        store(self, "seed", check_int(_OWNER, "seed", self.seed))
         if not isinstance(self.progress, bool):
             raise ValueError(f"{_OWNER}: progress must be True or False, got {self.progress!r}")
 

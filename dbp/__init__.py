@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 # import torch.
 _EXPORTS = {
     "TrainConfig": "dbp.config",
-    "KINDS": "dbp.policies",
+    "KINDS": "dbp.kinds",
+    "check_fits": "dbp.kinds",
     "PolicySpec": "dbp.policies",
     "build_policy": "dbp.policies",
     "Instance": "dbp.rollout",
@@ -35,7 +36,8 @@ _EXPORTS = {
 
 if TYPE_CHECKING:
     from dbp.config import TrainConfig
-    from dbp.policies import KINDS, PolicySpec, build_policy
+    from dbp.kinds import KINDS, check_fits
+    from dbp.policies import PolicySpec, build_policy
     from dbp.rollout import Instance, Simulator, resolve_instances
     from dbp.trained import DBPPolicy, is_saved_policy, load
     from dbp.trainer import Progress, TrainResult, make_spec, train, validate
@@ -64,6 +66,7 @@ __all__ = [
     "TrainConfig",
     "TrainResult",
     "build_policy",
+    "check_fits",
     "is_saved_policy",
     "load",
     "make_spec",

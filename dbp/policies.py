@@ -26,8 +26,8 @@ Kinds (:data:`KINDS`):
   optimal lost-sales policy, SCENARIOS.md section 1).
 
 The base-stock kinds take the inventory position as the sum of the state features, and the
-monotone kind reads the state columns as "oldest first, most recent order last": both hold for
-problems whose state features are units on hand and on order, in that order (lost sales).
+monotone kind reads the state columns as "oldest first, most recent order last": each kind
+says which problems it fits (:mod:`dbp.kinds`), and training one on another is an error.
 """
 
 from __future__ import annotations
@@ -41,10 +41,14 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from inventory_gym.core.validation import check_fields
-
-KINDS = ("mlp", "base_stock", "capped_base_stock", "monotone")
-"""The policy kinds :func:`build_policy` knows."""
+from dbp.kinds import KINDS
+from inventory_gym.core.validation import (
+    check_choice,
+    check_fields,
+    check_int,
+    check_real,
+    store,
+)
 
 ENCODERS = ("wavenet", "flat")
 ACTIVATIONS = {"elu": nn.ELU, "relu": nn.ReLU, "tanh": nn.Tanh, "silu": nn.SiLU}
@@ -79,28 +83,21 @@ class PolicySpec:
     """Channels of the WaveNet encoder."""
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"{_OWNER}: kind must be one of {KINDS}, got {self.kind!r}")
-        hidden = tuple(self.hidden)
-        if not hidden or not all(isinstance(h, int) and h >= 1 for h in hidden):
+        check_choice(_OWNER, "kind", self.kind, KINDS)
+        hidden = tuple(self.hidden) if isinstance(self.hidden, (tuple, list)) else ()
+        if not hidden:
             raise ValueError(f"{_OWNER}: hidden must be positive ints, got {self.hidden!r}")
-        object.__setattr__(self, "hidden", hidden)
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(
-                f"{_OWNER}: activation must be one of {tuple(ACTIVATIONS)}, got {self.activation!r}"
-            )
+        store(
+            self,
+            "hidden",
+            tuple(check_int(_OWNER, f"hidden[{i}]", h, low=1) for i, h in enumerate(hidden)),
+        )
+        check_choice(_OWNER, "activation", self.activation, ACTIVATIONS)
         for name, low in (("state_dim", 1), ("window", 0), ("static_dim", 0), ("action_dim", 1)):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < low:
-                raise ValueError(f"{_OWNER}: {name} must be an int >= {low}, got {value!r}")
-        if not (isinstance(self.scale, (int, float)) and math.isfinite(self.scale)):
-            raise ValueError(f"{_OWNER}: scale must be a finite number, got {self.scale!r}")
-        if self.scale <= 0:
-            raise ValueError(f"{_OWNER}: scale must be > 0, got {self.scale!r}")
-        if self.encoder not in ENCODERS:
-            raise ValueError(f"{_OWNER}: encoder must be one of {ENCODERS}, got {self.encoder!r}")
-        if not isinstance(self.channels, int) or self.channels < 1:
-            raise ValueError(f"{_OWNER}: channels must be an int >= 1, got {self.channels!r}")
+            store(self, name, check_int(_OWNER, name, getattr(self, name), low=low))
+        store(self, "scale", check_real(_OWNER, "scale", self.scale, strict=True))
+        check_choice(_OWNER, "encoder", self.encoder, ENCODERS)
+        store(self, "channels", check_int(_OWNER, "channels", self.channels, low=1))
         if self.kind != "mlp" and self.action_dim != 1:
             raise ValueError(
                 f"{_OWNER}: kind={self.kind!r} orders one quantity, got action_dim="

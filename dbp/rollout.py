@@ -12,51 +12,19 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
 import torch
 
+from inventory_gym.core.instance import Instance, make_instance
 from inventory_gym.core.shell import action_box, prepare_actions
 from inventory_gym.core.xp import namespace, tree_map
-from inventory_gym.evaluation import instance, jsonable
 
-InstanceLike = str | tuple[str, Mapping[str, Any] | None]
-"""An env id, or ``(env_id, env_kwargs)``."""
+InstanceLike = str | tuple[str, Mapping[str, Any] | None] | Instance
+"""An env id, ``(env_id, env_kwargs)``, or an :class:`~inventory_gym.core.instance.Instance`."""
 
-
-@dataclass(frozen=True)
-class Instance:
-    """One problem instance that a policy is trained or evaluated on."""
-
-    env_id: str
-    env_kwargs: dict[str, Any]
-    problem: Any = field(repr=False, compare=False)
-    params: Any = field(repr=False, compare=False)
-
-    @property
-    def state_dim(self) -> int:
-        """Number of state features."""
-        return len(self.problem.state_feature_names(self.params))
-
-    @property
-    def static_row(self) -> np.ndarray:
-        """The static features as a float64 row."""
-        return self.problem.static_row(self.params)
-
-    @property
-    def label(self) -> str:
-        """``env_id`` plus its keyword overrides, for logs and tables."""
-        extra = ",".join(f"{k}={v}" for k, v in self.env_kwargs.items())
-        return f"{self.env_id}({extra})" if extra else self.env_id
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready ``{"env_id", "env_kwargs"}`` (demand models as their spec strings)."""
-        return {
-            "env_id": self.env_id,
-            "env_kwargs": {k: jsonable(v) for k, v in self.env_kwargs.items()},
-        }
+__all__ = ["Instance", "InstanceLike", "Simulator", "Step", "resolve_instances"]
 
 
 def resolve_instances(instances: InstanceLike | Sequence[InstanceLike]) -> list[Instance]:
@@ -90,14 +58,14 @@ def resolve_instances(instances: InstanceLike | Sequence[InstanceLike]) -> list[
                     f"instances: expected an env id or (env_id, kwargs), got {item!r}"
                 ) from None
             kwargs = dict(kwargs or {})
-        problem, params = instance(env_id, kwargs)
-        model = problem.demand(params)
+        found = make_instance(env_id, kwargs)
+        model = found.problem.demand(found.params)
         if not model.is_stationary:
             raise ValueError(
                 f"instances: {env_id} with demand={model.spec}: DirectBackprop trains on "
                 "stationary demand models (draw fresh paths); replayed series are not supported"
             )
-        out.append(Instance(env_id, kwargs, problem, params))
+        out.append(found)
     if not out:
         raise ValueError("instances: at least one instance is needed")
     names = {inst.problem.name for inst in out}

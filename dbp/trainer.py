@@ -31,10 +31,11 @@ from typing import Any
 import torch
 
 from dbp.config import TrainConfig
+from dbp.kinds import check_fits
 from dbp.logger import Logger
 from dbp.policies import PolicySpec, build_policy, count_parameters
 from dbp.rollout import Instance, InstanceLike, Simulator, resolve_instances
-from dbp.structure import STRUCTURES, structural_penalty
+from dbp.structure import structural_penalty
 from dbp.trained import DBPPolicy
 from inventory_gym.evaluation import evaluate
 
@@ -97,11 +98,14 @@ def make_spec(
 
     Args:
         instances: the training instances.
-        kind: a kind of :data:`dbp.policies.KINDS`, or a spec (its widths are checked).
+        kind: a kind of :data:`dbp.kinds.KINDS`, or a spec (its widths are checked).
         window: demand history the network reads (0: none).
         static: read the static features (default: when there are several instances).
         options: other :class:`PolicySpec` fields (``hidden``, ``activation``, ``encoder``...).
     """
+    name = kind.kind if isinstance(kind, PolicySpec) else kind
+    for inst in instances:
+        check_fits(name, inst.problem, inst.params)
     state_dim = max(inst.state_dim for inst in instances)
     if static is None:
         static = len(instances) > 1
@@ -136,8 +140,7 @@ def validate(
     return {
         inst.label: evaluate(
             policy,
-            inst.env_id,
-            inst.env_kwargs,
+            inst,
             num_paths=config.eval_paths,
             periods=config.eval_periods,
             burn_in=config.eval_burn_in,
@@ -243,11 +246,12 @@ def train(
         device=device,
         dtype=dtype,
     )
-    check = STRUCTURES.get(insts[0].problem.name) if config.penalty_weight > 0 else None
+    structure = insts[0].problem.structure
+    check = structure.violations if config.penalty_weight > 0 and structure else None
     if config.penalty_weight > 0 and check is None:
         raise ValueError(
-            f"train: penalty_weight={config.penalty_weight} but no structure is known for the "
-            f"{insts[0].problem.name!r} problem (dbp.structure.STRUCTURES)"
+            f"train: penalty_weight={config.penalty_weight} but the {insts[0].problem.name!r} "
+            "problem declares no structure (Problem.structure)"
         )
     dims = [inst.state_dim for inst in sim.instances]  # in the simulator's row order
     meta = {"instances": run_doc["instances"], "config": config.to_dict()}

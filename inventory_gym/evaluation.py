@@ -30,7 +30,8 @@ import gymnasium as gym
 import numpy as np
 from scipy import stats
 
-from inventory_gym.core.instance import make_instance
+from inventory_gym.core.instance import Instance, make_instance
+from inventory_gym.core.shell import OBSERVATION_OPTIONS
 from inventory_gym.core.validation import check_int, jsonable
 
 _OWNER = "evaluate"
@@ -180,7 +181,7 @@ def integer_demand(env: Any) -> bool:
 
 def evaluate(
     policy: Policy,
-    env_id: str = "LostSalesLeadTime-v0",
+    env_id: str | Instance = "LostSalesLeadTime-v0",
     env_kwargs: Mapping[str, Any] | None = None,
     *,
     num_paths: int = 1000,
@@ -199,7 +200,8 @@ def evaluate(
     Args:
         policy: observations (B, obs_dim) -> orders (B,) or (B, action_dim); see the module
             docstring for its optional attributes.
-        env_id: a registered id, e.g. ``"LostSalesLeadTime-v0"``.
+        env_id: a registered id, e.g. ``"LostSalesLeadTime-v0"``, or an
+            :class:`~inventory_gym.core.instance.Instance` (its keywords come first).
         env_kwargs: keyword overrides for the env (``lead_time=1``, ``demand="geometric(5)"``,
             observation options...).
         num_paths: independent demand paths (batch rows); the standard error is over them.
@@ -236,6 +238,9 @@ def evaluate(
         raise ValueError(
             f"{_OWNER}: integer_orders must be True, False or None, got {integer_orders!r}"
         )
+    if isinstance(env_id, Instance):
+        env_kwargs = {**env_id.kwargs, **dict(env_kwargs or {})}
+        env_id = env_id.env_id
     kwargs = dict(getattr(policy, "env_options", None) or {})
     kwargs.update(env_kwargs or {})
     horizon = burn_in + periods
@@ -368,12 +373,9 @@ def compare(a: Evaluation, b: Evaluation) -> Comparison:
     return Comparison(a.policy, b.policy, mean, se, ci, 100.0 * mean / abs(b.cost))
 
 
-_OBSERVATION_OPTIONS = ("demand_window", "static_features")
-
-
 def _params_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     """The env keywords that change the dynamics (observation options do not)."""
-    return {k: str(v) for k, v in kwargs.items() if k not in _OBSERVATION_OPTIONS}
+    return {k: str(v) for k, v in kwargs.items() if k not in OBSERVATION_OPTIONS}
 
 
 def evaluate_many(

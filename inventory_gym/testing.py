@@ -23,12 +23,12 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from inventory_gym.core.instance import make_instance, problem_of
 from inventory_gym.core.problem import Problem
-from inventory_gym.core.shell import action_box, prepare_actions
+from inventory_gym.core.shell import action_box, make_layout, prepare_actions
 from inventory_gym.demand import DemandModel, Replay, Seasonal
 
 __all__ = [
-    "BAD_PARAMS",
     "check_backend_parity",
     "check_bad_input",
     "check_conformance",
@@ -41,62 +41,30 @@ __all__ = [
     "check_random_invariants",
     "check_sb3_api",
     "check_single_matches_vector",
+    "conformance_cases",
     "problem_of",
     "random_features",
 ]
 
-BAD_PARAMS: dict[str, list[tuple[dict[str, Any], str]]] = {
-    "lost_sales": [
-        ({"holding_cost": -1.0}, "holding_cost"),
-        ({"lost_sales_cost": -0.5}, "lost_sales_cost"),
-        ({"unit_cost": float("nan")}, "unit_cost"),
-        ({"lead_time": -1}, "lead_time"),
-        ({"lead_time": 2.5}, "lead_time"),
-        ({"lead_time": "2"}, "lead_time"),
-        ({"holding_cost": "1"}, "holding_cost"),
-        ({"max_order": 0.0}, "max_order"),
-        ({"initial_on_hand": -3.0}, "initial_on_hand"),
-        ({"demand": "poisson(0)"}, "mean"),
-        ({"demand": "poisson(-5)"}, "mean"),
-        ({"demand": "poison(5)"}, "poisson(mean)"),
-        ({"demand": 5}, "demand"),
-        ({"no_such_parameter": 1}, "no_such_parameter"),
-    ],
-    "dual_sourcing": [
-        ({"regular_lead_time": 0}, "regular_lead_time"),
-        ({"regular_lead_time": 2.5}, "regular_lead_time"),
-        ({"expedited_lead_time": -1}, "expedited_lead_time"),
-        ({"regular_lead_time": 2, "expedited_lead_time": 2}, "expedited_lead_time"),
-        ({"expedited_cost": -1.0}, "expedited_cost"),
-        ({"regular_cost": float("nan")}, "regular_cost"),
-        ({"holding_cost": "5"}, "holding_cost"),
-        ({"backlog_cost": -495.0}, "backlog_cost"),
-        ({"max_order": 0.0}, "max_order"),
-        ({"initial_inventory": float("inf")}, "initial_inventory"),
-        ({"demand": "uniform(4,0)"}, "demand"),
-        ({"no_such_parameter": 1}, "no_such_parameter"),
-    ],
-    "perishable": [
-        ({"useful_life": 0}, "useful_life"),
-        ({"useful_life": 2.5}, "useful_life"),
-        ({"lead_time": 0}, "lead_time"),
-        ({"issuing": "oldest"}, "issuing"),
-        ({"issuing": 1}, "issuing"),
-        ({"waste_cost": -7.0}, "waste_cost"),
-        ({"unit_cost": float("nan")}, "unit_cost"),
-        ({"holding_cost": "1"}, "holding_cost"),
-        ({"max_order": 0.0}, "max_order"),
-        ({"demand": "gamma(4,-0.5)"}, "demand"),
-        ({"no_such_parameter": 1}, "no_such_parameter"),
-    ],
-}
-"""For each problem: invalid keyword arguments and a text the ``ValueError`` must contain (the
-parameter's name; the value is checked separately)."""
 
+def conformance_cases(problems: Any = None) -> list[tuple[str, str, dict[str, Any]]]:
+    """Every ``(env_id, label, kwargs)`` the suite runs on: each registered id with its
+    defaults, then each problem's declared :attr:`~Problem.conformance_cases`.
 
-def problem_of(env_id: str) -> Problem:
-    """The :class:`~inventory_gym.core.problem.Problem` behind a registered id."""
-    return gym.make(env_id, disable_env_checker=True).unwrapped.problem
+    Args:
+        problems: the problems (default: every problem this package ships).
+    """
+    if problems is None:
+        from inventory_gym.registration import PROBLEMS as problems
+    out: list[tuple[str, str, dict[str, Any]]] = []
+    for problem in problems:
+        out += [(reg.id, "defaults", {}) for reg in problem.registrations]
+        first = problem.registrations[0].id if problem.registrations else None
+        out += [
+            (case.env_id or first, case.label, dict(case.kwargs))
+            for case in problem.conformance_cases
+        ]
+    return out
 
 
 def _make_vec(env_id: str, num_envs: int, **kwargs: Any) -> gym.vector.VectorEnv:
@@ -129,12 +97,13 @@ def _replay_kwargs(
 ) -> dict[str, Any]:
     """``kwargs`` with ``num_envs`` demand paths pre-sampled from the env's own demand model,
     as a Replay; ``max_order`` is pinned, since its default depends on the demand model."""
-    env = gym.make(env_id, disable_env_checker=True, **kwargs).unwrapped
-    model = env.problem.demand(env.params)
+    found = make_instance(env_id, kwargs)
+    model = found.problem.demand(found.params)
     paths = model.sample(np.random.default_rng(seed), num_envs, periods)
     out = dict(kwargs, demand=Replay(paths))
-    if "max_order" in env.problem.params_cls.__dataclass_fields__:
-        out.setdefault("max_order", env.params.max_order or float(env.layout.action_high.max()))
+    if "max_order" in found.problem.params_cls.__dataclass_fields__:
+        high = make_layout(found.problem, found.params, found.shell).action_high
+        out.setdefault("max_order", found.params.max_order or float(high.max()))
     return out
 
 
@@ -560,14 +529,15 @@ def check_invariants(
 
 def check_random_invariants(env_id: str, *, n: int = 20000, seed: int = 0, **kwargs: Any) -> None:
     """:func:`check_invariants` on ``n`` random states, actions and demands of the env."""
-    env = gym.make(env_id, **kwargs).unwrapped
+    found = make_instance(env_id, kwargs)
+    problem, params = found.problem, found.params
     rng = np.random.default_rng(seed)
-    features = random_features(env.problem, env.params, n, rng)
-    high = env.problem.action_high(env.params)
+    features = random_features(problem, params, n, rng)
+    high = problem.action_high(params)
     actions = rng.uniform(-0.2 * high, 1.2 * high, size=(n, high.size))
     actions[: n // 2] = np.round(actions[: n // 2])
-    demand = env.problem.demand(env.params).sample(rng, n, 1)[:, 0]
-    check_invariants(env.problem, env.params, features, actions, demand)
+    demand = problem.demand(params).sample(rng, n, 1)[:, 0]
+    check_invariants(problem, params, features, actions, demand)
 
 
 def check_gradients(env_id: str, *, num_envs: int = 3, steps: int = 6, **kwargs: Any) -> None:
@@ -628,9 +598,11 @@ def check_bad_input(
     infinite actions raise a ``ValueError``; Box actions outside the bounds are clipped."""
     problem = problem_of(env_id)
     if bad_params is None:
-        if problem.name not in BAD_PARAMS:
-            raise AssertionError(f"add invalid-parameter cases for {problem.name!r} to BAD_PARAMS")
-        bad_params = BAD_PARAMS[problem.name]
+        if not problem.invalid_params:
+            raise AssertionError(
+                f"declare invalid-parameter cases in {type(problem).__name__}.invalid_params"
+            )
+        bad_params = list(problem.invalid_params)
     for bad, expected in bad_params:
         merged = {**kwargs, **bad}
         for make in (gym.make, lambda env_id, **kw: _make_vec(env_id, 2, **kw)):

@@ -22,8 +22,9 @@ from dbp import (
     train,
 )
 from dbp.logger import Logger
-from dbp.structure import lost_sales_violations, structural_penalty
+from dbp.structure import structural_penalty
 from inventory_gym.envs.lost_sales import dynamics
+from inventory_gym.envs.lost_sales.env import pipeline_monotone_violations as lost_sales_violations
 from inventory_gym.evaluation import evaluate
 
 ENV = "LostSalesLeadTime-v0"
@@ -516,7 +517,7 @@ def test_dbp_learns_dual_sourcing():
 
 
 def test_perishable_structure_counts_rising_orders_only():
-    from dbp.structure import perishable_violations
+    from inventory_gym.envs.perishable.env import decreasing_violations as perishable_violations
 
     grad = torch.tensor([[-0.9, -1.5, -0.1], [0.2, -0.5, 0.3]])
     # Steeper in older stock is allowed (the exact LIFO optimum does it); rising is not.

@@ -232,7 +232,7 @@ def test_dp_refuses_bad_input():
 @pytest.mark.parametrize("m, lead", [(2, 1), (3, 1), (2, 2)])
 def test_optimal_order_decreases_in_every_class_and_pipeline_entry(m, lead, issuing):
     """The known structure: the order never rises with more stock of any age or more on order
-    (the structural penalty ``dbp.structure.perishable_violations`` encodes exactly this)."""
+    (the structural penalty ``Perishable-v0``'s ``Problem.structure`` encodes exactly this)."""
     orders = dp.solve(PerishableParams(useful_life=m, lead_time=lead, issuing=issuing)).orders
     for axis in range(orders.ndim):
         assert np.all(np.diff(orders.astype(int), axis=axis) <= 0)

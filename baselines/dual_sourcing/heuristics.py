@@ -24,6 +24,7 @@ Fitting searches the integer parameters by simulation on common random numbers
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -32,10 +33,19 @@ from typing import Any
 import numpy as np
 
 from baselines.fitting import DEFAULT_FIT_CONFIG, FitConfig, Objective, coordinate_search
+from inventory_gym.envs.dual_sourcing.env import DUAL_SOURCING
 from inventory_gym.envs.dual_sourcing.params import DualSourcingParams
 from inventory_gym.evaluation import instance_params
 
 DEFAULT_ENV = "DualSourcing-v0"
+
+
+@functools.lru_cache(maxsize=64)
+def _layout_params(regular_lead_time: int, expedited_lead_time: int) -> DualSourcingParams:
+    """Params that fix the state layout of two lead times."""
+    return DualSourcingParams(
+        regular_lead_time=regular_lead_time, expedited_lead_time=expedited_lead_time
+    )
 
 
 @dataclass(frozen=True)
@@ -50,14 +60,13 @@ class _Layout:
         return cls(params.regular_lead_time, params.expedited_lead_time)
 
     def split(self, obs: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Net inventory (B,), regular (B, l_r - 1) and expedited (B, l_e - 1) pipelines of
+        observations, read by name through the problem's state layout."""
         obs = np.atleast_2d(np.asarray(obs, dtype=np.float64))
-        n_r = self.regular_lead_time - 1
-        n_e = max(self.expedited_lead_time - 1, 0)
-        if obs.shape[1] < 1 + n_r + n_e:
-            raise ValueError(
-                f"observations need {1 + n_r + n_e} state columns, got shape {obs.shape}"
-            )
-        return obs[:, 0], obs[:, 1 : 1 + n_r], obs[:, 1 + n_r : 1 + n_r + n_e]
+        parts = DUAL_SOURCING.parts(
+            obs, _layout_params(self.regular_lead_time, self.expedited_lead_time)
+        )
+        return parts["inventory"], parts["regular"], parts["expedited"]
 
     def within(self, obs: Any, k: int) -> np.ndarray:
         """``I^(k)`` without the orders placed now."""

@@ -66,7 +66,7 @@ def zipkin_bounds(params: LostSalesParams) -> tuple[int, int]:
     """
     params = _check_params(params)
     pmf = demand_pmf(params.demand)
-    ratio = params.critical_ratio
+    ratio = params.shortage_fractile
     order_bound = fractile(pmf, ratio)
     position_bound = fractile(convolved_pmf(pmf, params.lead_time + 1), ratio)
     cap = math.floor(params.order_cap)

@@ -30,6 +30,7 @@ evaluation harness (:mod:`baselines.fitting`), on the fitting seed.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -56,6 +57,7 @@ from baselines.lost_sales.projection import (
 )
 from inventory_gym.core.validation import check_int, check_real
 from inventory_gym.demand import DiscreteDemand
+from inventory_gym.envs.lost_sales.env import LOST_SALES
 from inventory_gym.envs.lost_sales.params import LostSalesParams
 
 __all__ = [
@@ -104,16 +106,21 @@ def critical_ratio(params: LostSalesParams) -> float:
     return (params.lost_sales_cost - params.unit_cost) / total
 
 
+@functools.lru_cache(maxsize=64)
+def _layout(lead_time: int) -> LostSalesParams:
+    """Params that fix the state layout of a lead time (the policies keep only ``lead_time``)."""
+    return LostSalesParams(lead_time=lead_time)
+
+
 def _split(owner: str, obs: Any, lead_time: int) -> tuple[np.ndarray, np.ndarray]:
-    """On-hand stock (B,) and pipeline (B, L-1) from the leading columns of ``obs``."""
+    """On-hand stock (B,) and pipeline (B, L-1) of observations, read by name through the
+    problem's state layout."""
     x = np.asarray(obs, dtype=np.float64)
-    width = 1 + max(lead_time - 1, 0)
-    if x.ndim != 2 or x.shape[1] < width:
-        raise ValueError(
-            f"{owner}: obs must be a (batch, n) array with n >= {width} (on-hand stock and "
-            f"{width - 1} pipeline columns for lead_time={lead_time}), got shape {x.shape}"
-        )
-    return x[:, 0], x[:, 1:width]
+    try:
+        parts = LOST_SALES.parts(x, _layout(lead_time))
+    except ValueError as err:
+        raise ValueError(f"{owner}: {err} (lead_time={lead_time})") from None
+    return parts["on_hand"], parts["pipeline"]
 
 
 def _check_pmf(owner: str, pmf: Any) -> np.ndarray:

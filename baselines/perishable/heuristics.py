@@ -53,6 +53,7 @@ from baselines.fitting import (
 from inventory_gym.core.validation import check_real
 from inventory_gym.demand import DiscreteDemand
 from inventory_gym.envs.perishable.dynamics import transition
+from inventory_gym.envs.perishable.env import PERISHABLE
 from inventory_gym.envs.perishable.params import PerishableParams, PerishableState
 from inventory_gym.evaluation import instance_params
 
@@ -103,15 +104,11 @@ class Layout:
         return self.params.lead_time
 
     def split(self, obs: Any) -> tuple[np.ndarray, np.ndarray]:
-        """``(stock (B, m), pipeline (B, L - 1))`` from observations (B, n)."""
+        """``(stock (B, m), pipeline (B, L - 1))`` of observations (B, n), read by name through
+        the problem's state layout."""
         obs = np.atleast_2d(np.asarray(obs, dtype=np.float64))
-        m, n_pipe = self.useful_life, self.lead_time - 1
-        if obs.ndim != 2 or obs.shape[1] < m + n_pipe:
-            raise ValueError(
-                f"observations need {m + n_pipe} state columns (m = {m}, L = {self.lead_time}), "
-                f"got shape {obs.shape}"
-            )
-        return obs[:, :m], obs[:, m : m + n_pipe]
+        parts = PERISHABLE.parts(obs, self.params)
+        return parts["stock"], parts["pipeline"]
 
     def position(self, obs: Any) -> np.ndarray:
         """The inventory position: all stock plus the pipeline."""

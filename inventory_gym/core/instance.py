@@ -16,7 +16,7 @@ import gymnasium as gym
 import numpy as np
 
 from inventory_gym.core.problem import Problem
-from inventory_gym.core.shell import ShellConfig, split_kwargs
+from inventory_gym.core.shell import SHELL_OPTIONS, ShellConfig, split_kwargs
 from inventory_gym.core.validation import jsonable
 
 VECTOR_OPTIONS = (
@@ -59,8 +59,7 @@ class Instance:
     @property
     def params_kwargs(self) -> dict[str, Any]:
         """The overrides that are problem parameters (not shell options)."""
-        shell = ShellConfig.__dataclass_fields__
-        return {k: v for k, v in self.kwargs.items() if k not in shell}
+        return {k: v for k, v in self.kwargs.items() if k not in SHELL_OPTIONS}
 
     @property
     def state_dim(self) -> int:

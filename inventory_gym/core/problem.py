@@ -9,12 +9,90 @@ so a new problem needs no new shell code.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
 from inventory_gym.core.xp import Array
+
+DEFAULT_MAX_EPISODE_STEPS = 1000
+"""Truncation horizon when none is given (the problems have no terminal state)."""
+
+
+def pipeline_length(lead_time: int) -> int:
+    """Orders in transit in a state for a lead time: ``max(L - 1, 0)``.
+
+    The state is observed after the period's arrival, so an order placed ``L`` periods ago has
+    just arrived and the ``L - 1`` placed since are in transit (none for ``L = 0``, whose order
+    arrives before demand). Every problem's params compute their pipelines with this one rule.
+    """
+    return max(int(lead_time) - 1, 0)
+
+
+@dataclass(frozen=True)
+class StatePart:
+    """A named part of a problem's state, as it appears in the observation (jumanji documents
+    its ``Observation`` the same way)."""
+
+    name: str
+    """The part's name (``"on_hand"``, ``"pipeline"``...): the key of :meth:`Problem.parts`."""
+    size: int
+    """Number of columns (0 for an empty pipeline)."""
+    vector: bool = True
+    """Whether the columns are named ``<name>_1 .. <name>_<size>`` (else one column ``<name>``)."""
+    doc: str = ""
+    """What the columns hold, in the problem's units and order."""
+
+    def column_names(self) -> tuple[str, ...]:
+        """The names of the part's columns in the observation."""
+        if not self.vector:
+            return (self.name,)
+        return tuple(f"{self.name}_{i}" for i in range(1, self.size + 1))
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One Gymnasium id of a problem: its entry points and its default keywords."""
+
+    id: str
+    entry_point: str
+    """``"module:Class"`` of the single env."""
+    vector_entry_point: str
+    """``"module:Class"`` of the native vector env."""
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    """Default keywords on top of the params' own defaults."""
+    note: str = ""
+    """What the defaults are and what they reproduce (shown by ``inventory-gym list``)."""
+    max_episode_steps: int = DEFAULT_MAX_EPISODE_STEPS
+
+
+@dataclass(frozen=True)
+class ConformanceCase:
+    """An option set the conformance suite runs on, besides the registered defaults."""
+
+    label: str
+    kwargs: Mapping[str, Any]
+    env_id: str | None = None
+    """The id to run it on (default: the problem's first registration)."""
+
+
+@dataclass(frozen=True)
+class Structure:
+    """The known shape of a problem's optimal policy, as a loss on the order's gradients.
+
+    ``violations(grad)`` takes the (B, n) derivatives of the (first) order with respect to the
+    n state features and returns the (B,) amounts by which each row breaks the structure (0
+    where it has it); DirectBackprop adds their mean to its loss
+    (``TrainConfig.penalty_weight``). ``name`` identifies the shape, so that networks which
+    build it in by construction can say which problems they fit.
+    """
+
+    name: str
+    violations: Callable[[Any], Any]
+    doc: str = ""
 
 
 class Problem(ABC):
@@ -31,6 +109,18 @@ class Problem(ABC):
     """Names of the decision variables of one period (one action dimension each)."""
     render_keys: tuple[str, ...] = ()
     """Flow and cost names shown by ``render_mode="ansi"`` after the order and the demand."""
+    registrations: ClassVar[tuple[Registration, ...]] = ()
+    """The Gymnasium ids of the problem (registered by :func:`inventory_gym.register_problem`)."""
+    invalid_params: ClassVar[tuple[tuple[dict[str, Any], str], ...]] = ()
+    """Invalid keyword arguments and a text their ``ValueError`` must contain (the parameter's
+    name), for the conformance suite's bad-input check."""
+    conformance_cases: ClassVar[tuple[ConformanceCase, ...]] = ()
+    """Option sets the conformance suite runs on besides the defaults."""
+    structure: ClassVar[Structure | None] = None
+    """The known structure of the optimal policy, if any (see :class:`Structure`)."""
+    baselines_package: ClassVar[str | None] = None
+    """The package of the problem's baselines (heuristics, exact solver); ``None``:
+    ``baselines.<name>`` (see :mod:`baselines.problems`)."""
 
     @property
     def action_dim(self) -> int:
@@ -72,8 +162,71 @@ class Problem(ABC):
         """Inverse of :meth:`state_columns`."""
 
     @abstractmethod
+    def state_parts(self, params: Any) -> tuple[StatePart, ...]:
+        """The named parts of the state, in the order of :meth:`state_columns`: the documented
+        layout of the state part of the observation."""
+
     def state_feature_names(self, params: Any) -> tuple[str, ...]:
         """Names of the columns of :meth:`state_columns`."""
+        return tuple(name for part in self.state_parts(params) for name in part.column_names())
+
+    def state_dim(self, params: Any) -> int:
+        """Number of state features (the leading columns of every observation)."""
+        return sum(part.size if part.vector else 1 for part in self.state_parts(params))
+
+    def parts(self, observations: Any, params: Any) -> dict[str, Any]:
+        """A batch of observations (B, n >= state_dim) split into the named state parts, each a
+        (B, size) array (a (B,) array for a part with ``vector=False``).
+
+        This is how policies read the state: by name, never by column position.
+
+        Raises:
+            ValueError: when the observations are not a (B, n) array with enough columns.
+        """
+        shape = tuple(getattr(observations, "shape", ()))
+        need = self.state_dim(params)
+        if len(shape) != 2 or shape[1] < need:
+            names = ", ".join(self.state_feature_names(params))
+            raise ValueError(
+                f"{self.name}: observations must be a (batch, n) array with at least {need} "
+                f"state columns ({names}), got shape {shape}"
+            )
+        out: dict[str, Any] = {}
+        start = 0
+        for part in self.state_parts(params):
+            if part.vector:
+                out[part.name] = observations[:, start : start + part.size]
+                start += part.size
+            else:
+                out[part.name] = observations[:, start]
+                start += 1
+        return out
+
+    def observe_state(self, observations: Any, params: Any) -> NamedTuple:
+        """The state NamedTuple of a batch of observations (B, n >= state_dim)."""
+        need = self.state_dim(params)
+        self.parts(observations, params)  # checks the shape
+        return self.state_from_columns(tuple(observations[:, i] for i in range(need)), params)
+
+    def position_weights(self, params: Any) -> np.ndarray | None:
+        """The inventory position as a linear function of the state features: the weights
+        ``w`` with ``IP = features @ w``, or ``None`` when the problem has no such position.
+        The default counts every state feature once (stock on hand, or net of backlog, plus
+        every order in transit)."""
+        return np.ones(self.state_dim(params))
+
+    def inventory_position(self, observations: Any, params: Any) -> Any:
+        """The inventory position of a batch of observations (B,), by
+        :meth:`position_weights`.
+
+        Raises:
+            ValueError: when the problem declares none.
+        """
+        weights = self.position_weights(params)
+        if weights is None:
+            raise ValueError(f"the {self.name} problem has no inventory position")
+        self.parts(observations, params)  # checks the shape
+        return observations[:, : weights.size] @ np.asarray(weights, np.float64)
 
     @abstractmethod
     def state_feature_bounds(self, params: Any) -> tuple[np.ndarray, np.ndarray]:

@@ -42,10 +42,19 @@ class ShellConfig:
                 raise ValueError(f"{_OWNER}: {name} must be True or False, got {value!r}")
 
 
+OBSERVATION_OPTIONS: tuple[str, ...] = ("demand_window", "static_features")
+"""The shell options that change only what a policy observes, never the dynamics or the costs:
+two evaluations that differ in them are still paired (same paths, same costs for the same
+orders). The other shell options change how actions are read."""
+
+SHELL_OPTIONS: tuple[str, ...] = tuple(ShellConfig.__dataclass_fields__)
+"""Every shell option (the fields of :class:`ShellConfig`): the keywords of an env that are not
+the problem's parameters."""
+
+
 def split_kwargs(kwargs: dict[str, Any]) -> tuple[ShellConfig, dict[str, Any]]:
     """Split keyword arguments into the shell options and the problem parameters."""
-    shell_names = ShellConfig.__dataclass_fields__
-    shell = {k: kwargs.pop(k) for k in list(kwargs) if k in shell_names}
+    shell = {k: kwargs.pop(k) for k in list(kwargs) if k in SHELL_OPTIONS}
     return ShellConfig(**shell), kwargs
 
 

@@ -68,6 +68,23 @@ def check_int(owner: str, name: str, value: Any, *, low: int = 0) -> int:
     return int(value)
 
 
+def check_choice(owner: str, name: str, value: Any, choices: Any) -> Any:
+    """Return ``value`` after checking it is one of ``choices``.
+
+    Raises:
+        ValueError: naming ``owner.name``, the value and the choices.
+    """
+    if value not in tuple(choices):
+        raise ValueError(f"{owner}: {name} must be one of {tuple(choices)}, got {value!r}")
+    return value
+
+
+def store(obj: Any, name: str, value: Any) -> None:
+    """Store a validated value on a frozen dataclass (in ``__post_init__``), so that the value
+    kept is the checked one (``1`` given for a cost is stored as ``1.0``)."""
+    object.__setattr__(obj, name, value)
+
+
 def check_fields(owner: str, cls: type, data: Any) -> None:
     """Refuse keys of ``data`` that are not fields of the dataclass ``cls`` (a config read
     back from JSON): the ``ValueError`` names ``owner`` and lists them."""

@@ -9,13 +9,10 @@ import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from inventory_gym.core.problem import Problem
+from inventory_gym.core.problem import DEFAULT_MAX_EPISODE_STEPS, Problem
 from inventory_gym.core.shell import action_box, make_layout, prepare_actions, split_kwargs
 from inventory_gym.core.validation import check_int, check_render_mode
 from inventory_gym.core.xp import namespace, tree_map
-
-DEFAULT_MAX_EPISODE_STEPS = 1000
-"""Truncation horizon when none is given (the problems have no terminal state)."""
 
 BLOCK_ELEMENTS = 1 << 20
 """Demand is drawn in blocks of about this many numbers (all envs x several periods), so the

@@ -13,8 +13,12 @@ from inventory_gym.envs.dual_sourcing.params import (
     DualSourcingState,
 )
 
+PROBLEM = DUAL_SOURCING
+"""The problem descriptor (found by :mod:`inventory_gym.registration` by this name)."""
+
 __all__ = [
     "DUAL_SOURCING",
+    "PROBLEM",
     "DualSourcingCosts",
     "DualSourcingEnv",
     "DualSourcingFlows",

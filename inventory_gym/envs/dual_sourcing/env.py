@@ -8,7 +8,7 @@ from typing import ClassVar
 import numpy as np
 
 from inventory_gym.core.env import InventoryEnv
-from inventory_gym.core.problem import Problem
+from inventory_gym.core.problem import ConformanceCase, Problem, Registration, StatePart
 from inventory_gym.core.vector import InventoryVectorEnv
 from inventory_gym.core.xp import Array, positive_part
 from inventory_gym.envs.dual_sourcing import dynamics
@@ -27,6 +27,45 @@ class DualSourcingProblem(Problem):
     params_cls = DualSourcingParams
     action_names = ("regular_order", "expedited_order")
     render_keys = ("held", "backlog")
+    registrations = (
+        Registration(
+            "DualSourcing-v0",
+            f"{__name__}:DualSourcingEnv",
+            f"{__name__}:DualSourcingVectorEnv",
+            note="Boettcher et al. (2023): l_r = 2, l_e = 0, c_r = 0, c_e = 10, h = 5, b = 495, "
+            "demand uniform on {0, ..., 4} (the parameters' defaults); optimal long-run "
+            "average cost 19.73",
+        ),
+    )
+    invalid_params = (
+        ({"regular_lead_time": 0}, "regular_lead_time"),
+        ({"regular_lead_time": 2.5}, "regular_lead_time"),
+        ({"expedited_lead_time": -1}, "expedited_lead_time"),
+        ({"regular_lead_time": 2, "expedited_lead_time": 2}, "expedited_lead_time"),
+        ({"expedited_cost": -1.0}, "expedited_cost"),
+        ({"regular_cost": float("nan")}, "regular_cost"),
+        ({"holding_cost": "5"}, "holding_cost"),
+        ({"backlog_cost": -495.0}, "backlog_cost"),
+        ({"max_order": 0.0}, "max_order"),
+        ({"initial_inventory": float("inf")}, "initial_inventory"),
+        ({"demand": "uniform(4,0)"}, "demand"),
+        ({"no_such_parameter": 1}, "no_such_parameter"),
+    )
+    conformance_cases = (
+        ConformanceCase(
+            "lr3-le1+window",
+            {"regular_lead_time": 3, "expedited_lead_time": 1, "demand_window": 2},
+        ),
+        ConformanceCase(
+            "lr4-le2+static",
+            {"regular_lead_time": 4, "expedited_lead_time": 2, "static_features": True},
+        ),
+        ConformanceCase(
+            "lr1+integer",
+            {"regular_lead_time": 1, "integer_actions": True, "initial_inventory": -3.0},
+        ),
+        ConformanceCase("discrete", {"discrete_actions": True, "expedited_cost": 5.0}),
+    )
 
     def initial_state(self, params, batch, xp, *, dtype=None, device=None) -> DualSourcingState:
         return dynamics.initial_state(params, batch, xp, dtype=dtype, device=device)
@@ -41,11 +80,24 @@ class DualSourcingProblem(Problem):
         n_r = params.regular_pipeline_length
         return DualSourcingState(columns[0], tuple(columns[1 : 1 + n_r]), tuple(columns[1 + n_r :]))
 
-    def state_feature_names(self, params) -> tuple[str, ...]:
+    def state_parts(self, params) -> tuple[StatePart, ...]:
         return (
-            "inventory",
-            *(f"regular_{i}" for i in range(1, params.regular_pipeline_length + 1)),
-            *(f"expedited_{i}" for i in range(1, params.expedited_pipeline_length + 1)),
+            StatePart(
+                "inventory",
+                1,
+                vector=False,
+                doc="net inventory after this period's arrivals (negative: backlog)",
+            ),
+            StatePart(
+                "regular",
+                params.regular_pipeline_length,
+                doc="regular orders in transit, the next to arrive first",
+            ),
+            StatePart(
+                "expedited",
+                params.expedited_pipeline_length,
+                doc="expedited orders in transit, the next to arrive first",
+            ),
         )
 
     def state_feature_bounds(self, params) -> tuple[np.ndarray, np.ndarray]:

@@ -6,7 +6,8 @@ import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from inventory_gym.core.validation import check_int, check_real
+from inventory_gym.core.problem import pipeline_length
+from inventory_gym.core.validation import check_int, check_real, store
 from inventory_gym.core.xp import Array
 from inventory_gym.demand import DemandModel, demand_field
 
@@ -47,8 +48,16 @@ class DualSourcingParams:
     """Net inventory at the start of an episode (negative: a backlog)."""
 
     def __post_init__(self) -> None:
-        check_int(_OWNER, "regular_lead_time", self.regular_lead_time, low=1)
-        check_int(_OWNER, "expedited_lead_time", self.expedited_lead_time)
+        store(
+            self,
+            "regular_lead_time",
+            check_int(_OWNER, "regular_lead_time", self.regular_lead_time, low=1),
+        )
+        store(
+            self,
+            "expedited_lead_time",
+            check_int(_OWNER, "expedited_lead_time", self.expedited_lead_time),
+        )
         if self.expedited_lead_time >= self.regular_lead_time:
             raise ValueError(
                 f"{_OWNER}: expedited_lead_time must be below regular_lead_time="
@@ -58,18 +67,22 @@ class DualSourcingParams:
             check_real(_OWNER, name, getattr(self, name))
         object.__setattr__(self, "demand", demand_field(_OWNER, self.demand))
         if self.max_order is not None:
-            check_real(_OWNER, "max_order", self.max_order, strict=True)
-        check_real(_OWNER, "initial_inventory", self.initial_inventory, low=None)
+            store(self, "max_order", check_real(_OWNER, "max_order", self.max_order, strict=True))
+        store(
+            self,
+            "initial_inventory",
+            check_real(_OWNER, "initial_inventory", self.initial_inventory, low=None),
+        )
 
     @property
     def regular_pipeline_length(self) -> int:
         """Regular orders in transit in the state: ``l_r - 1``."""
-        return self.regular_lead_time - 1
+        return pipeline_length(self.regular_lead_time)
 
     @property
     def expedited_pipeline_length(self) -> int:
         """Expedited orders in transit in the state: ``max(l_e - 1, 0)``."""
-        return max(self.expedited_lead_time - 1, 0)
+        return pipeline_length(self.expedited_lead_time)
 
     @property
     def order_cap(self) -> float:

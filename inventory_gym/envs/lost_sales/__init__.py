@@ -9,8 +9,12 @@ from inventory_gym.envs.lost_sales.params import (
     LostSalesState,
 )
 
+PROBLEM = LOST_SALES
+"""The problem descriptor (found by :mod:`inventory_gym.registration` by this name)."""
+
 __all__ = [
     "LOST_SALES",
+    "PROBLEM",
     "LostSalesCosts",
     "LostSalesEnv",
     "LostSalesFlows",

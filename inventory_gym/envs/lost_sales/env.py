@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from types import ModuleType
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
 from inventory_gym.core.env import InventoryEnv
-from inventory_gym.core.problem import Problem
+from inventory_gym.core.problem import (
+    ConformanceCase,
+    Problem,
+    Registration,
+    StatePart,
+    Structure,
+)
 from inventory_gym.core.vector import InventoryVectorEnv
 from inventory_gym.core.xp import Array, positive_part
 from inventory_gym.envs.lost_sales import dynamics
@@ -20,6 +26,20 @@ from inventory_gym.envs.lost_sales.params import (
 )
 
 
+def pipeline_monotone_violations(grad: Any) -> Any:
+    """Violations of the lost-sales structure (SCENARIOS.md section 1, Zipkin 2008).
+
+    ``grad`` (B, n) holds ``d order / d x_j`` (a torch tensor) for the state ``(y, q_1, ...,
+    q_{L-1})``. The optimal order decreases in every component and reacts more to recent
+    orders: ``-1 <= d/dq_{L-1} <= ... <= d/dq_1 <= d/dy <= 0``. Returns the (B,) sum of the
+    amounts by which a row breaks these inequalities (0 when it has the structure).
+    """
+    total = grad.clamp(min=0).sum(dim=1)
+    if grad.shape[1] > 1:
+        total = total + (grad[:, 1:] - grad[:, :-1]).clamp(min=0).sum(dim=1)
+    return total + (-1.0 - grad[:, -1]).clamp(min=0)
+
+
 class LostSalesProblem(Problem):
     """The lost-sales problem described for the shells (see :mod:`.dynamics`)."""
 
@@ -27,6 +47,56 @@ class LostSalesProblem(Problem):
     params_cls = LostSalesParams
     action_names = ("order",)
     render_keys = ("sales", "lost", "arrivals")
+    registrations = (
+        Registration(
+            "LostSales-v0",
+            f"{__name__}:LostSalesEnv",
+            f"{__name__}:LostSalesVectorEnv",
+            dict(lead_time=0, holding_cost=1.0, lost_sales_cost=9.0, demand="poisson(5)"),
+            note="newsvendor-like lost sales, the order arrives before demand: L = 0, h = 1, "
+            "p = 9, c = 0, Poisson(5) demand; base stock S = 8 is optimal (cost 4.2211)",
+        ),
+        Registration(
+            "LostSalesLeadTime-v0",
+            f"{__name__}:LostSalesEnv",
+            f"{__name__}:LostSalesVectorEnv",
+            dict(lead_time=4, holding_cost=1.0, lost_sales_cost=9.0, demand="poisson(5)"),
+            note="Zipkin (2008), Table 3, middle instance: L = 4, h = 1, p = 9, c = 0, "
+            "Poisson(5) demand; optimal long-run average cost 6.84",
+        ),
+    )
+    invalid_params = (
+        ({"holding_cost": -1.0}, "holding_cost"),
+        ({"lost_sales_cost": -0.5}, "lost_sales_cost"),
+        ({"unit_cost": float("nan")}, "unit_cost"),
+        ({"lead_time": -1}, "lead_time"),
+        ({"lead_time": 2.5}, "lead_time"),
+        ({"lead_time": "2"}, "lead_time"),
+        ({"holding_cost": "1"}, "holding_cost"),
+        ({"max_order": 0.0}, "max_order"),
+        ({"initial_on_hand": -3.0}, "initial_on_hand"),
+        ({"demand": "poisson(0)"}, "mean"),
+        ({"demand": "poisson(-5)"}, "mean"),
+        ({"demand": "poison(5)"}, "poisson(mean)"),
+        ({"demand": 5}, "demand"),
+        ({"no_such_parameter": 1}, "no_such_parameter"),
+    )
+    conformance_cases = (
+        ConformanceCase(
+            "window+static", {"lead_time": 2, "demand_window": 3, "static_features": True}
+        ),
+        ConformanceCase("integer+L1", {"lead_time": 1, "integer_actions": True, "unit_cost": 2.0}),
+        ConformanceCase("geometric", {"lead_time": 3, "demand": "geometric(4)", "max_order": 12}),
+        ConformanceCase(
+            "discrete", {"lead_time": 2, "discrete_actions": True, "demand": "uniform(0,4)"}
+        ),
+    )
+    structure = Structure(
+        "pipeline_monotone",
+        pipeline_monotone_violations,
+        "the order decreases in every state component and reacts more to recent orders than "
+        "to stock on hand, falling at most one for one (Zipkin 2008)",
+    )
 
     def initial_state(self, params, batch, xp, *, dtype=None, device=None) -> LostSalesState:
         return dynamics.initial_state(params, batch, xp, dtype=dtype, device=device)
@@ -40,8 +110,16 @@ class LostSalesProblem(Problem):
     def state_from_columns(self, columns, params) -> LostSalesState:
         return LostSalesState(columns[0], tuple(columns[1:]))
 
-    def state_feature_names(self, params) -> tuple[str, ...]:
-        return ("on_hand", *(f"pipeline_{i}" for i in range(1, params.pipeline_length + 1)))
+    def state_parts(self, params) -> tuple[StatePart, ...]:
+        return (
+            StatePart("on_hand", 1, vector=False, doc="y: units on hand after the arrival"),
+            StatePart(
+                "pipeline",
+                params.pipeline_length,
+                doc="q_1..q_{L-1}: orders in transit, q_1 arrives next period, q_{L-1} was "
+                "ordered last period",
+            ),
+        )
 
     def state_feature_bounds(self, params) -> tuple[np.ndarray, np.ndarray]:
         n = params.pipeline_length

@@ -6,7 +6,8 @@ import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from inventory_gym.core.validation import check_int, check_real
+from inventory_gym.core.problem import pipeline_length
+from inventory_gym.core.validation import check_int, check_real, store
 from inventory_gym.core.xp import Array
 from inventory_gym.demand import DemandModel, demand_field
 
@@ -44,14 +45,14 @@ class LostSalesParams:
     ``None`` for an empty pipeline."""
 
     def __post_init__(self) -> None:
-        check_int(_OWNER, "lead_time", self.lead_time)
-        check_real(_OWNER, "holding_cost", self.holding_cost)
-        check_real(_OWNER, "lost_sales_cost", self.lost_sales_cost)
-        check_real(_OWNER, "unit_cost", self.unit_cost)
+        store(self, "lead_time", check_int(_OWNER, "lead_time", self.lead_time))
+        store(self, "holding_cost", check_real(_OWNER, "holding_cost", self.holding_cost))
+        store(self, "lost_sales_cost", check_real(_OWNER, "lost_sales_cost", self.lost_sales_cost))
+        store(self, "unit_cost", check_real(_OWNER, "unit_cost", self.unit_cost))
         object.__setattr__(self, "demand", demand_field(_OWNER, self.demand))
         if self.max_order is not None:
-            check_real(_OWNER, "max_order", self.max_order, strict=True)
-        check_real(_OWNER, "initial_on_hand", self.initial_on_hand)
+            store(self, "max_order", check_real(_OWNER, "max_order", self.max_order, strict=True))
+        store(self, "initial_on_hand", check_real(_OWNER, "initial_on_hand", self.initial_on_hand))
         if self.initial_pipeline is not None:
             pipeline = self.initial_pipeline
             if isinstance(pipeline, (str, bytes)) or not hasattr(pipeline, "__len__"):
@@ -72,7 +73,7 @@ class LostSalesParams:
     @property
     def pipeline_length(self) -> int:
         """Number of orders in transit in the state: ``max(L - 1, 0)``."""
-        return max(self.lead_time - 1, 0)
+        return pipeline_length(self.lead_time)
 
     @property
     def order_cap(self) -> float:
@@ -82,8 +83,10 @@ class LostSalesParams:
         return float(max(1, math.ceil(self.demand.quantile(ORDER_CAP_QUANTILE))))
 
     @property
-    def critical_ratio(self) -> float:
-        """p / (p + h), the newsvendor fractile."""
+    def shortage_fractile(self) -> float:
+        """``p / (p + h)``: the fractile of Zipkin's bounds, which ignore the purchase cost.
+        (The critical ratio of the newsvendor with purchase cost ``c``, ``(p - c) / (p + h)``,
+        is :func:`baselines.lost_sales.heuristics.critical_ratio`: one meaning per name.)"""
         total = self.lost_sales_cost + self.holding_cost
         return self.lost_sales_cost / total if total > 0 else 0.0
 

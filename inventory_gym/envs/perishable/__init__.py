@@ -11,10 +11,14 @@ from inventory_gym.envs.perishable.params import (
     PerishableState,
 )
 
+PROBLEM = PERISHABLE
+"""The problem descriptor (found by :mod:`inventory_gym.registration` by this name)."""
+
 __all__ = [
     "DE_MOOR_DISCOUNT",
     "ISSUING_RULES",
     "PERISHABLE",
+    "PROBLEM",
     "PerishableCosts",
     "PerishableEnv",
     "PerishableFlows",

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from types import ModuleType
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
 from inventory_gym.core.env import InventoryEnv
-from inventory_gym.core.problem import Problem
+from inventory_gym.core.problem import (
+    ConformanceCase,
+    Problem,
+    Registration,
+    StatePart,
+    Structure,
+)
 from inventory_gym.core.vector import InventoryVectorEnv
 from inventory_gym.core.xp import Array, positive_part
 from inventory_gym.envs.perishable import dynamics
@@ -20,6 +26,19 @@ from inventory_gym.envs.perishable.params import (
 )
 
 
+def decreasing_violations(grad: Any) -> Any:
+    """Violations of the perishable structure (SCENARIOS.md section 2).
+
+    ``grad`` (B, n) holds ``d order / d x_j`` (a torch tensor) for the state ``(X_1, ...,
+    X_m, q_1, ..., q_{L-1})``. The optimal order decreases in the stock of every age and in
+    every order in transit: the (B,) sum of the positive derivatives. SCENARIOS.md also says it
+    "reacts more to fresher stock", but the exact optimum breaks that under LIFO with m = 3
+    (one more unit of X_2 can cut the order by 3 where one more X_1 cuts it by 1; see
+    ``tests/test_perishable.py``), so it is not imposed.
+    """
+    return grad.clamp(min=0).sum(dim=1)
+
+
 class PerishableProblem(Problem):
     """The perishable problem described for the shells (see :mod:`.dynamics`)."""
 
@@ -27,6 +46,49 @@ class PerishableProblem(Problem):
     params_cls = PerishableParams
     action_names = ("order",)
     render_keys = ("sales", "lost", "expired", "held")
+    registrations = (
+        Registration(
+            "Perishable-v0",
+            f"{__name__}:PerishableEnv",
+            f"{__name__}:PerishableVectorEnv",
+            note="De Moor et al. (2022), scenario A: m = 2, L = 1, FIFO, c = 3, p = 5, w = 7, "
+            "h = 1, rounded gamma demand (mean 4, cv 0.5), max order 10 (the parameters' "
+            "defaults); optimal discounted return -1457 in Farrington et al.'s metric "
+            "(gamma = 0.99)",
+        ),
+    )
+    invalid_params = (
+        ({"useful_life": 0}, "useful_life"),
+        ({"useful_life": 2.5}, "useful_life"),
+        ({"lead_time": 0}, "lead_time"),
+        ({"issuing": "oldest"}, "issuing"),
+        ({"issuing": 1}, "issuing"),
+        ({"waste_cost": -7.0}, "waste_cost"),
+        ({"unit_cost": float("nan")}, "unit_cost"),
+        ({"holding_cost": "1"}, "holding_cost"),
+        ({"max_order": 0.0}, "max_order"),
+        ({"demand": "gamma(4,-0.5)"}, "demand"),
+        ({"no_such_parameter": 1}, "no_such_parameter"),
+    )
+    conformance_cases = (
+        ConformanceCase(
+            "m3-L2-lifo+window",
+            {"useful_life": 3, "lead_time": 2, "issuing": "LIFO", "demand_window": 2},
+        ),
+        ConformanceCase(
+            "m1+static", {"useful_life": 1, "static_features": True, "waste_cost": 10.0}
+        ),
+        ConformanceCase(
+            "m4-L3+integer",
+            {"useful_life": 4, "lead_time": 3, "integer_actions": True, "demand": "poisson(4)"},
+        ),
+        ConformanceCase("lifo+discrete", {"issuing": "lifo", "discrete_actions": True}),
+    )
+    structure = Structure(
+        "decreasing",
+        decreasing_violations,
+        "the order decreases in the stock of every age and in every order in transit",
+    )
 
     def initial_state(self, params, batch, xp, *, dtype=None, device=None) -> PerishableState:
         return dynamics.initial_state(params, batch, xp, dtype=dtype, device=device)
@@ -41,10 +103,19 @@ class PerishableProblem(Problem):
         m = params.useful_life
         return PerishableState(tuple(columns[:m]), tuple(columns[m:]))
 
-    def state_feature_names(self, params) -> tuple[str, ...]:
+    def state_parts(self, params) -> tuple[StatePart, ...]:
         return (
-            *(f"stock_{i}" for i in range(1, params.useful_life + 1)),
-            *(f"pipeline_{i}" for i in range(1, params.pipeline_length + 1)),
+            StatePart(
+                "stock",
+                params.useful_life,
+                doc="X_1..X_m: units on hand by remaining life, freshest first; X_m expires "
+                "at the end of this period",
+            ),
+            StatePart(
+                "pipeline",
+                params.pipeline_length,
+                doc="q_1..q_{L-1}: orders in transit, q_1 arrives next period",
+            ),
         )
 
     def state_feature_bounds(self, params) -> tuple[np.ndarray, np.ndarray]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from inventory_gym.core.validation import check_int, check_real
+from inventory_gym.core.problem import pipeline_length
+from inventory_gym.core.validation import check_int, check_real, store
 from inventory_gym.core.xp import Array
 from inventory_gym.demand import DemandModel, demand_field
 
@@ -51,8 +52,8 @@ class PerishableParams:
     """Largest order per period."""
 
     def __post_init__(self) -> None:
-        check_int(_OWNER, "useful_life", self.useful_life, low=1)
-        check_int(_OWNER, "lead_time", self.lead_time, low=1)
+        store(self, "useful_life", check_int(_OWNER, "useful_life", self.useful_life, low=1))
+        store(self, "lead_time", check_int(_OWNER, "lead_time", self.lead_time, low=1))
         rule = self.issuing.upper() if isinstance(self.issuing, str) else None
         if rule not in ISSUING_RULES:
             raise ValueError(
@@ -62,12 +63,12 @@ class PerishableParams:
         for name in ("unit_cost", "lost_sales_cost", "waste_cost", "holding_cost"):
             check_real(_OWNER, name, getattr(self, name))
         object.__setattr__(self, "demand", demand_field(_OWNER, self.demand))
-        check_real(_OWNER, "max_order", self.max_order, strict=True)
+        store(self, "max_order", check_real(_OWNER, "max_order", self.max_order, strict=True))
 
     @property
     def pipeline_length(self) -> int:
         """Orders in transit in the state: ``L - 1``."""
-        return self.lead_time - 1
+        return pipeline_length(self.lead_time)
 
     @property
     def order_cap(self) -> float:
