@@ -343,22 +343,17 @@ def check_demand_clock(
 
     With a seasonal model (:class:`~inventory_gym.demand.Seasonal`, around the env's own mean)
     whose draw for period ``t`` is its mean ``mu_t``, through staggered partial resets
-    (``reset(options={"reset_mask": ...})``) and next-step autoresets: every row's demand is
-    that of its own period (``demand_window`` history periods, then the episode's), the
-    history of a fresh row is periods ``0 .. demand_window - 1``, the single env equals row 0
-    of the vector env, and numpy equals torch. Then the seasonal model itself (random draws)
-    runs through the three shells, partial resets included.
+    (``reset(options={"reset_mask": ...})``) and autoresets (next-step and same-step): every
+    row's demand is that of its own period (``demand_window`` history periods, then the
+    episode's), the history of a fresh row is periods ``0 .. demand_window - 1``, the single
+    env equals row 0 of the vector env, and numpy equals torch. Then the seasonal model itself
+    (random draws) runs through the three shells, partial resets included.
     """
-    import torch
-
     env = gym.make(env_id, disable_env_checker=True, **kwargs).unwrapped
     season = Seasonal(float(env.problem.demand(env.params).mean), 0.6, 5, 0.4)
-    window = env.config.demand_window
-    n_state = len(env.problem.state_feature_names(env.params))
     opts = {k: v for k, v in kwargs.items() if k != "demand"}
     if "max_order" in env.problem.params_cls.__dataclass_fields__:
         opts.setdefault("max_order", env.params.max_order or float(env.layout.action_high.max()))
-    horizon = 7
     rng = np.random.default_rng(seed)
     # Staggered restarts: a random set of rows every few steps, row 0 every other time.
     masks = {}
@@ -366,110 +361,130 @@ def check_demand_clock(
         mask = rng.random(num_envs) < 0.5
         mask[0] = t % 10 == 2
         masks[t] = mask
+    runs = [(_MeanPath(season), "NextStep"), (_MeanPath(season), "SameStep"), (season, "NextStep")]
+    for model, mode in runs:
+        _check_clock_run(env, env_id, model, season, mode, masks, rng, num_envs, steps, seed, opts)
 
-    for model in (_MeanPath(season), season):
-        exact = isinstance(model, _MeanPath)
-        vecs = {
-            backend: _make_vec(
-                env_id,
-                num_envs,
-                backend=backend,
-                dtype="float64" if backend == "torch" else None,
-                demand=model,
-                max_episode_steps=horizon,
-                **opts,
+
+def _check_clock_run(
+    env: Any,
+    env_id: str,
+    model: DemandModel,
+    season: Seasonal,
+    mode: str,
+    masks: dict[int, np.ndarray],
+    rng: np.random.Generator,
+    num_envs: int,
+    steps: int,
+    seed: int,
+    opts: dict[str, Any],
+) -> None:
+    """One run of :func:`check_demand_clock`: one demand model, one autoreset mode."""
+    import torch
+
+    exact = isinstance(model, _MeanPath)
+    same_step = mode == "SameStep"
+    window = env.config.demand_window
+    n_state = len(env.problem.state_feature_names(env.params))
+    history = season.mean_at(np.arange(window))
+    horizon = 7
+    vecs = {
+        backend: _make_vec(
+            env_id,
+            num_envs,
+            backend=backend,
+            dtype="float64" if backend == "torch" else None,
+            demand=model,
+            max_episode_steps=horizon,
+            autoreset_mode=mode,
+            **opts,
+        )
+        for backend in ("numpy", "torch")
+    }
+    single = gym.make(env_id, demand=model, max_episode_steps=horizon, **opts)
+    acts = _random_actions(vecs["numpy"].action_space, rng, steps, spill=0.2)
+    clock = np.zeros(num_envs, dtype=np.int64)
+    needs_reset = np.zeros(num_envs, dtype=bool)
+    what = f"{model.spec}, {mode}"
+
+    def compare(out: dict[str, Any], when: str, fresh: np.ndarray) -> None:
+        if not exact:
+            return
+        _assert_same(out["numpy"], out["torch"], f"numpy vs torch, {when} ({what})", rtol=1e-12)
+        if window:
+            np.testing.assert_allclose(
+                out["numpy"][0][fresh, n_state : n_state + window],
+                np.broadcast_to(history, (int(fresh.sum()), window)),
+                rtol=1e-6,
+                err_msg=f"demand window of the fresh rows, {when} ({what})",
             )
-            for backend in ("numpy", "torch")
-        }
-        single = gym.make(env_id, demand=model, max_episode_steps=horizon, **opts)
-        acts = _random_actions(vecs["numpy"].action_space, rng, steps, spill=0.2)
-        history = season.mean_at(np.arange(window))
-        clock = np.zeros(num_envs, dtype=np.int64)
-        needs_reset = np.zeros(num_envs, dtype=bool)
 
-        def compare(
-            out: dict[str, Any], what: str, fresh: np.ndarray, exact=exact, history=history
-        ) -> None:
-            obs = out["numpy"][0]
-            if exact:
-                _assert_same(out["numpy"], out["torch"], f"numpy vs torch, {what}", rtol=1e-12)
-                if window:
-                    np.testing.assert_allclose(
-                        obs[fresh, n_state : n_state + window],
-                        np.broadcast_to(history, (int(fresh.sum()), window)),
-                        rtol=1e-6,
-                        err_msg=f"demand window of the fresh rows, {what}",
-                    )
-
-        obs = {b: _obs(vec.reset(seed=seed)[0]) for b, vec in vecs.items()}
-        single_obs, _ = single.reset(seed=seed)
-        compare({b: [o] for b, o in obs.items()}, "reset", np.ones(num_envs, dtype=bool))
+    def same_as_row0(single_obs: np.ndarray, obs: np.ndarray, when: str) -> None:
         if exact:
-            np.testing.assert_array_equal(single_obs, obs["numpy"][0], err_msg="reset obs")
-        for t in range(steps):
-            mask = masks.get(t)
-            if mask is not None:
-                obs = {
-                    b: _obs(vec.reset(options={"reset_mask": mask})[0]) for b, vec in vecs.items()
-                }
-                compare({b: [o] for b, o in obs.items()}, f"partial reset at step {t}", mask)
-                clock[mask] = 0
-                needs_reset[mask] = False
-                if mask[0]:
-                    single_obs, _ = single.reset()
-                    if exact:
-                        np.testing.assert_array_equal(
-                            single_obs, obs["numpy"][0], err_msg=f"row 0 reset at step {t}"
-                        )
-            restart = needs_reset.copy()
-            out = {}
-            for backend, vec in vecs.items():
-                action = acts[t] if backend == "numpy" else torch.as_tensor(acts[t])
-                step = vec.step(action)
-                out[backend] = (
-                    [_obs(step[0])]
-                    + [_as_numpy(x) for x in step[1:4]]
-                    + [{k: _as_numpy(v) for k, v in step[4].items()}]
-                )
+            np.testing.assert_array_equal(single_obs, obs, err_msg=f"row 0, {when} ({what})")
+
+    obs = {b: _obs(vec.reset(seed=seed)[0]) for b, vec in vecs.items()}
+    compare({b: [o] for b, o in obs.items()}, "reset", np.ones(num_envs, dtype=bool))
+    same_as_row0(single.reset(seed=seed)[0], obs["numpy"][0], "reset")
+    for t in range(steps):
+        mask = masks.get(t)
+        if mask is not None:
+            obs = {b: _obs(vec.reset(options={"reset_mask": mask})[0]) for b, vec in vecs.items()}
+            compare({b: [o] for b, o in obs.items()}, f"partial reset at step {t}", mask)
+            clock[mask] = 0
+            needs_reset[mask] = False
+            if mask[0]:
+                same_as_row0(single.reset()[0], obs["numpy"][0], f"reset at step {t}")
+        # Next-step autoreset: the rows truncated last step restart now and ignore the action.
+        restart = needs_reset.copy()
+        out = {}
+        for backend, vec in vecs.items():
+            action = acts[t] if backend == "numpy" else torch.as_tensor(acts[t])
+            step = vec.step(action)
+            info = {k: _as_numpy(v) for k, v in step[4].items() if not isinstance(v, dict)}
+            if "final_obs" in info:
+                info["final_obs"] = _obs(info["final_obs"])
+            out[backend] = [_obs(step[0]), *(_as_numpy(x) for x in step[1:4]), info]
+        played = ~restart
+        demand = out["numpy"][4]["demand"]
+        if exact:
+            np.testing.assert_allclose(
+                demand[played],
+                season.mean_at(env.config.demand_window + clock)[played],
+                rtol=1e-12,
+                err_msg=f"step {t}: each row's demand is its own period's, clocks {clock} ({what})",
+            )
+        else:
+            for backend in ("numpy", "torch"):
+                d = out[backend][4]["demand"][played]
+                assert np.all((d >= 0) & (d == np.round(d))), f"{backend} demand {d}"
+        clock = np.where(restart, 0, clock + 1)
+        truncated = clock >= horizon
+        if same_step:
+            clock[truncated] = 0  # reset within the step: the observation is the fresh one
+            compare(out, f"step {t}", truncated)
+        else:
+            needs_reset = truncated
             compare(out, f"step {t}", restart)
-            demand = out["numpy"][4]["demand"]
-            played = ~restart
-            if exact:
-                expected = season.mean_at(window + clock)
-                np.testing.assert_allclose(
-                    demand[played],
-                    expected[played],
-                    rtol=1e-12,
-                    err_msg=f"step {t}: each row's demand is its own period's (clocks {clock})",
-                )
-            else:
-                for backend in ("numpy", "torch"):
-                    d = out[backend][4]["demand"][played]
-                    assert np.all((d >= 0) & (d == np.round(d))), f"{backend} demand {d}"
-            clock = np.where(restart, 0, clock + 1)
-            needs_reset = clock >= horizon
-            if restart[0]:
-                single_obs, _ = single.reset()
-                if exact:
-                    np.testing.assert_array_equal(
-                        single_obs, out["numpy"][0][0], err_msg=f"row 0 autoreset at step {t}"
-                    )
-                continue
-            single_obs, reward, _, truncated, info = single.step(acts[t][0])
-            assert truncated == out["numpy"][3][0], f"truncation of row 0 at step {t}"
-            assert exact or (info["demand"] >= 0 and float(info["demand"]).is_integer())
-            if exact:
+        if restart[0]:
+            same_as_row0(single.reset()[0], out["numpy"][0][0], f"autoreset at step {t}")
+            continue
+        single_obs, reward, _, single_truncated, info = single.step(acts[t][0])
+        assert single_truncated == out["numpy"][3][0], f"truncation of row 0 at step {t}"
+        assert exact or (info["demand"] >= 0 and float(info["demand"]).is_integer())
+        if same_step and single_truncated:
+            same_as_row0(single_obs, out["numpy"][4]["final_obs"][0], f"final obs at step {t}")
+            single_obs, _ = single.reset()
+        same_as_row0(single_obs, out["numpy"][0][0], f"observation at step {t}")
+        if exact:
+            assert reward == out["numpy"][1][0], f"row 0 reward at step {t} ({what})"
+            for key, value in info.items():
                 np.testing.assert_array_equal(
-                    single_obs, out["numpy"][0][0], err_msg=f"row 0 observation at step {t}"
+                    np.asarray(value),
+                    out["numpy"][4][key][0],
+                    err_msg=f"row 0 info[{key!r}] at step {t} ({what})",
                 )
-                assert reward == out["numpy"][1][0], f"row 0 reward at step {t}"
-                for key, value in info.items():
-                    np.testing.assert_array_equal(
-                        np.asarray(value),
-                        out["numpy"][4][key][0],
-                        err_msg=f"row 0 info[{key!r}] at step {t}",
-                    )
-        assert (clock != clock[0]).any(), "the clocks were not staggered"
+    assert (clock != clock[0]).any(), "the clocks were not staggered"
 
 
 # -- the dynamics ---------------------------------------------------------------------------
