@@ -970,7 +970,8 @@ class Seasonal(DemandModel):
     def pmf_at(self, t: int, tol: float = _DEFAULT_TOL) -> tuple[np.ndarray, np.ndarray]:
         """The truncated Poisson pmf of period ``t``, as :meth:`DiscreteDemand.pmf`."""
         phase = int(_periods("Seasonal", t, scalar=True)) % self.period
-        return Poisson(float(self._rates[phase])).pmf(tol)
+        law = self._cached(("law", phase), lambda: Poisson(float(self._rates[phase])))
+        return law.pmf(tol)
 
     def quantile(self, q: float) -> float:
         """The ``q``-quantile of the demand over a cycle (the average of the periods' laws)."""
