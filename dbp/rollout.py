@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from inventory_gym.core.instance import Instance, make_instance
+from inventory_gym.core.shell import action_box, prepare_actions
 from inventory_gym.core.xp import namespace, tree_map
 
 InstanceLike = str | tuple[str, Mapping[str, Any] | None] | Instance
@@ -163,13 +164,21 @@ class Simulator:
             self.groups.append((start, stop, self._stack(members)))
             start = stop
         highs = np.stack([inst.problem.action_high(inst.params) for inst in self.instances])
-        # (1, d) for one instance, else one row per batch row: the order bounds of each row.
-        self.high = torch.as_tensor(
-            highs if len(highs) == 1 else np.repeat(highs, rows, axis=0),
-            dtype=dtype,
-            device=device,
-        )
-        self.low = torch.zeros_like(self.high)
+        rows_high = np.repeat(highs, rows, axis=0)
+
+        def asarray(values: np.ndarray) -> torch.Tensor:
+            return torch.as_tensor(values, dtype=dtype, device=device)
+
+        # The static order bounds of each kernel group: (d,) when the group is one instance,
+        # else one row per batch row (the instances may differ in max_order).
+        self.boxes = [
+            action_box(
+                np.zeros(highs.shape[1]),
+                rows_high[a] if stop - a == rows else rows_high[a:stop],
+                asarray,
+            )
+            for a, stop, _ in self.groups
+        ]
         self.models = [inst.problem.demand(inst.params) for inst in self.instances]
         self.static = (
             torch.as_tensor(
@@ -260,25 +269,40 @@ class Simulator:
     ) -> Step:
         """Advance every row one period: the network orders, the kernel serves ``demand``.
 
-        Orders are clipped to ``[0, max_order]`` with ``torch.clamp`` (the gradient passes at
-        the bounds, as in the env) and, with ``straight_through``, rounded in the forward pass
-        only. ``encoded``: this period's history encoding from :meth:`encode`, if computed.
+        The network's orders go through the shells' own
+        :func:`~inventory_gym.core.shell.prepare_actions`: clipped to the bounds (``[0,
+        max_order]``, and the state's bounds where the problem declares them) with
+        ``torch.clamp`` (the gradient passes at the bounds, as in the env) and, with
+        ``straight_through``, rounded in the forward pass only.
+        ``encoded``: this period's history encoding from :meth:`encode`, if computed.
         """
         if encoded is None:
             order = net(self.features(), self.history, self.static)
         else:
             order = net(self.features(), self.history, self.static, encoded)
-        order = torch.clamp(order, min=self.low, max=self.high)
-        if straight_through:
-            order = order + (torch.round(order) - order).detach()
         costs = []
         new_states = []
-        for (start, stop, params), state in zip(self.groups, self.states):
-            o = order[start:stop]
+        orders = []
+        for (start, stop, params), state, box in zip(self.groups, self.states, self.boxes):
+            # The shells' own action preparation: clipping to the (state's) bounds with
+            # torch.clamp, straight-through rounding.
+            o = prepare_actions(
+                order[start:stop],
+                self.problem,
+                params,
+                state,
+                box,
+                self.xp,
+                batch=stop - start,
+                integer=straight_through,
+                check_finite=False,
+            )
+            orders.append(o)
             action = o[:, 0] if self.action_dim == 1 else tuple(o.unbind(dim=1))
             nxt, c, _ = self.problem.transition(state, action, demand[start:stop], params, self.xp)
             new_states.append(nxt)
             costs.append(c.total())
+        order = orders[0] if len(orders) == 1 else torch.cat(orders)
         self.states = new_states
         if self.window:
             self.history = torch.cat([self.history[:, 1:], demand[:, None]], dim=1)

@@ -3,7 +3,10 @@
 Every model draws a ``(batch, periods)`` block of non-negative demands, either with a numpy
 ``Generator`` (:meth:`DemandModel.sample`) or with a ``torch.Generator``
 (:meth:`DemandModel.sample_torch`). Stationary models ignore the ``start`` period; the
-:class:`Replay` model plays back historical series and uses it as the clock.
+non-stationary ones use it as the clock, one per batch row when it is an array: the
+:class:`Replay` model plays back historical series, :class:`Seasonal` draws Poisson demand
+whose mean follows a sine. A model gives the law of one period with :meth:`DemandModel.mean_at`
+and :meth:`DemandModel.pmf_at` (stationary models ignore ``t``).
 
 Models can be written as short spec strings (``"poisson(5)"``, ``"gamma(4,0.5,100)"``, ...)
 that :func:`make_demand` parses; ``model.spec`` gives the canonical string back.
@@ -24,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy import special, stats
 
+from inventory_gym.core.validation import check_int, check_real
+
 if TYPE_CHECKING:
     import torch
 
@@ -37,6 +42,7 @@ __all__ = [
     "NegativeBinomial",
     "Poisson",
     "Replay",
+    "Seasonal",
     "TruncatedNormal",
     "Uniform",
     "demand_field",
@@ -51,6 +57,7 @@ DEMAND_FORMS: tuple[str, ...] = (
     "negbin(mean,variance)",
     "normal(loc,scale)",
     "empirical(v:p,...)",
+    "seasonal(mean,amplitude,period[,phase])",
 )
 
 _DEFAULT_TOL = 1e-9
@@ -123,6 +130,15 @@ def _check_q(q: object) -> float:
     if not _is_real(q) or not 0.0 <= float(q) <= 1.0:  # type: ignore[arg-type]
         raise ValueError(f"quantile: q must be a number in [0, 1], got {q!r}")
     return float(q)  # type: ignore[arg-type]
+
+
+def _periods(model: str, t: object, *, scalar: bool = False) -> np.ndarray:
+    """``t`` as an int64 array after checking it holds period indices (integers >= 0)."""
+    if isinstance(t, np.ndarray) and not scalar:
+        if t.dtype.kind not in "iu" or (t.size and int(t.min()) < 0):
+            raise ValueError(f"{model}: t must hold integers >= 0, got {t!r}")
+        return t.astype(np.int64, copy=False)
+    return np.asarray(check_int(model, "t", t), dtype=np.int64)
 
 
 def _fmt(x: float) -> str:
@@ -199,6 +215,31 @@ class DemandModel(abc.ABC):
     def horizon(self) -> int | None:
         """Number of periods available (``None``: unbounded, i.i.d. models)."""
         return None
+
+    def mean_at(self, t: int | np.ndarray) -> float | np.ndarray:
+        """The mean demand of period ``t`` (an int, or an int array: one mean per entry).
+
+        Stationary models ignore ``t`` and give :attr:`mean`; a non-stationary model that has
+        a known law per period overrides this.
+
+        Raises:
+            ValueError: for a negative or non-integer ``t``, or a non-stationary model without
+                a per-period law (a replayed series).
+        """
+        periods = _periods(type(self).__name__, t)
+        if not self.is_stationary:
+            raise ValueError(f"{self.spec}: no known law per period (mean_at)")
+        return self.mean if periods.ndim == 0 else np.full(periods.shape, float(self.mean))
+
+    def pmf_at(self, t: int, tol: float = _DEFAULT_TOL) -> tuple[np.ndarray, np.ndarray]:
+        """The truncated pmf of period ``t``: ``(values, probs)`` as :meth:`DiscreteDemand.pmf`
+        (stationary discrete models ignore ``t``).
+
+        Raises:
+            ValueError: for a bad ``t``, or a model without a pmf (continuous or replayed).
+        """
+        _periods(type(self).__name__, t, scalar=True)
+        raise ValueError(f"{self.spec}: no pmf (the demand is continuous or replayed)")
 
     @abc.abstractmethod
     def quantile(self, q: float) -> float:
@@ -357,6 +398,11 @@ class DiscreteDemand(DemandModel):
         """
         values, probs, _ = self._tables(tol)
         return values, probs
+
+    def pmf_at(self, t: int, tol: float = _DEFAULT_TOL) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`pmf`: a stationary model's law is the same in every period ``t``."""
+        _periods(type(self).__name__, t, scalar=True)
+        return self.pmf(tol)
 
     def cdf(self, k: float | np.ndarray) -> float | np.ndarray:
         """Return ``P(D <= k)`` under the default truncated pmf (scalar or array ``k``)."""
@@ -847,6 +893,138 @@ class TruncatedNormal(DemandModel):
 
 
 # ----------------------------------------------------------------------------------------------
+# Non-stationary model
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Seasonal(DemandModel):
+    """Poisson demand whose mean follows a sine (SCENARIOS.md section 5): in period ``t``,
+    ``mu_t = mean * (1 + amplitude * sin(2 pi t / period + phase))``.
+
+    Non-stationary: each batch row draws from the mean of its own period (``start``, one clock
+    per row). ``mean`` is the mean over a cycle (the sine sums to zero over an integer period);
+    :meth:`mean_at` and :meth:`pmf_at` give the law of one period, :meth:`quantile` that of the
+    demand over a whole cycle (the mixture of its periods).
+
+    Attributes:
+        mean: the mean over a cycle (> 0).
+        amplitude: the relative swing, in ``[0, 1)`` (every period's mean stays positive).
+        period: the cycle length in periods (an integer >= 2).
+        phase: the phase ``phi`` in radians (any finite number).
+    """
+
+    mean: float
+    amplitude: float
+    period: int
+    phase: float = 0.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "mean", check_real("Seasonal", "mean", self.mean, strict=True))
+        amplitude = check_real("Seasonal", "amplitude", self.amplitude)
+        if amplitude >= 1.0:
+            raise ValueError(
+                f"Seasonal: amplitude must be below 1 (the mean of every period stays "
+                f"positive), got {self.amplitude!r}"
+            )
+        object.__setattr__(self, "amplitude", amplitude)
+        object.__setattr__(self, "period", check_int("Seasonal", "period", self.period, low=2))
+        object.__setattr__(self, "phase", check_real("Seasonal", "phase", self.phase, low=None))
+        # The largest period's pmf table must fit (the same limit as the stationary models).
+        _table_from_scipy("Seasonal", stats.poisson(float(self._rates.max())), _DEFAULT_TOL)
+
+    @property
+    def spec(self) -> str:
+        """Spec string, e.g. ``"seasonal(5,0.5,12)"`` or ``"seasonal(5,0.5,12,1.5)"``."""
+        args = [_fmt(self.mean), _fmt(self.amplitude), str(self.period)]
+        if self.phase != 0.0:
+            args.append(_fmt(self.phase))
+        return f"seasonal({','.join(args)})"
+
+    @property
+    def is_integer(self) -> bool:
+        """Always True: samples are non-negative integers."""
+        return True
+
+    @property
+    def is_stationary(self) -> bool:
+        """Always False: the law depends on the period."""
+        return False
+
+    @property
+    def _rates(self) -> np.ndarray:
+        """The mean of each phase ``t mod period``, float64, shape (period,)."""
+
+        def build() -> np.ndarray:
+            phases = 2.0 * math.pi * np.arange(self.period) / self.period + self.phase
+            return _readonly(self.mean * (1.0 + self.amplitude * np.sin(phases)))
+
+        return self._cached("rates", build)
+
+    def mean_at(self, t: int | np.ndarray) -> float | np.ndarray:
+        """The Poisson mean ``mu_t`` of period ``t`` (int or int array; periodic in ``t``)."""
+        periods = _periods("Seasonal", t)
+        out = self._rates[periods % self.period]
+        return float(out) if out.ndim == 0 else out
+
+    def pmf_at(self, t: int, tol: float = _DEFAULT_TOL) -> tuple[np.ndarray, np.ndarray]:
+        """The truncated Poisson pmf of period ``t``, as :meth:`DiscreteDemand.pmf`."""
+        phase = int(_periods("Seasonal", t, scalar=True)) % self.period
+        law = self._cached(("law", phase), lambda: Poisson(float(self._rates[phase])))
+        return law.pmf(tol)
+
+    def quantile(self, q: float) -> float:
+        """The ``q``-quantile of the demand over a cycle (the average of the periods' laws)."""
+        q = _check_q(q)
+
+        def build() -> np.ndarray:
+            tables = [self.pmf_at(k) for k in range(self.period)]
+            dense = np.zeros(max(int(values[-1]) for values, _ in tables) + 1)
+            for values, probs in tables:
+                dense[values] += probs / self.period
+            cdf = np.cumsum(dense)
+            cdf[-1] = 1.0
+            return _readonly(cdf)
+
+        cdf = self._cached("cycle_cdf", build)
+        return float(min(int(np.searchsorted(cdf, q, side="left")), cdf.size - 1))
+
+    def _row_rates(self, batch: int, periods: int, start: Any) -> np.ndarray:
+        """(batch, periods) means: row ``i`` starts at its own period ``start[i]``."""
+        if hasattr(start, "detach"):
+            start = start.detach().cpu().numpy()
+        starts = _periods("Seasonal", start)
+        if starts.ndim == 0:
+            starts = np.full(batch, int(starts), dtype=np.int64)
+        elif starts.shape != (batch,):
+            raise ValueError(
+                f"Seasonal: start array must have shape (batch,) = ({batch},), got {starts.shape}"
+            )
+        return self._rates[(starts[:, None] + np.arange(periods)[None, :]) % self.period]
+
+    def _sample_numpy(
+        self, rng: np.random.Generator, batch: int, periods: int, start: int | np.ndarray
+    ) -> np.ndarray:
+        return rng.poisson(self._row_rates(batch, periods, start))
+
+    def _sample_torch(
+        self,
+        generator: torch.Generator | None,
+        batch: int,
+        periods: int,
+        start: Any,
+        device: torch.device,
+        dtype: torch.dtype,
+    ) -> torch.Tensor:
+        import torch
+
+        rates = torch.as_tensor(
+            self._row_rates(batch, periods, start), dtype=_work_dtype(device), device=device
+        )
+        return torch.poisson(rates, generator=generator).to(dtype)
+
+
+# ----------------------------------------------------------------------------------------------
 # Historical replay
 # ----------------------------------------------------------------------------------------------
 
@@ -1041,6 +1219,7 @@ _PARSERS: dict[str, tuple[tuple[int, ...], Callable[..., DemandModel]]] = {
     "negbin": ((2,), NegativeBinomial),
     "negative_binomial": ((2,), NegativeBinomial),
     "normal": ((2,), TruncatedNormal),
+    "seasonal": ((3, 4), Seasonal),
 }
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import pickle
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import gymnasium as gym
@@ -24,13 +25,14 @@ import numpy as np
 
 from inventory_gym.core.instance import make_instance, problem_of
 from inventory_gym.core.problem import Problem
-from inventory_gym.core.shell import make_layout
-from inventory_gym.demand import Replay
+from inventory_gym.core.shell import action_box, make_layout, prepare_actions
+from inventory_gym.demand import DemandModel, Replay, Seasonal
 
 __all__ = [
     "check_backend_parity",
     "check_bad_input",
     "check_conformance",
+    "check_demand_clock",
     "check_determinism",
     "check_gradients",
     "check_gymnasium_api",
@@ -286,6 +288,205 @@ def check_single_matches_vector(
         done = truncated
 
 
+def _obs(obs: Any) -> np.ndarray:
+    # Compared in float32, the dtype of the observation space (torch may compute in float64).
+    return _as_numpy(obs).astype(np.float32)
+
+
+@dataclass(frozen=True, eq=False)
+class _MeanPath(DemandModel):
+    """A non-stationary model without a horizon whose draw for period ``t`` is exactly
+    ``model.mean_at(t)``: every demand shows the clock that drew it, so two shells can be
+    compared number for number (no random numbers involved)."""
+
+    model: DemandModel
+
+    @property
+    def spec(self) -> str:
+        return f"mean_path({self.model.spec})"
+
+    @property
+    def is_integer(self) -> bool:
+        return False
+
+    @property
+    def is_stationary(self) -> bool:
+        return False
+
+    @property
+    def mean(self) -> float:  # type: ignore[override]
+        return self.model.mean
+
+    def mean_at(self, t: Any) -> Any:
+        return self.model.mean_at(t)
+
+    def quantile(self, q: float) -> float:
+        return self.model.quantile(q)
+
+    def _means(self, batch: int, periods: int, start: Any) -> np.ndarray:
+        starts = np.broadcast_to(np.asarray(_as_numpy(start), dtype=np.int64), (batch,))
+        return np.asarray(self.model.mean_at(starts[:, None] + np.arange(periods)[None, :]))
+
+    def _sample_numpy(self, rng, batch, periods, start):
+        return self._means(batch, periods, start)
+
+    def _sample_torch(self, generator, batch, periods, start, device, dtype):
+        import torch
+
+        return torch.as_tensor(self._means(batch, periods, start), dtype=dtype, device=device)
+
+
+def check_demand_clock(
+    env_id: str, *, num_envs: int = 4, steps: int = 60, seed: int = 13, **kwargs: Any
+) -> None:
+    """Demand that changes over time is drawn from each row's own clock.
+
+    With a seasonal model (:class:`~inventory_gym.demand.Seasonal`, around the env's own mean)
+    whose draw for period ``t`` is its mean ``mu_t``, through staggered partial resets
+    (``reset(options={"reset_mask": ...})``) and autoresets (next-step and same-step): every
+    row's demand is that of its own period (``demand_window`` history periods, then the
+    episode's), the history of a fresh row is periods ``0 .. demand_window - 1``, the single
+    env equals row 0 of the vector env, and numpy equals torch. Then the seasonal model itself
+    (random draws) runs through the three shells, partial resets included.
+    """
+    env = gym.make(env_id, disable_env_checker=True, **kwargs).unwrapped
+    season = Seasonal(float(env.problem.demand(env.params).mean), 0.6, 5, 0.4)
+    opts = {k: v for k, v in kwargs.items() if k != "demand"}
+    if "max_order" in env.problem.params_cls.__dataclass_fields__:
+        opts.setdefault("max_order", env.params.max_order or float(env.layout.action_high.max()))
+    rng = np.random.default_rng(seed)
+    # Staggered restarts: a random set of rows every few steps, row 0 every other time.
+    masks = {}
+    for t in range(2, steps, 5):
+        mask = rng.random(num_envs) < 0.5
+        mask[0] = t % 10 == 2
+        masks[t] = mask
+    runs = [(_MeanPath(season), "NextStep"), (_MeanPath(season), "SameStep"), (season, "NextStep")]
+    for model, mode in runs:
+        _check_clock_run(env, env_id, model, season, mode, masks, rng, num_envs, steps, seed, opts)
+
+
+def _check_clock_run(
+    env: Any,
+    env_id: str,
+    model: DemandModel,
+    season: Seasonal,
+    mode: str,
+    masks: dict[int, np.ndarray],
+    rng: np.random.Generator,
+    num_envs: int,
+    steps: int,
+    seed: int,
+    opts: dict[str, Any],
+) -> None:
+    """One run of :func:`check_demand_clock`: one demand model, one autoreset mode."""
+    import torch
+
+    exact = isinstance(model, _MeanPath)
+    same_step = mode == "SameStep"
+    window = env.config.demand_window
+    n_state = len(env.problem.state_feature_names(env.params))
+    history = season.mean_at(np.arange(window))
+    horizon = 7
+    vecs = {
+        backend: _make_vec(
+            env_id,
+            num_envs,
+            backend=backend,
+            dtype="float64" if backend == "torch" else None,
+            demand=model,
+            max_episode_steps=horizon,
+            autoreset_mode=mode,
+            **opts,
+        )
+        for backend in ("numpy", "torch")
+    }
+    single = gym.make(env_id, demand=model, max_episode_steps=horizon, **opts)
+    acts = _random_actions(vecs["numpy"].action_space, rng, steps, spill=0.2)
+    clock = np.zeros(num_envs, dtype=np.int64)
+    needs_reset = np.zeros(num_envs, dtype=bool)
+    what = f"{model.spec}, {mode}"
+
+    def compare(out: dict[str, Any], when: str, fresh: np.ndarray) -> None:
+        if not exact:
+            return
+        _assert_same(out["numpy"], out["torch"], f"numpy vs torch, {when} ({what})", rtol=1e-12)
+        if window:
+            np.testing.assert_allclose(
+                out["numpy"][0][fresh, n_state : n_state + window],
+                np.broadcast_to(history, (int(fresh.sum()), window)),
+                rtol=1e-6,
+                err_msg=f"demand window of the fresh rows, {when} ({what})",
+            )
+
+    def same_as_row0(single_obs: np.ndarray, obs: np.ndarray, when: str) -> None:
+        if exact:
+            np.testing.assert_array_equal(single_obs, obs, err_msg=f"row 0, {when} ({what})")
+
+    obs = {b: _obs(vec.reset(seed=seed)[0]) for b, vec in vecs.items()}
+    compare({b: [o] for b, o in obs.items()}, "reset", np.ones(num_envs, dtype=bool))
+    same_as_row0(single.reset(seed=seed)[0], obs["numpy"][0], "reset")
+    for t in range(steps):
+        mask = masks.get(t)
+        if mask is not None:
+            obs = {b: _obs(vec.reset(options={"reset_mask": mask})[0]) for b, vec in vecs.items()}
+            compare({b: [o] for b, o in obs.items()}, f"partial reset at step {t}", mask)
+            clock[mask] = 0
+            needs_reset[mask] = False
+            if mask[0]:
+                same_as_row0(single.reset()[0], obs["numpy"][0], f"reset at step {t}")
+        # Next-step autoreset: the rows truncated last step restart now and ignore the action.
+        restart = needs_reset.copy()
+        out = {}
+        for backend, vec in vecs.items():
+            action = acts[t] if backend == "numpy" else torch.as_tensor(acts[t])
+            step = vec.step(action)
+            info = {k: _as_numpy(v) for k, v in step[4].items() if not isinstance(v, dict)}
+            if "final_obs" in info:
+                info["final_obs"] = _obs(info["final_obs"])
+            out[backend] = [_obs(step[0]), *(_as_numpy(x) for x in step[1:4]), info]
+        played = ~restart
+        demand = out["numpy"][4]["demand"]
+        if exact:
+            np.testing.assert_allclose(
+                demand[played],
+                season.mean_at(env.config.demand_window + clock)[played],
+                rtol=1e-12,
+                err_msg=f"step {t}: each row's demand is its own period's, clocks {clock} ({what})",
+            )
+        else:
+            for backend in ("numpy", "torch"):
+                d = out[backend][4]["demand"][played]
+                assert np.all((d >= 0) & (d == np.round(d))), f"{backend} demand {d}"
+        clock = np.where(restart, 0, clock + 1)
+        truncated = clock >= horizon
+        if same_step:
+            clock[truncated] = 0  # reset within the step: the observation is the fresh one
+            compare(out, f"step {t}", truncated)
+        else:
+            needs_reset = truncated
+            compare(out, f"step {t}", restart)
+        if restart[0]:
+            same_as_row0(single.reset()[0], out["numpy"][0][0], f"autoreset at step {t}")
+            continue
+        single_obs, reward, _, single_truncated, info = single.step(acts[t][0])
+        assert single_truncated == out["numpy"][3][0], f"truncation of row 0 at step {t}"
+        assert exact or (info["demand"] >= 0 and float(info["demand"]).is_integer())
+        if same_step and single_truncated:
+            same_as_row0(single_obs, out["numpy"][4]["final_obs"][0], f"final obs at step {t}")
+            single_obs, _ = single.reset()
+        same_as_row0(single_obs, out["numpy"][0][0], f"observation at step {t}")
+        if exact:
+            assert reward == out["numpy"][1][0], f"row 0 reward at step {t} ({what})"
+            for key, value in info.items():
+                np.testing.assert_array_equal(
+                    np.asarray(value),
+                    out["numpy"][4][key][0],
+                    err_msg=f"row 0 info[{key!r}] at step {t} ({what})",
+                )
+    assert (clock != clock[0]).any(), "the clocks were not staggered"
+
+
 # -- the dynamics ---------------------------------------------------------------------------
 def random_features(problem: Problem, params: Any, n: int, rng: np.random.Generator):
     """``n`` random states as feature rows within the state bounds (inf bounds -> 4x the cap)."""
@@ -310,14 +511,25 @@ def check_invariants(
 ) -> None:
     """Conservation of units and non-negativity on given states, actions and demands (numpy).
 
-    Actions are clipped to the action bounds first, as the shells do.
+    Actions are prepared first as the shells do (:func:`~inventory_gym.core.shell.prepare_actions`:
+    clipped to the action bounds, the state's bounds included).
     """
     state = problem.state_from_features(np.asarray(features, np.float64), params)
-    action = np.clip(np.asarray(actions, np.float64), 0.0, problem.action_high(params))
+    high = np.asarray(problem.action_high(params), np.float64)
+    values = np.asarray(actions, np.float64)
+    values = prepare_actions(
+        values.reshape(values.shape[0], -1),
+        problem,
+        params,
+        state,
+        action_box(np.zeros_like(high), high),
+        np,
+        batch=values.shape[0],
+    )
     if problem.action_dim == 1:
-        action = action.reshape(-1)
+        action = values[:, 0]
     else:
-        action = tuple(action[:, i] for i in range(problem.action_dim))
+        action = tuple(values[:, i] for i in range(problem.action_dim))
     demand = np.asarray(demand, np.float64)
     next_state, costs, flows = problem.transition(state, action, demand, params, np)
     for name, residual in problem.invariants(
@@ -326,7 +538,7 @@ def check_invariants(
         worst = int(np.argmax(np.abs(residual)))
         assert np.all(np.abs(residual) <= atol * (1 + np.abs(features).max())), (
             f"{name}: residual {residual[worst]} at state {features[worst]}, "
-            f"action {action[worst]}, demand {demand[worst]}"
+            f"action {values[worst]}, demand {demand[worst]}"
         )
 
 
@@ -457,6 +669,7 @@ def check_conformance(env_id: str, **kwargs: Any) -> None:
     check_pickle(env_id, **kwargs)
     check_backend_parity(env_id, **kwargs)
     check_single_matches_vector(env_id, **kwargs)
+    check_demand_clock(env_id, **kwargs)
     check_random_invariants(env_id, **kwargs)
     check_gradients(env_id, **kwargs)
     check_bad_input(env_id, **kwargs)

@@ -16,6 +16,7 @@ CHECKS = [
     testing.check_pickle,
     testing.check_backend_parity,
     testing.check_single_matches_vector,
+    testing.check_demand_clock,
     testing.check_random_invariants,
     testing.check_gradients,
     testing.check_bad_input,

@@ -9,7 +9,13 @@ import gymnasium as gym
 import numpy as np
 
 from inventory_gym.core.problem import Problem
-from inventory_gym.core.shell import make_layout, non_finite_error, prepare_actions, split_kwargs
+from inventory_gym.core.shell import (
+    action_box,
+    make_layout,
+    non_finite_error,
+    prepare_actions,
+    split_kwargs,
+)
 from inventory_gym.core.validation import check_render_mode
 from inventory_gym.core.xp import python_scalars
 
@@ -52,9 +58,15 @@ class InventoryEnv(gym.Env):
                 f"the single env replays one demand series, got {n_series}: pick one with "
                 f"Replay.row(i), or use the vector env with num_envs={n_series}"
             )
-        self._action_high = layout.action_high
+        self._box = action_box(np.zeros_like(layout.action_high), layout.action_high)
         self._action_high_list = layout.action_high.tolist()
         self._scalar_action = self.problem.action_dim == 1
+        # The Python-float path serves one decision with static bounds; every other case goes
+        # through the shared prepare_actions.
+        self._fast_action = self._scalar_action and not self.problem.state_dependent_bounds
+        # With integer actions, a rounded order above a fractional max_order comes back to the
+        # largest integer below it (as prepare_actions does).
+        self._round_high = float(math.floor(self._action_high_list[0]))
         self._static = tuple(layout.static_row.tolist())
         self._state = None
         self._t = 0
@@ -98,6 +110,8 @@ class InventoryEnv(gym.Env):
                 )
             periods = min(periods, horizon - start)
         rng = self.np_random if rng is None else rng
+        # ``start`` is this env's clock: a non-stationary model (a season, a replayed series)
+        # draws periods start, start + 1, ... of its law; a stationary one ignores it.
         return self._demand_model.sample(rng, 1, periods, start=start)[0].tolist()
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
@@ -130,8 +144,9 @@ class InventoryEnv(gym.Env):
         return self._observe(), -cost, False, False, info
 
     def _to_order(self, action: Any) -> float | tuple[float, ...]:
-        if self._scalar_action:
-            # A Python-float path: at batch size one, numpy calls would dominate the step.
+        if self._fast_action:
+            # A Python-float path: at batch size one, numpy calls would dominate the step. It
+            # does what prepare_actions does, for one decision with static bounds.
             if isinstance(action, (str, bytes)):
                 raise ValueError(f"action must be a number or a 1-element array, got {action!r}")
             try:
@@ -154,13 +169,25 @@ class InventoryEnv(gym.Env):
                 value = min(max(value, 0.0), high)
                 if self.config.integer_actions:
                     value = float(round(value))
+                    if value > high:
+                        value = self._round_high
             return value
-        values = np.asarray(action, dtype=np.float64).reshape(-1)
-        if values.shape != self._action_high.shape:
-            raise ValueError(
-                f"action must have shape {self._action_high.shape}, got {np.shape(action)}"
-            )
-        return tuple(prepare_actions(values, self._action_high, self.config).tolist())
+        if isinstance(action, (str, bytes)):
+            raise ValueError(f"action must be an array of numbers, got {action!r}")
+        values = prepare_actions(
+            np.asarray(action, dtype=np.float64),
+            self.problem,
+            self.params,
+            self._state,
+            self._box,
+            np,
+            batch=None,
+            integer=self.config.integer_actions,
+            discrete=self.config.discrete_actions,
+            state_xp=python_scalars,
+        )
+        order = values[0].tolist()
+        return order[0] if self._scalar_action else tuple(order)
 
     def _observe(self) -> np.ndarray:
         columns = self.problem.state_columns(self._state, self.params)

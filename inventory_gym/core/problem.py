@@ -272,3 +272,27 @@ class Problem(ABC):
     def demand(self, params: Any) -> Any:
         """The demand model of the instance."""
         return params.demand
+
+    def action_bounds(self, state: NamedTuple, params: Any, xp: ModuleType) -> tuple[tuple, tuple]:
+        """The bounds of each decision given the state: ``(low, high)``, each a tuple of
+        ``action_dim`` entries, an entry being a (B,) array of ``xp`` or a number (the same for
+        every row).
+
+        Every shell clips each action to these bounds, intersected with the static box (0,
+        :meth:`action_high`), before the kernel sees it (then rounds it, with integer actions:
+        :func:`~inventory_gym.core.shell.prepare_actions`), so a bound that depends on the
+        state (a removal capped by the stock on hand: ``high = (max_order, state.on_hand)``)
+        is enforced in one place and the kernel may trust its actions. The default is the
+        static box itself, and the shells then never call this. An override is called once a
+        period, with :data:`~inventory_gym.core.xp.python_scalars` and a state of floats in the
+        single env, so it uses only arithmetic and ``xp.minimum``/``xp.maximum``; in
+        DirectBackprop ``params`` may hold (B,) tensors for the float fields that differ
+        between the instances of a batch. A bound computed from the state keeps its gradient.
+        """
+        return (0.0,) * self.action_dim, tuple(float(v) for v in self.action_high(params))
+
+    @property
+    def state_dependent_bounds(self) -> bool:
+        """Whether :meth:`action_bounds` is overridden (depends on the state). When it is not,
+        the shells use the static box they computed once, without calling it every period."""
+        return type(self).action_bounds is not Problem.action_bounds

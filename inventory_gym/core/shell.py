@@ -109,27 +109,162 @@ def make_layout(problem: Problem, params: Any, config: ShellConfig) -> Layout:
     return Layout(observation_space, action_space, tuple(names), action_high, static_row)
 
 
-def prepare_actions(values: np.ndarray, high: np.ndarray, config: ShellConfig) -> np.ndarray:
-    """Validate and map raw numpy actions (last axis: the decisions) to what is ordered.
+@dataclass(frozen=True)
+class ActionBox:
+    """The static bounds of the actions on one backend, built once by a shell
+    (:func:`action_box`) and handed to :func:`prepare_actions` every period."""
 
-    NaN or infinite actions raise a ``ValueError``; discrete actions must be integers in
-    ``[0, high]``; Box actions are clipped to ``[0, high]`` and rounded when
-    ``config.integer_actions``.
+    low: Any
+    """Lower bounds, shape (d,) or (B, d) (one row per batch row), in the shell's backend."""
+    high: Any
+    """Upper bounds, same shape."""
+    integral: bool
+    """Whether every bound is an integer, so that rounding a clipped action stays inside."""
+
+
+def action_box(low: np.ndarray, high: np.ndarray, asarray: Any = np.asarray) -> ActionBox:
+    """An :class:`ActionBox` from numpy bounds; ``asarray`` moves them to the shell's backend."""
+    low, high = np.asarray(low, np.float64), np.asarray(high, np.float64)
+    finite = np.isfinite(low).all() and np.isfinite(high).all()
+    integral = bool(finite and (low == np.round(low)).all() and (high == np.round(high)).all())
+    return ActionBox(asarray(low), asarray(high), integral)
+
+
+def _is_torch(x: Any) -> bool:
+    return type(x).__module__.startswith("torch")
+
+
+def _bound_columns(entries: tuple, static: Any, values: Any, xp: Any, pick_lower: bool) -> Any:
+    """(B, d) bounds: each decision's state bound (``entries``, from the problem's hook),
+    within the static bounds ``static`` ((d,) or (B, d))."""
+    batch = values.shape[0]
+    columns = []
+    for i, entry in enumerate(entries):
+        fixed = static[i] if static.ndim == 1 else static[:, i]
+        if _is_torch(entry):
+            col = entry.to(dtype=values.dtype).reshape(-1)
+        elif isinstance(entry, np.ndarray):
+            col = np.asarray(entry, dtype=np.float64).reshape(-1)
+        else:
+            col = xp.full_like(values[:, i], float(entry))
+        if col.shape[0] != batch:
+            col = xp.broadcast_to(col, (batch,))
+        # The state's bound where it is the tighter one, ties included, so that a bound that
+        # carries a gradient (the stock on hand) keeps it; the static bound elsewhere.
+        tighter = col <= fixed if pick_lower else col >= fixed
+        columns.append(xp.where(tighter, col, fixed))
+    return xp.stack(columns, axis=1)
+
+
+def prepare_actions(
+    values: Any,
+    problem: Problem,
+    params: Any,
+    state: Any,
+    box: ActionBox,
+    xp: Any,
+    *,
+    batch: int | None,
+    integer: bool = False,
+    discrete: bool = False,
+    check_finite: bool = True,
+    state_xp: Any = None,
+) -> Any:
+    """Turn raw actions into what is done, the one place where every shell does it.
+
+    The single env, the vector env (numpy and torch) and DirectBackprop's simulator all call
+    this; ``info["order"]`` and the kernel get its result. In order:
+
+    1. shape: ``batch=None`` (the single env) takes any array of ``action_dim`` numbers;
+       otherwise (B,) or (B, 1) for one decision, (B, d) for several;
+    2. finiteness: NaN or infinite actions raise a ``ValueError`` (``check_finite``);
+    3. the static box: with ``discrete``, every action must be an integer inside it, else a
+       ``ValueError`` (an out-of-range index is the caller's bug, not clipped); Box actions
+       are clipped to it, on torch with ``torch.clamp``, which passes the gradient at the
+       bounds themselves (an order equal to ``max_order`` keeps its gradient);
+    4. the state's bounds: when the problem overrides
+       :meth:`~inventory_gym.core.problem.Problem.action_bounds`, the actions (discrete ones
+       too) are clipped again to the bounds it gives for ``state``, with ``torch.clamp`` on
+       torch (a bound that carries a gradient, the stock on hand, passes it on);
+    5. ``integer`` (Box actions only): rounded half to even, to the nearest integer inside
+       the bounds (7.6 on hand: at most 7 removed); on torch straight-through (the rounded
+       value forward, the identity backward).
+
+    Args:
+        values: raw actions, an array of ``xp`` (float64 numpy, or a torch tensor already on
+            the shell's device and dtype, carrying its graph when differentiable).
+        problem, params, state: what the bounds are computed from.
+        box: the static bounds (:func:`action_box`).
+        xp: the namespace of ``values``.
+        batch: the number of rows, or None for the single env.
+        integer: round (``integer_actions``, or DirectBackprop's ``straight_through``).
+        discrete: ``discrete_actions``.
+        check_finite: DirectBackprop skips the check (it would synchronise the device every
+            period; the trainer checks the loss once per step instead).
+        state_xp: the namespace of ``state`` when it differs from ``xp`` (the single env
+            holds its state as Python floats).
+
+    Returns:
+        (B, d) actions (B = 1 for the single env).
     """
-    if not np.isfinite(values).all():
-        raise non_finite_error(values)
-    if config.discrete_actions:
-        check_discrete(values, high)
-        return values
-    values = np.clip(values, 0.0, high)
-    return np.rint(values) if config.integer_actions else values
+    d = problem.action_dim
+    shape = tuple(values.shape)
+    if batch is None:
+        if values.size != d:
+            raise ValueError(f"action must have shape ({d},), got {shape}")
+        values = values.reshape(1, d)
+    else:
+        expected = ((batch,), (batch, 1)) if d == 1 else ((batch, d),)
+        if shape not in expected:
+            raise ValueError(f"actions must have shape {expected[-1]}, got {shape}")
+        values = xp.reshape(values, (batch, d))
+    torch_path = type(values) is not np.ndarray
+    if check_finite and not bool(xp.isfinite(values).all()):
+        raise non_finite_error(values.tolist() if batch is None else values)
+    low, high = box.low, box.high
+    if discrete:
+        check_discrete(values.detach() if torch_path else values, low, high, xp)
+    elif torch_path:
+        import torch
+
+        values = torch.clamp(values, min=low, max=high)
+    else:
+        # np.minimum/np.maximum: np.clip's result (the values are finite) for less overhead.
+        values = np.minimum(np.maximum(values, low), high)
+    integral = box.integral
+    if problem.state_dependent_bounds:
+        s_low, s_high = problem.action_bounds(state, params, xp if state_xp is None else state_xp)
+        low = _bound_columns(s_low, low, values, xp, pick_lower=False)
+        high = _bound_columns(s_high, high, values, xp, pick_lower=True)
+        integral = False
+        if torch_path:
+            import torch
+
+            values = torch.clamp(values, min=low, max=high)
+        else:
+            values = np.minimum(np.maximum(values, low), high)
+    if integer and not discrete:
+        if torch_path:
+            import torch
+
+            rounded = torch.round(values)
+            if not integral:
+                rounded = torch.clamp(rounded, min=torch.ceil(low), max=torch.floor(high))
+            # Straight-through: the rounded value forward, the identity backward.
+            values = values + (rounded - values).detach()
+        else:
+            values = np.rint(values)
+            if not integral:
+                values = np.minimum(np.maximum(values, np.ceil(low)), np.floor(high))
+    return values
 
 
-def check_discrete(values: np.ndarray, high: np.ndarray) -> None:
-    """Raise a ``ValueError`` unless every discrete action is an integer in ``[0, high]``."""
-    if not np.all((values >= 0) & (values <= high) & (values == np.round(values))):
+def check_discrete(values: Any, low: Any, high: Any, xp: Any = np) -> None:
+    """Raise a ``ValueError`` unless every discrete action is an integer in ``[low, high]``."""
+    if not bool(xp.all((values >= low) & (values <= high) & (values == xp.round(values)))):
         raise ValueError(
-            f"discrete action must be integers in [0, {high.tolist()}], got {values.tolist()}"
+            f"discrete action must be integers in [{low.tolist()}, {high.tolist()}], got "
+            f"{values.tolist()}"
         )
 
 

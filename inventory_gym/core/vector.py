@@ -10,13 +10,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from inventory_gym.core.problem import DEFAULT_MAX_EPISODE_STEPS, Problem
-from inventory_gym.core.shell import (
-    check_discrete,
-    make_layout,
-    non_finite_error,
-    prepare_actions,
-    split_kwargs,
-)
+from inventory_gym.core.shell import action_box, make_layout, prepare_actions, split_kwargs
 from inventory_gym.core.validation import check_int, check_render_mode
 from inventory_gym.core.xp import namespace, tree_map
 
@@ -41,6 +35,13 @@ class InventoryVectorEnv(VectorEnv):
     are reset with ``reset(options={"reset_mask": mask})``). In next-step mode the rows that
     restart ignore their action, get reward 0 and have their info masks (``infos["_cost"]``
     etc.) set to False.
+
+    Every row keeps its own period index (its clock), which a partial reset or an autoreset
+    restarts at 0: a non-stationary demand model (``demand.is_stationary`` False: a replayed
+    series, a seasonal model) draws each row's demand from the row's own period, and the
+    ``demand_window`` history of a fresh row is periods ``0 .. demand_window - 1``, its first
+    decision period ``demand_window`` (as in the single env). Stationary models are drawn in
+    blocks of many periods.
 
     The torch backend returns torch tensors for observations, rewards, terminations,
     truncations and infos (the spaces stay numpy-typed, as Gymnasium's are).
@@ -95,9 +96,8 @@ class InventoryVectorEnv(VectorEnv):
                 f"the demand series has {horizon} periods, fewer than max_episode_steps="
                 f"{self.max_episode_steps} plus demand_window={self.config.demand_window}"
             )
-        self._high = self._asarray(self.layout.action_high)
-        self._zero = self._asarray(np.zeros_like(self.layout.action_high))
-        self._high_np = self.layout.action_high
+        high = self.layout.action_high
+        self._box = action_box(np.zeros_like(high), high, self._asarray)
         self._static = self._asarray(self.layout.static_row)[None, :]
         self._ones = np.ones(self.num_envs, dtype=bool)
         self._ones.flags.writeable = False
@@ -219,11 +219,13 @@ class InventoryVectorEnv(VectorEnv):
         self._needs_reset = self._needs_reset & ~mask
 
     def _next_demand(self) -> Any:
-        model = self._demand_model
-        if model.horizon is not None:
-            # A replayed series: each row reads its own clock.
+        if not self._demand_model.is_stationary:
+            # Demand that changes over time (a replayed series, a season): every row draws
+            # the period of its own clock, which partial resets and autoresets restart. The
+            # episode's first period follows the demand_window periods of its history.
             start = self._t + self.config.demand_window
             return self._sample(1, start)[:, 0]
+        # Stationary demand ignores the clock: blocks of many periods, one sampler call each.
         if self._block is None or self._pos == self._block.shape[0]:
             periods = max(1, min(256, BLOCK_ELEMENTS // self.num_envs))
             block = self._sample(periods, 0).T
@@ -290,34 +292,32 @@ class InventoryVectorEnv(VectorEnv):
         return obs, reward, self._mask(terminated), self._mask(truncated), info
 
     def _to_action(self, actions: Any) -> Any:
-        d = self.problem.action_dim
-        expected = ((self.num_envs,), (self.num_envs, 1)) if d == 1 else ((self.num_envs, d),)
         if self.backend == "numpy":
             a = np.asarray(actions, dtype=np.float64)
-            if a.shape not in expected:
-                raise ValueError(f"actions must have shape {expected[-1]}, got {a.shape}")
-            a = prepare_actions(a.reshape(self.num_envs, d), self._high_np, self.config)
-            return a[:, 0] if d == 1 else tuple(a[:, i] for i in range(d))
-        torch = self._torch
-        a = actions if isinstance(actions, torch.Tensor) else torch.as_tensor(np.asarray(actions))
-        a = a.to(device=self.device, dtype=self.dtype)
-        if not self.differentiable:
-            a = a.detach()
-        if tuple(a.shape) not in expected:
-            raise ValueError(f"actions must have shape {expected[-1]}, got {tuple(a.shape)}")
-        if not bool(torch.isfinite(a).all()):
-            raise non_finite_error(actions)
-        a = a.reshape(self.num_envs, d)
-        if self.config.discrete_actions:
-            check_discrete(a.detach().cpu().numpy(), self._high_np)
         else:
-            # clamp passes the gradient at the bounds themselves (an order equal to
-            # max_order keeps its gradient), unlike minimum/maximum's 1/2 at ties.
-            a = torch.clamp(a, min=self._zero, max=self._high)
-            if self.config.integer_actions:
-                # Straight-through: the rounded value forward, the identity backward.
-                a = a + (torch.round(a) - a).detach()
-        return a[:, 0] if d == 1 else tuple(a[:, i] for i in range(d))
+            torch = self._torch
+            a = (
+                actions
+                if isinstance(actions, torch.Tensor)
+                else torch.as_tensor(np.asarray(actions))
+            )
+            a = a.to(device=self.device, dtype=self.dtype)
+            if not self.differentiable:
+                a = a.detach()
+        a = prepare_actions(
+            a,
+            self.problem,
+            self.params,
+            self._state,
+            self._box,
+            self.xp,
+            batch=self.num_envs,
+            integer=self.config.integer_actions,
+            discrete=self.config.discrete_actions,
+        )
+        return (
+            a[:, 0] if self.problem.action_dim == 1 else tuple(a[:, i] for i in range(a.shape[1]))
+        )
 
     def _observe(self) -> Any:
         xp = self.xp
