@@ -29,6 +29,7 @@ from inventory_gym.core.shell import action_box, make_layout, prepare_actions
 from inventory_gym.demand import DemandModel, Replay, Seasonal
 
 __all__ = [
+    "CHECKS",
     "check_backend_parity",
     "check_bad_input",
     "check_conformance",
@@ -661,15 +662,23 @@ def _expect_value_error(what: str, fn: Callable[..., Any], *args: Any) -> None:
     raise AssertionError(f"{what} did not raise ValueError")
 
 
+CHECKS: tuple[Callable[..., None], ...] = (
+    check_gymnasium_api,
+    check_sb3_api,
+    check_determinism,
+    check_pickle,
+    check_backend_parity,
+    check_single_matches_vector,
+    check_demand_clock,
+    check_random_invariants,
+    check_gradients,
+    check_bad_input,
+)
+"""Every check of the suite, in the order :func:`check_conformance` runs them (one list, for
+the suite's own tests and for a problem's tests)."""
+
+
 def check_conformance(env_id: str, **kwargs: Any) -> None:
-    """Run every check above on one env id (with optional keyword overrides)."""
-    check_gymnasium_api(env_id, **kwargs)
-    check_sb3_api(env_id, **kwargs)
-    check_determinism(env_id, **kwargs)
-    check_pickle(env_id, **kwargs)
-    check_backend_parity(env_id, **kwargs)
-    check_single_matches_vector(env_id, **kwargs)
-    check_demand_clock(env_id, **kwargs)
-    check_random_invariants(env_id, **kwargs)
-    check_gradients(env_id, **kwargs)
-    check_bad_input(env_id, **kwargs)
+    """Run every check of :data:`CHECKS` on one env id (with optional keyword overrides)."""
+    for check in CHECKS:
+        check(env_id, **kwargs)

@@ -9,18 +9,7 @@ import pytest
 import inventory_gym
 from inventory_gym import testing
 
-CHECKS = [
-    testing.check_gymnasium_api,
-    testing.check_sb3_api,
-    testing.check_determinism,
-    testing.check_pickle,
-    testing.check_backend_parity,
-    testing.check_single_matches_vector,
-    testing.check_demand_clock,
-    testing.check_random_invariants,
-    testing.check_gradients,
-    testing.check_bad_input,
-]
+CHECKS = testing.CHECKS
 CASES = testing.conformance_cases()
 
 

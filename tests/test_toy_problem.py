@@ -24,17 +24,7 @@ CASES = testing.conformance_cases([PROBLEM])
 
 @pytest.mark.parametrize(
     "check",
-    [
-        testing.check_gymnasium_api,
-        testing.check_sb3_api,
-        testing.check_determinism,
-        testing.check_pickle,
-        testing.check_backend_parity,
-        testing.check_single_matches_vector,
-        testing.check_random_invariants,
-        testing.check_gradients,
-        testing.check_bad_input,
-    ],
+    testing.CHECKS,
     ids=lambda c: c.__name__,
 )
 @pytest.mark.parametrize(
