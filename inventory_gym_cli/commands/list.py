@@ -33,11 +33,13 @@ def run(args: argparse.Namespace) -> int:
             if not name.startswith("initial")
         }
         fields["max_order"] = getattr(params, "order_cap", fields.get("max_order"))
+        notes = [reg.note for reg in inst.problem.registrations if reg.id == env_id]
         rows.append(
             {
                 "id": env_id,
                 "problem": inst.problem.name,
                 "max_episode_steps": inst.max_episode_steps,
+                "about": notes[0] if notes else "",
                 "defaults": {k: plain(v) for k, v in fields.items()},
                 "policies": list(entries(inst.problem)),
             }
@@ -47,6 +49,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     for row in rows:
         print(f"{row['id']}  ({row['problem']}, episodes of {row['max_episode_steps']} periods)")
+        if row["about"]:
+            print(f"  about: {row['about']}")
         print("  defaults: " + ", ".join(f"{k}={v}" for k, v in row["defaults"].items()))
         print("  policies: " + ", ".join(row["policies"]))
     print(
