@@ -11,9 +11,9 @@ import pytest
 
 pytest.importorskip("pandas", reason="panels need pandas (the data extra)")
 
-from baselines.backtest import PerfectForesight, VN2Benchmark, vn2_forecast  # noqa: E402
-from inventory_gym.data import Panel, PanelError, read_panel  # noqa: E402
-from inventory_gym.data.backtest import (  # noqa: E402
+from baselines.backtest import PerfectForesight, VN2Benchmark, vn2_forecast
+from inventory_gym.data import Panel, PanelError, read_panel
+from inventory_gym.data.backtest import (
     InitialState,
     backtest,
     backtest_instance,
