@@ -174,7 +174,6 @@ class BacktestResult:
             "holding": self.holding_cost,
             "shortage": self.shortage_cost,
             "periods": [float(c) for c in self.periods],
-            "bound": self.bound,
         }
 
 
