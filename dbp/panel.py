@@ -69,6 +69,10 @@ class PanelOptions:
     hidden: tuple[int, ...] = (64, 64)
     master: bool = False
     """Read the master file's attributes as static features."""
+    calendar: bool = True
+    """Read the week of the year of the decision period (its sine and cosine, from the
+    period's date) as two more static features: the seasons are common to the series, and
+    this is how the network can learn them across the panel."""
     recent: float = 0.0
     """Weight of recent start periods: a start ``s`` is drawn with probability proportional to
     ``exp(recent * s / T)`` (0: uniform over the history)."""
@@ -96,6 +100,7 @@ class PanelSource:
         self, panel: Panel, *, until: int, window: int, length: int, master: bool, recent: float
     ):
         self.demand = torch.as_tensor(panel.imputed()[:, :until], dtype=torch.float64)
+        self.season = torch.as_tensor(season_features(panel.dates[:until]))
         self.static = torch.as_tensor(panel.static if master else np.zeros((panel.n_series, 0)))
         self.window, self.length = window, length
         first, last = window, until - length
@@ -116,6 +121,7 @@ class PanelSource:
         self.rows = torch.randint(0, n, (batch,), generator=gen)
         pick = torch.multinomial(self.weights, batch, replacement=True, generator=gen)
         self.cursor = self.starts[pick]
+        self.first = self.cursor.clone()
         self.device, self.dtype = device, dtype
         hist = self._take(self.cursor - self.window, self.window)
         return hist, self.static[self.rows].to(device=device, dtype=dtype)
@@ -124,10 +130,22 @@ class PanelSource:
         cols = first[:, None] + torch.arange(periods)[None, :]
         return self.demand[self.rows[:, None], cols].to(device=self.device, dtype=self.dtype)
 
+    def calendar(self, k: int) -> torch.Tensor:
+        """(B, 2) season features of the k-th period after the last reset."""
+        return self.season[self.first + k].to(device=self.device, dtype=self.dtype)
+
     def sample(self, periods: int) -> torch.Tensor:
         out = self._take(self.cursor, periods)
         self.cursor = self.cursor + periods
         return out
+
+
+def season_features(dates: np.ndarray) -> np.ndarray:
+    """(T, 2) sine and cosine of the ISO week of the year of each date."""
+    from baselines.backtest import iso_weeks
+
+    angle = 2 * np.pi * (iso_weeks(dates) - 1) / 52.0
+    return np.stack([np.sin(angle), np.cos(angle)], axis=1)
 
 
 class PanelPolicy:
@@ -142,9 +160,12 @@ class PanelPolicy:
         self.options = options
         self.instance = instance
         self.meta = meta
-        self.backtest_inputs = ("in_stock", "static") if options.master else ("in_stock",)
+        wants = ["in_stock", "dates"] if options.calendar else ["in_stock"]
+        self.backtest_inputs = (*wants, "static") if options.master else tuple(wants)
 
-    def __call__(self, obs: np.ndarray, *, in_stock: np.ndarray, static: Any = None) -> np.ndarray:
+    def __call__(
+        self, obs: np.ndarray, *, in_stock: np.ndarray, static: Any = None, dates: Any = None
+    ) -> np.ndarray:
         problem, params = self.instance.problem, self.instance.params
         d, w = problem.state_dim(params), in_stock.shape[1]
         if w < self.options.window:
@@ -155,6 +176,9 @@ class PanelPolicy:
         history = impute(obs[:, d : d + w], in_stock)[:, -self.options.window :]
         fixed = obs[:, d + w : d + w + self.instance.static_row.shape[0]]
         parts = [fixed] + ([np.asarray(static, np.float64)] if self.options.master else [])
+        if self.options.calendar:
+            season = season_features(np.asarray(dates)[w : w + 1])
+            parts.append(np.repeat(season, obs.shape[0], axis=0))
         with torch.no_grad():
             out = self.net(
                 torch.as_tensor(obs[:, :d], dtype=torch.float32),
@@ -239,7 +263,8 @@ def train_panel(
         master=options.master,
         recent=options.recent,
     )
-    static_dim = instance.static_row.shape[0] + source.static.shape[1] + 1
+    season = 2 if options.calendar else 0
+    static_dim = instance.static_row.shape[0] + source.static.shape[1] + season + 1
     spec = PolicySpec(
         kind=options.kind,
         hidden=options.hidden,
@@ -283,18 +308,24 @@ def train_panel(
             group["lr"] = lr
         sim.reset()
         demand = sim.sample(length)
+        fixed = sim.static
+
+        def period(t: int, fixed: Any = fixed, demand: Any = demand) -> Any:
+            if options.calendar:  # the season of the period decided
+                sim.static = torch.cat([fixed, source.calendar(t)], dim=1)
+            return sim.step(net, demand[:, t], straight_through=config.straight_through)
+
         with torch.no_grad():
             for t in range(config.burn_in):
-                sim.step(net, demand[:, t], straight_through=config.straight_through)
+                period(t)
         total = torch.zeros(())
         for t in range(config.burn_in, length):
-            total = (
-                total
-                + sim.step(net, demand[:, t], straight_through=config.straight_through).cost.sum()
-            )
+            total = total + period(t).cost.sum()
         loss = total / (sim.batch * config.horizon)
         if not math.isfinite(float(loss.detach())):
-            raise FloatingPointError(f"train: the loss became {float(loss.detach())} at step {step}")
+            raise FloatingPointError(
+                f"train: the loss became {float(loss.detach())} at step {step}"
+            )
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if config.grad_clip is not None:
