@@ -49,7 +49,10 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "stable-baselines3's PPO on the native batched env for --timesteps environment "
         "steps; the run (run.json, eval.csv, progress.csv, model.zip) and the best policy "
         "(policy/) go to --out. Options of one algorithm only are refused with the other. "
-        "Every run reports the steps it took, its threads and its seeds.",
+        "Every run reports the steps it took, its threads and its seeds. With --data SALES.csv "
+        "(and --in-stock, --master, --until DATE): DirectBackprop across every series of the "
+        "sales file on its periods up to DATE (dbp.panel; batch 128, horizon 24, burn-in 8 "
+        "unless given), saved to --out/policy for backtest and order.",
     )
     o.add_instance_args(p, fit=False)
     from inventory_gym_cli.data import add_data_args
@@ -138,9 +141,10 @@ def ppo_config(args: argparse.Namespace) -> Any:
     return configflags.config_from_args(PPOConfig, args, skip=SKIP, **fixed)
 
 
-PANEL_DEFAULTS = {"batch_size": 256, "horizon": 24, "burn_in": 8, "learning_rate": 3e-3}
+PANEL_DEFAULTS = {"batch_size": 128, "horizon": 24, "burn_in": 8}
 """DirectBackprop's defaults with --data, where a row is a window of a real series (short
-histories: 24 periods with gradient after 8 without, from an empty state)."""
+histories: 24 periods with gradient after 8 without, from an empty state; the settings of
+benchmarks/vn2.py)."""
 
 
 def run_panel(args: argparse.Namespace) -> int:
