@@ -231,3 +231,15 @@ def test_vn2_initial_state_and_benchmark_round_one():
     )
     assert res.orders.shape == (599, 6) and np.all(res.orders >= 0)
     assert np.all(res.orders == np.round(res.orders))
+
+
+def test_an_ordinary_harness_policy_runs_unchanged():
+    """A heuristic of the harness (state first, extra columns ignored) runs in the backtest."""
+    from baselines.lost_sales.heuristics import BaseStock
+
+    panel = random_panel(n=4, t=40)
+    inst = instance(panel)
+    res = backtest(panel, BaseStock(lead_time=2, level=6.0), inst, start=20, rounds=3, window=8)
+    # empty start: the first order fills the position to 6, the next ones replace the sales
+    assert res.orders[:, 0].tolist() == [6.0] * 4
+    assert res.policy == "base_stock(S=6)"
