@@ -55,13 +55,21 @@ class Recorder:
         return self.policy(obs, **extra)
 
 
-@pytest.mark.parametrize("window", [None, 13])
-def test_no_decision_depends_on_a_later_period(window):
+def tiny_dbp(panel, inst):
+    from dbp.config import TrainConfig
+    from dbp.panel import PanelOptions, train_panel
+
+    config = TrainConfig(batch_size=8, horizon=4, burn_in=2, max_steps=2, threads=1)
+    return train_panel(panel, inst, until=50, options=PanelOptions(window=8), config=config)
+
+
+@pytest.mark.parametrize(("window", "kind"), [(None, "vn2"), (13, "vn2"), (None, "dbp")])
+def test_no_decision_depends_on_a_later_period(window, kind):
     """Alter every period after a decision: that decision, and every earlier one, is the same."""
     panel = random_panel()
     inst = instance(panel)
     start, rounds = 60, 6
-    policy = VN2Benchmark(inst)
+    policy = VN2Benchmark(inst) if kind == "vn2" else tiny_dbp(panel, inst)
     base = backtest(panel, policy, inst, start=start, rounds=rounds, window=window)
     rng = np.random.default_rng(1)
     for k in range(rounds):
