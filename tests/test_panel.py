@@ -72,7 +72,9 @@ def test_long_file_reads_like_the_wide_one(tmp_path):
     ],
 )
 def test_malformed_sales_file(tmp_path, name, text, message):
-    with pytest.raises(PanelError, ) as err:
+    with pytest.raises(
+        PanelError,
+    ) as err:
         read_panel(write(tmp_path, name, text))
     line = str(err.value)
     assert message in line and "\n" not in line and name in line
@@ -146,11 +148,40 @@ def test_series_with_many_stockouts_is_not_learned_as_low_demand():
 
 @needs_vn2
 def test_vn2_files_read_whole():
-    panel = read_panel(
-        VN2 / "sales.csv", in_stock=VN2 / "in_stock.csv", master=VN2 / "master.csv"
-    )
+    panel = read_panel(VN2 / "sales.csv", in_stock=VN2 / "in_stock.csv", master=VN2 / "master.csv")
     assert panel.sales.shape == (599, 157)
     assert abs(panel.sales.mean() - 2.94) < 0.01
     assert abs(panel.in_stock.mean() - 0.888) < 0.001
     assert not np.any(panel.sales[~panel.in_stock])  # out of stock: censored to 0
     assert str(panel.dates[-1]) == "2024-04-08" and len(panel.static_names) == 6
+
+
+def test_a_panel_feeds_the_vector_env():
+    """Each batch row one series from one start period, with its history window."""
+    import inventory_gym  # noqa: F401
+    from inventory_gym.envs.lost_sales.env import LostSalesVectorEnv
+
+    rng = np.random.default_rng(2)
+    sales = rng.poisson(4.0, size=(3, 30)).astype(float)
+    dates = np.datetime64("2024-01-01") + 7 * np.arange(30)
+    panel = Panel(
+        ("id",), np.array([["a"], ["b"], ["c"]], object), dates, sales, np.ones_like(sales, bool)
+    )
+    rows, starts = [2, 0, 2, 1], [10, 5, 20, 8]
+    demand = panel.replay(rows, starts, periods=6, window=4)
+    env = LostSalesVectorEnv(
+        num_envs=4,
+        max_episode_steps=6,
+        demand=demand,
+        lead_time=2,
+        demand_window=4,
+        max_order=50.0,
+    )
+    obs, _ = env.reset(seed=0)
+    for b, (r, s) in enumerate(zip(rows, starts)):
+        assert obs[b, 2:6].tolist() == sales[r, s - 4 : s].tolist()
+    env.step(np.zeros(4))
+    obs, *_ = env.step(np.zeros(4))
+    assert obs[:, 5].tolist() == [sales[r, s + 1] for r, s in zip(rows, starts)]
+    with pytest.raises(ValueError, match="must lie in"):
+        panel.replay([0], [2], periods=6, window=4)

@@ -150,6 +150,35 @@ class Panel:
             calendar=self.calendar[:stop],
         )
 
+    def replay(
+        self, rows: Any, starts: Any, periods: int, window: int = 0, *, imputed: bool = True
+    ) -> Any:
+        """A :class:`~inventory_gym.demand.Replay` demand model of windows of the panel, one
+        batch row each: row ``b`` holds series ``rows[b]`` from period ``starts[b] - window``
+        to ``starts[b] + periods - 1``, so that an env with ``demand_window=window`` and this
+        demand starts each row at period ``starts[b]`` with the ``window`` periods before it
+        as its history (the panel as a demand source of the envs; the static attributes of
+        the rows are ``panel.static[rows]``). ``imputed``: out-of-stock periods filled by
+        :func:`impute` (else the censored sales).
+
+        Raises:
+            ValueError: when a window reaches outside the panel.
+        """
+        from inventory_gym.demand import Replay
+
+        rows = np.atleast_1d(np.asarray(rows, dtype=np.int64))
+        starts = np.broadcast_to(np.asarray(starts, dtype=np.int64), rows.shape)
+        if rows.size and (rows.min() < 0 or rows.max() >= self.n_series):
+            raise ValueError(f"Panel.replay: rows must be in 0..{self.n_series - 1}")
+        if rows.size and (starts.min() - window < 0 or starts.max() + periods > self.periods):
+            raise ValueError(
+                f"Panel.replay: windows of {window} + {periods} periods must lie in the "
+                f"panel's {self.periods} periods"
+            )
+        source = self.imputed() if imputed else self.sales
+        cols = starts[:, None] + np.arange(-window, periods)[None, :]
+        return Replay(source[rows[:, None], cols])
+
     def id_frame(self) -> Any:
         """The ids as a pandas DataFrame (one row per series, the id columns)."""
         pd = _pandas()
