@@ -14,6 +14,11 @@ windows of the last year, starting every 6 weeks from 2023-05-08 (week 108) to 2
 (week 150, the last whose 8 weeks are in the file). Paired 95% intervals: Student t over the
 test windows of the per-window relative difference.
 
+The DBP settings (base_stock, 150 steps of 128 rows, learning rate 0.01, window 32) were fixed
+before this benchmark from two exploratory 100-step runs, at the windows starting 2023-10-30
+and 2024-02-19 (which overlap test windows 2023-10-23 and 2024-02-19: a mild look at the test
+set, said in benchmarks/README.md); there was no sweep.
+
 Writes ``benchmarks/results/vn2.json`` one window at a time (atomically; a rerun resumes) and
 ``vn2.md``. ``--quick``: a smoke test on synthetic data (no VN2 files needed).
 """
