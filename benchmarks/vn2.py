@@ -7,12 +7,12 @@ a window is what ``vn2_benchmark`` leaves after the 8 weeks before it, from an e
 (the same for every policy: the comparison is paired). DirectBackprop is trained on the weeks
 before each window only, one network across all series, for ``--steps`` gradient steps.
 
-Windows: the first ``--validation`` windows (the earliest) are where the settings were chosen;
-the table reports them apart and pools only the others (the test windows, never tuned on).
-Default: 2 validation windows starting 2023-02-27 and 2023-04-10 (weeks 98 and 104) and 8 test
-windows of the last year, starting every 6 weeks from 2023-05-08 (week 108) to 2024-01-15 (week
-144), then 2024-02-19 (week 149, the last whose 8 weeks are in the file). Paired 95% intervals: Student t over the
-test windows of the per-window relative difference.
+Windows: the first ``--validation`` windows (the earliest) are the ones to choose settings on;
+the table reports them apart and pools only the others (the test windows). Default: 2
+validation windows starting 2023-02-27 and 2023-04-10 (weeks 98 and 104) and 8 test windows of
+the last year, starting every 6 weeks from 2023-05-08 (week 108) to 2024-01-15 (week 144),
+then 2024-02-19 (week 149, the last whose 8 weeks are in the file). Paired 95% intervals:
+Student t over the test windows of the per-window relative difference.
 
 The DBP settings (base_stock, 150 steps of 128 rows, learning rate 0.01, window 32) were fixed
 before this benchmark from two exploratory 100-step runs, at the windows starting 2023-10-30
