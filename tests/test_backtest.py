@@ -3,6 +3,7 @@ the VN2 benchmark on hand-computed cases, perfect foresight as a bound."""
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -251,3 +252,20 @@ def test_an_ordinary_harness_policy_runs_unchanged():
     # empty start: the first order fills the position to 6, the next ones replace the sales
     assert res.orders[:, 0].tolist() == [6.0] * 4
     assert res.policy == "base_stock(S=6)"
+
+
+def test_dbp_reads_master_attributes_when_asked():
+    from dbp.config import TrainConfig
+    from dbp.panel import PanelOptions, load_panel_policy, train_panel
+
+    panel = replace(random_panel(), static=np.arange(12.0).reshape(6, 2), static_names=("a", "b"))
+    inst = instance(panel)
+    config = TrainConfig(batch_size=8, horizon=4, burn_in=2, max_steps=2, threads=1)
+    options = PanelOptions(window=8, master=True)
+    policy = train_panel(panel, inst, until=50, options=options, config=config)
+    assert policy.backtest_inputs == ("in_stock", "dates", "static")
+    assert policy.net.spec.static_dim == 4 + 2 + 2 + 1  # costs, master, season, level
+    res = backtest(panel, policy, inst, start=60, rounds=3)
+    assert np.all(res.orders >= 0) and np.all(res.orders == np.round(res.orders))
+    again = load_panel_policy(policy.save(Path(tempfile.mkdtemp()) / "p"))
+    assert np.array_equal(backtest(panel, again, inst, start=60, rounds=3).orders, res.orders)
