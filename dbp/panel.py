@@ -175,6 +175,13 @@ class PanelPolicy:
             )
         history = impute(obs[:, d : d + w], in_stock)[:, -self.options.window :]
         fixed = obs[:, d + w : d + w + self.instance.static_row.shape[0]]
+        want = self.net.spec.static_dim - fixed.shape[1] - (2 if self.options.calendar else 0) - 1
+        have = 0 if static is None else np.asarray(static).shape[1]
+        if self.options.master and have != want:
+            raise ValueError(
+                f"dbp was trained with {want} master attributes, the panel has {have} "
+                "(give the same --master file)"
+            )
         parts = [fixed] + ([np.asarray(static, np.float64)] if self.options.master else [])
         if self.options.calendar:
             season = season_features(np.asarray(dates)[w : w + 1])

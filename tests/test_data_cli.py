@@ -112,6 +112,11 @@ def test_train_backtest_and_order_with_dbp(tmp_path, capsys):
     assert main([*args, "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert set(doc["policies"]) == {"vn2_benchmark", "dbp"}
+    # A network trained on the periods it would be scored on is refused.
+    early = [a if a != "2023-02-06" else "2023-01-30" for a in args]
+    with pytest.raises(SystemExit):
+        main(early)
+    assert "retrain it with --until before the start" in capsys.readouterr().err
     orders = tmp_path / "orders.csv"
     for policy in ("vn2_benchmark", "dbp"):
         args = ["order", "LostSalesLeadTime-v0", *data_args(paths), *SETS, "--policy", policy]

@@ -118,6 +118,13 @@ def run(args: argparse.Namespace) -> int:
     if window < 0:
         raise o.CLIError(f"--window must be >= 0, got {args.window}")
     policies = build_policies(names, inst, window, args.load)
+    for name, policy in policies.items():
+        until = getattr(policy, "meta", {}).get("trained_until")
+        if until is not None and str(until) >= str(panel.dates[start]):
+            raise o.CLIError(
+                f"{name} was trained on the periods up to {until}, which reach the backtest's "
+                f"start {panel.dates[start]}: retrain it with --until before the start"
+            )
     initial = start_state(args, panel, inst, start)
     bar = None
     if o.progress(args):
