@@ -57,13 +57,13 @@ bench-dual: $(STAMP)
 
 # Perishable (De Moor's scenario A, 20 instances): DP, three heuristics, DBP, PPO on two
 # (about 30 minutes).
-# VN2 pseudo-competitions: vn2_benchmark against DBP trained before each of 10 windows (needs
-# ../shared/data/vn2; about 25 minutes at one thread on the shared 2-core machine).
-bench-vn2: $(STAMP)
-	OMP_NUM_THREADS=1 $(PY) benchmarks/vn2.py
-
 bench-perishable: $(STAMP)
 	OMP_NUM_THREADS=1 $(PY) benchmarks/perishable_demoor.py
+
+# VN2 pseudo-competitions: vn2_benchmark against DBP trained before each of 10 windows (needs
+# ../shared/data/vn2; about 30 minutes at one thread on the shared 2-core machine).
+bench-vn2: $(STAMP)
+	OMP_NUM_THREADS=1 $(PY) benchmarks/vn2.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache .hypothesis
