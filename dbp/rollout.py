@@ -129,6 +129,12 @@ class Simulator:
         static: whether the network reads the static features.
         generator: torch generator of the demand paths.
         device, dtype: where and in what precision to simulate.
+        source: a demand source that replaces the instances' demand models (one instance
+            only): ``source.reset(batch, generator, device, dtype) -> (history, static)`` picks
+            the rows afresh (a real series and a start period each, :mod:`dbp.panel`) and
+            returns their (B, window) history and (B, k) static features (appended to the
+            instance's), and ``source.sample(periods)`` the next ``periods`` demands of every
+            row, contiguous with what came before.
     """
 
     def __init__(
@@ -142,7 +148,11 @@ class Simulator:
         generator: torch.Generator,
         device: torch.device,
         dtype: torch.dtype,
+        source: Any = None,
     ):
+        if source is not None and len(instances) != 1:
+            raise ValueError("Simulator: a demand source serves one instance")
+        self.source = source
         keys = [_kernel_key(inst.params) for inst in instances]
         first = {key: i for i, key in reversed(list(enumerate(keys)))}
         order = sorted(range(len(instances)), key=lambda i: (first[keys[i]], i))
@@ -189,6 +199,7 @@ class Simulator:
             if static
             else None
         )
+        self._instance_static = 0 if self.static is None else self.static.shape[1]
         self.action_dim = self.problem.action_dim
         self.states: list[Any] = []
         self.history: torch.Tensor | None = None
@@ -221,6 +232,11 @@ class Simulator:
             self.states.append(
                 parts[0] if len(parts) == 1 else tree_map(lambda *a: torch.cat(a), *parts)
             )
+        if self.source is not None:
+            self.history, extra = self.source.reset(self.batch, self.gen, self.device, self.dtype)
+            if self.static is not None:
+                self.static = torch.cat([self.static[:, : self._instance_static], extra], dim=1)
+            return
         self.history = self.sample(self.window) if self.window else None
 
     def detach(self) -> None:
@@ -230,7 +246,10 @@ class Simulator:
             self.history = self.history.detach()
 
     def sample(self, periods: int) -> torch.Tensor:
-        """(B, periods) demand, each instance from its own model (rows in instance order)."""
+        """(B, periods) demand, each instance from its own model (rows in instance order), or
+        the next periods of the demand source."""
+        if self.source is not None:
+            return self.source.sample(periods)
         parts = [
             model.sample_torch(self.gen, self.rows, periods, device=self.device, dtype=self.dtype)
             for model in self.models

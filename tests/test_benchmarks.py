@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "throughput.py"
 
 
@@ -114,3 +116,16 @@ def test_perishable_benchmark_smoke(tmp_path):
     assert "| base_stock | -1565.27 (62.9) |" in text and "S=5 (" in text
     rows = (tmp_path / "perishable_demoor_quick.csv").read_text().splitlines()
     assert len(rows) == 1 + 6  # optimal, three heuristics, DBP, PPO
+
+
+def test_vn2_benchmark_smoke(tmp_path):
+    pytest.importorskip("pandas", reason="panels need pandas (the data extra)")
+    script = SCRIPT.parent / "vn2.py"
+    subprocess.run(
+        [sys.executable, str(script), "--quick", "--out", str(tmp_path)],
+        check=True,
+        capture_output=True,
+    )
+    doc = json.loads((tmp_path / "vn2_quick.json").read_text())
+    assert len(doc["windows"]) == 3 and doc["settings"]["steps"] == 3
+    assert "pooled test windows (2)" in (tmp_path / "vn2_quick.md").read_text()

@@ -49,9 +49,20 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "stable-baselines3's PPO on the native batched env for --timesteps environment "
         "steps; the run (run.json, eval.csv, progress.csv, model.zip) and the best policy "
         "(policy/) go to --out. Options of one algorithm only are refused with the other. "
-        "Every run reports the steps it took, its threads and its seeds.",
+        "Every run reports the steps it took, its threads and its seeds. With --data SALES.csv "
+        "(and --in-stock, --master, --until DATE): DirectBackprop across every series of the "
+        "sales file on its periods up to DATE (dbp.panel; batch 128, horizon 24, burn-in 8 "
+        "unless given), saved to --out/policy for backtest and order.",
     )
     o.add_instance_args(p, fit=False)
+    from inventory_gym_cli.data import add_data_args
+
+    add_data_args(p, required=False)
+    p.add_argument(
+        "--until",
+        metavar="DATE",
+        help="with --data: train on the periods up to DATE, included (default: all of them)",
+    )
     p.add_argument(
         "--algo",
         default="dbp",
@@ -130,7 +141,79 @@ def ppo_config(args: argparse.Namespace) -> Any:
     return configflags.config_from_args(PPOConfig, args, skip=SKIP, **fixed)
 
 
+PANEL_DEFAULTS = {"batch_size": 128, "horizon": 24, "burn_in": 8}
+"""DirectBackprop's defaults with --data, where a row is a window of a real series (short
+histories: 24 periods with gradient after 8 without, from an empty state; the settings of
+benchmarks/vn2.py)."""
+
+
+def run_panel(args: argparse.Namespace) -> int:
+    """``train ENV --data SALES.csv``: DirectBackprop across every series (:mod:`dbp.panel`)."""
+    from dbp.config import TrainConfig
+    from dbp.panel import PanelOptions, train_panel
+    from inventory_gym_cli.data import load_panel, panel_instance, period
+
+    if args.algo != "dbp":
+        raise o.CLIError("--data: only with --algo dbp")
+    for flag in ("resume", "tensorboard", "static"):
+        if getattr(args, flag, None):
+            raise o.CLIError(f"--{flag}: not with --data")
+    panel = load_panel(args)
+    inst = panel_instance(args, panel)
+    until = panel.periods if args.until is None else period(panel, args.until, "--until") + 1
+    wrong = configflags.given(args, _only("ppo"))
+    if wrong:
+        raise o.CLIError(f"{', '.join(wrong)}: only with --algo ppo")
+    fixed = {k: v for k, v in PANEL_DEFAULTS.items() if not configflags.given(args, [k])}
+    config = configflags.config_from_args(
+        TrainConfig, args, skip=SKIP, threads=o.threads(args), **fixed
+    )
+    hidden = o.int_list("--hidden", args.hidden)
+    options = PanelOptions(
+        window=args.window or PanelOptions.window,
+        kind=args.policy or "mlp",
+        hidden=tuple(hidden) if hidden else PanelOptions.hidden,
+        master=bool(getattr(args, "master", None)),
+    )
+    out = Path(args.out) if args.out else Path("results") / "dbp" / f"panel_{options.kind}"
+    o.say(
+        args,
+        f"training dbp-{options.kind} on {panel.n_series} series, periods {panel.dates[0]} .. "
+        f"{panel.dates[until - 1]} ({config.max_steps} steps, {config.threads} thread(s))",
+    )
+    try:
+        policy = train_panel(
+            panel,
+            inst,
+            until=until,
+            options=options,
+            config=config,
+            progress=o.progress(args),
+            out=out,
+        )
+    except ValueError as err:
+        raise o.CLIError(str(err)) from None
+    meta = policy.meta
+    if args.json:
+        print(json.dumps({"saved": str(out / "policy"), **meta}, indent=2))
+        return 0
+    print(
+        f"trained dbp-{options.kind}: {meta['steps']} steps in {meta['seconds']} s, train cost "
+        f"{meta['final_train_cost']:.4f} per series-period; saved {out / 'policy'}"
+    )
+    print(
+        f"  backtest it with: {o.PROG} backtest {args.env} --data {args.data} ... "
+        f"--policies vn2_benchmark,dbp --load {out}"
+    )
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.data is not None:
+        return run_panel(args)
+    for flag in ("in_stock", "master", "until"):
+        if getattr(args, flag, None) is not None:
+            raise o.CLIError(f"--{flag.replace('_', '-')}: only with --data")
     inst = o.instance_of(args)
     kwargs = inst.kwargs
     if args.algo == "ppo":

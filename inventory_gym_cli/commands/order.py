@@ -1,0 +1,95 @@
+"""``inventory-gym order``: the next order of every series of a sales file, ready to submit.
+
+The decision is the one of the period after the file's last: the policy sees the state (from
+``--initial-state``, or empty) and the whole history, as in ``inventory-gym backtest``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from inventory_gym_cli import options as o
+
+NAME = "order"
+
+
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    from inventory_gym_cli.data import add_data_args
+
+    p = sub.add_parser(
+        NAME,
+        help="the next order of every series of a sales file, written as a CSV",
+        description="Compute the order of the period after the last one of the sales file for "
+        "every series, with a named policy (vn2_benchmark, or dbp with --load DIR), and write "
+        "the id columns and one column of orders (labelled by that period's date) to --out.",
+    )
+    p.add_argument("env", metavar="ENV", help="registered env id, e.g. LostSalesLeadTime-v0")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="env keyword override")
+    add_data_args(p, required=True, initial=True)
+    p.add_argument("--policy", required=True, help="the policy (vn2_benchmark, dbp)")
+    p.add_argument("--load", metavar="DIR", help="trained policy directory (for dbp)")
+    p.add_argument("--out", required=True, metavar="ORDERS.csv", help="where to write the orders")
+    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    o.add_threads(p)
+    p.set_defaults(func=run)
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+
+    from baselines.backtest import BOUNDS
+    from inventory_gym.data.backtest import InitialState, observation, read_initial_state
+    from inventory_gym.data.backtest import _dates as period_dates
+    from inventory_gym_cli.commands.backtest import build_policies, write_orders
+    from inventory_gym_cli.data import load_panel, panel_instance
+
+    if args.policy in BOUNDS:
+        raise o.CLIError(f"--policy {args.policy}: a bound that needs the future, not a policy")
+    panel = load_panel(args)
+    inst = panel_instance(args, panel)
+    lead = int(getattr(inst.params, "lead_time", 0))
+    t = panel.periods
+    policy = build_policies([args.policy], inst, t, args.load)[args.policy]
+    initial = (
+        read_initial_state(args.initial_state, panel, lead)
+        if args.initial_state
+        else InitialState.empty(panel.n_series, lead)
+    )
+    state = inst.problem.state_from_columns((initial.on_hand, *initial.pipeline.T), inst.params)
+    obs, flags = observation(panel, inst, state, t, t)
+    extra: dict[str, Any] = {}
+    wants = getattr(policy, "backtest_inputs", ())
+    if "in_stock" in wants:
+        extra["in_stock"] = flags
+    if "dates" in wants:
+        extra["dates"] = period_dates(panel, t, t)
+    if "static" in wants:
+        extra["static"] = panel.static
+    orders = np.asarray(policy(obs, **extra), dtype=np.float64).reshape(panel.n_series, -1)[:, :1]
+    cap = float(inst.problem.action_high(inst.params)[0])
+    orders = np.clip(np.rint(orders), 0, cap)
+    day = period_dates(panel, t, 0)[0]
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_orders(out, panel, orders, [day])
+    summary = {
+        "policy": args.policy,
+        "period": str(day),
+        "series": panel.n_series,
+        "units": int(orders.sum()),
+        "out": str(out),
+    }
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(
+            f"{args.policy}: orders of {summary['units']} units for {panel.n_series} series in "
+            f"the period {day}, written to {out}"
+        )
+    return 0
