@@ -51,7 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    args.argv = argv  # what was asked for, to print a command that continues it
     check_args(parser, args)
     # One explicit thread count for torch and BLAS before any heavy work (default 1).
     set_threads(threads(args))

@@ -6,8 +6,10 @@ from __future__ import annotations
 import argparse
 import math
 import re
+import shutil
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -205,3 +207,49 @@ def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Non
     discount = getattr(args, "discount", None)
     if discount is not None and not (0.0 < discount < 1.0 or math.isclose(discount, 1.0)):
         parser.error(f"--discount must be in (0, 1], got {discount}")
+
+
+def check_out_folder(flag: str, path: str | Path) -> Path:
+    """An output folder that is not a file (checked before any work)."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise CLIError(f"{flag} {path}: is a file, not a folder (give a folder to write into)")
+    for parent in path.parents:
+        if parent.exists() and not parent.is_dir():
+            raise CLIError(f"{flag} {path}: {parent} is a file, not a folder")
+    return path
+
+
+def check_run_dir(
+    path: str | Path, files: Sequence[str], *, resume: bool, overwrite: bool, checkpoint: str
+) -> Path:
+    """The run directory of ``train --out``, checked before any work.
+
+    A directory holding a previous run (any of ``files``) is refused unless ``--resume``
+    (continue it: its ``checkpoint`` must be there) or ``--overwrite`` (its run files are
+    removed first) is given.
+    """
+    path = check_out_folder("--out", path)
+    if resume and overwrite:
+        raise CLIError("--resume continues the run in --out and --overwrite replaces it: give one")
+    found = [name for name in files if (path / name).exists()]
+    if resume:
+        if not (path / checkpoint).is_file():
+            have = f" (it holds {', '.join(found)})" if found else ""
+            raise CLIError(
+                f"--resume: no checkpoint {path / checkpoint} to continue from{have}; "
+                "train without --resume (add --overwrite to replace what is there)"
+            )
+        return path
+    if found and not overwrite:
+        raise CLIError(
+            f"--out {path} holds a previous run ({', '.join(found)}); continue it with "
+            "--resume, replace it with --overwrite, or give another --out"
+        )
+    for name in found:
+        target = path / name
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        else:
+            target.unlink()
+    return path

@@ -325,6 +325,9 @@ def train_learner(
         }
     else:
         raise ValueError(f"learner algo must be 'dbp' or 'ppo', got {learner.algo!r}")
+    if result.stopped == "interrupted" and not learner.options.get("out"):
+        # Ctrl-C with nowhere to keep the run: stop as interrupted instead of scoring it.
+        raise KeyboardInterrupt
     info.update({"train_seed": config.seed, "eval_seed": config.eval_seed})
     seconds = getattr(result, "seconds", time.perf_counter() - t0)
     return Entry(learner.label, result.policy, seconds, info=info, result=result)

@@ -1,0 +1,259 @@
+"""Issue 19, "Nothing silently wrong, nothing lost": saved policies that know their instance,
+budgets as asked, runs that are not overwritten, Ctrl-C that keeps the work, one-line errors.
+
+The silent-result tests are the issue's reproductions, run in-process with small budgets where
+the refusal comes before any work (so the issue's own arguments are used as they are)."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+
+import pytest
+
+from inventory_gym_cli.main import main
+
+ENV = "LostSalesLeadTime-v0"
+TRAIN_FAST = ["--steps", "12", "--batch-size", "32", "--horizon", "8", "--eval-every", "6"]
+TRAIN_FAST += ["--eval-paths", "16", "--eval-periods", "20", "--eval-burn-in", "5"]
+EVAL_FAST = ["--paths", "30", "--periods", "40", "--burn-in", "10", "--quiet"]
+
+
+def run(capsys, *argv):
+    """``(exit status, stdout, stderr)`` of ``inventory-gym ARGV`` run in-process."""
+    try:
+        code = main([str(a) for a in argv])
+    except SystemExit as exc:
+        code = exc.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def one_line_error(code, err, *needles):
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 2, err
+    assert len(lines) == 1 and lines[0].startswith("inventory-gym: error: "), err
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
+
+
+def log_steps(path):
+    with open(path, newline="") as handle:
+        return [int(float(row["step"])) for row in csv.DictReader(handle)]
+
+
+# -- 1. a saved policy is scored only on the instance it was made for ------------------------
+@pytest.fixture(scope="module")
+def l2_table(tmp_path_factory):
+    path = tmp_path_factory.mktemp("dp") / "l2.npz"
+    assert main(["solve", ENV, "--set", "lead_time=2", "--out", str(path), "--quiet"]) == 0
+    return path
+
+
+def test_dp_table_is_refused_on_another_instance(capsys, l2_table):
+    # The issue's reproduction: solved for L = 2, scored on the default L = 4 (cost 10.03
+    # against an optimum of 6.84, with no warning).
+    code, _, err = run(capsys, "evaluate", ENV, "--load", l2_table)
+    one_line_error(code, err, "another instance", "lead_time=2", "4")
+    code, _, err = run(capsys, "evaluate", "Perishable-v0", "--load", l2_table)
+    one_line_error(code, err, "lost_sales problem", "perishable")
+    # On its own instance it is scored as before.
+    code, out, _ = run(
+        capsys, "evaluate", ENV, "--set", "lead_time=2", "--load", l2_table, "--json", *EVAL_FAST
+    )
+    assert code == 0 and json.loads(out)["policies"]["dp_optimal"]["exact_cost"] == pytest.approx(
+        6.0936, abs=1e-3
+    )
+
+
+def test_dbp_policy_is_refused_on_another_instance(capsys, tmp_path):
+    # The issue's reproduction: a DBP policy trained for L = 4 scored under --set lead_time=2.
+    run_dir = tmp_path / "l4"
+    code, _, err = run(capsys, "train", ENV, "--out", run_dir, "--quiet", *TRAIN_FAST, *EVAL_FAST)
+    assert code == 0, err
+    code, _, err = run(capsys, "evaluate", ENV, "--set", "lead_time=2", "--load", run_dir)
+    one_line_error(code, err, "trained on LostSalesLeadTime-v0", "lead_time=4")
+    code, _, err = run(capsys, "evaluate", ENV, "--load", run_dir / "policy", *EVAL_FAST)
+    assert code == 0, err
+
+
+def test_cross_instance_policy_says_what_it_was_trained_on(capsys, tmp_path):
+    from dbp import TrainConfig, train
+
+    config = TrainConfig(
+        max_steps=4, batch_size=16, horizon=6, eval_every=4, eval_paths=8, eval_periods=10
+    )
+    out = tmp_path / "many"
+    costs = [{"lead_time": 1, "lost_sales_cost": p} for p in (4, 9)]
+    train([(ENV, kwargs) for kwargs in costs], "mlp", config, out=out, progress=False)
+    sets = ["--set", "lead_time=1", "--set", "lost_sales_cost=19", "--set", "static_features=true"]
+    code, stdout, err = run(capsys, "evaluate", ENV, *sets, "--load", out, "--json", *EVAL_FAST)
+    assert code == 0, err
+    note = json.loads(stdout)["policies"]["dbp-mlp"]["trained_on"]
+    assert "lost_sales_cost=4" in note and "lost_sales_cost=9" in note and "cross-instance" in note
+    assert "trained on" in err
+
+
+def test_ppo_header_names_its_instance(tmp_path):
+    from inventory_gym.core.instance import make_instance
+    from inventory_gym_cli.artifacts import (
+        PPO_FORMAT,
+        Artifact,
+        ArtifactError,
+        _instances,
+        check_instance,
+    )
+
+    inst = make_instance(ENV, {"lead_time": 1})
+    doc = {"format": PPO_FORMAT, "problem": "lost_sales", "instance": inst.to_dict()}
+    artifact = Artifact(None, PPO_FORMAT, tmp_path, "lost_sales", _instances(doc))
+    assert not artifact.generalises and check_instance(artifact, inst) is None
+    with pytest.raises(ArtifactError, match=r"lead_time=1 where this one has 4"):
+        check_instance(artifact, make_instance(ENV))
+
+
+# -- 2. --steps is the budget, with no hidden time cap -----------------------------------------
+def test_steps_have_no_hidden_time_cap_and_feed_the_schedule():
+    from dbp.trainer import _budget_spent, budget_fraction
+    from inventory_gym_cli.commands.train import dbp_config
+    from inventory_gym_cli.main import build_parser
+
+    parser = build_parser()
+    # The issue's reproduction: `train --steps 100000` stopped after 918 steps (max_seconds).
+    config = dbp_config(parser.parse_args(["train", ENV, "--steps", "100000", "--out", "r5"]))
+    assert config.max_steps == 100000 and config.max_seconds is None
+    assert _budget_spent(config, 918, 1e6) == ""  # a day of wall-clock time does not stop it
+    assert budget_fraction(config, 5000, 60.0) == budget_fraction(config, 5000, 1e6) == 0.05
+    config = dbp_config(parser.parse_args(["train", ENV, "--steps", "10", "--seconds", "30"]))
+    assert (config.max_steps, config.max_seconds) == (10, 30.0)
+    assert budget_fraction(config, 5, 29.0) == 0.5  # the schedule follows the steps asked for
+
+
+# -- 3. an existing run is neither overwritten nor appended to ---------------------------------
+def test_training_into_an_existing_run_is_refused(capsys, tmp_path):
+    run_dir = tmp_path / "run"
+    args = ["train", ENV, "--set", "lead_time=1", "--out", run_dir, *TRAIN_FAST, *EVAL_FAST]
+    assert run(capsys, *args)[0] == 0
+    first = (run_dir / "log.csv").read_text()
+    weights = (run_dir / "policy" / "weights.pt").read_bytes()
+    code, _, err = run(capsys, *args)
+    one_line_error(code, err, "holds a previous run", "--resume", "--overwrite")
+    assert (run_dir / "log.csv").read_text() == first
+    assert (run_dir / "policy" / "weights.pt").read_bytes() == weights
+    code, _, err = run(capsys, *args, "--overwrite")
+    assert code == 0, err
+    steps = log_steps(run_dir / "log.csv")
+    assert steps == sorted(set(steps)) and steps[-1] == 12  # one run's rows, not two
+    code, _, err = run(capsys, *args, "--resume", "--overwrite")
+    one_line_error(code, err, "give one")
+
+
+def test_out_that_is_a_file_is_refused_before_any_work(capsys, tmp_path):
+    target = tmp_path / "README.md"
+    target.write_text("not a run\n")
+    one_line_error(*run(capsys, "train", ENV, "--out", target)[::2], "is a file")
+    one_line_error(*run(capsys, "compare", ENV, "--out", target)[::2], "is a file")
+    one_line_error(*run(capsys, "train", ENV, "--out", target / "sub")[::2], "is a file")
+    assert target.read_text() == "not a run\n"
+
+
+# -- 4. Ctrl-C keeps the work; --resume continues it and never repeats a step ------------------
+def interrupt_at(step):
+    def callback(info):
+        if info.step == step:
+            raise KeyboardInterrupt
+
+    return callback
+
+
+def test_ctrl_c_saves_a_checkpoint_and_the_best_policy(capsys, tmp_path, monkeypatch):
+    import dbp
+
+    original = dbp.train
+
+    def interrupted_train(*args, **kwargs):
+        return original(*args, callbacks=[interrupt_at(8)], **kwargs)
+
+    monkeypatch.setattr(dbp, "train", interrupted_train)
+    run_dir = tmp_path / "run1"
+    args = ["train", ENV, "--set", "lead_time=1", "--out", run_dir, *TRAIN_FAST, *EVAL_FAST]
+    code, out, err = run(capsys, *args)
+    assert code == 130, err
+    assert "interrupted after 8 steps" in err and "--resume" in err and str(run_dir) in err
+    for name in ("run.json", "log.csv", "checkpoint.pt", "policy/policy.json"):
+        assert (run_dir / name).is_file(), name
+    assert json.loads((run_dir / "run.json").read_text())["result"]["stopped"] == "interrupted"
+    monkeypatch.setattr(dbp, "train", original)
+    resume = err.split("continue with: ")[1].strip().split()
+    assert resume[:2] == ["inventory-gym", "train"] and resume[-1] == "--resume"
+    code, out, err = run(capsys, *resume[1:])
+    assert code == 0, err
+    steps = log_steps(run_dir / "log.csv")
+    assert steps == sorted(set(steps)) and steps[-1] == 12
+
+
+def test_resume_drops_log_rows_after_the_checkpoint(tmp_path):
+    from dbp import TrainConfig, train
+
+    config = TrainConfig(
+        max_steps=10, batch_size=16, horizon=6, eval_every=5, eval_paths=8, eval_periods=10
+    )
+    out = tmp_path / "run"
+    train((ENV, {"lead_time": 1}), "mlp", config, out=out, progress=False)
+    # A run killed between two checkpoints leaves rows after the last one.
+    with open(out / "log.csv", "a") as handle:
+        handle.write("11,1.0,0.1,1.0,,1.0,,\n12,1.0,0.1,1.0,,1.0,,\n")
+    longer = dataclasses.replace(config, max_steps=15)
+    train((ENV, {"lead_time": 1}), "mlp", longer, out=out, resume=True, progress=False)
+    steps = log_steps(out / "log.csv")
+    assert steps == sorted(set(steps)) and steps[-1] == 15
+
+
+def test_resume_without_a_checkpoint_is_an_error(capsys, tmp_path):
+    run_dir = tmp_path / "empty"
+    one_line_error(*run(capsys, "train", ENV, "--out", run_dir, "--resume")[::2], "no checkpoint")
+    run_dir.mkdir()
+    (run_dir / "run.json").write_text("{}")
+    (run_dir / "log.csv").write_text("step\n")
+    one_line_error(
+        *run(capsys, "train", ENV, "--out", run_dir, "--resume")[::2], "no checkpoint", "log.csv"
+    )
+    from dbp import TrainConfig, train
+
+    config = TrainConfig(max_steps=2, batch_size=16, horizon=6, eval_paths=8, eval_periods=10)
+    api_dir = tmp_path / "api"
+    train(ENV, "mlp", config, out=api_dir, progress=False)
+    (api_dir / "checkpoint.pt").unlink()  # as if it stopped before its first validation
+    with pytest.raises(FileNotFoundError, match="no checkpoint.pt"):
+        train(ENV, "mlp", config, out=api_dir, resume=True, progress=False)
+
+
+def test_ppo_ctrl_c_saves_the_best_policy(tmp_path):
+    from baselines.ppo import PPOConfig, train_ppo
+
+    config = PPOConfig(timesteps=4096, num_envs=8, n_steps=64, batch_size=128, eval_every=512)
+    calls = []
+
+    def stop(*_):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+
+    result = train_ppo(
+        ENV, {"lead_time": 1}, config, out=tmp_path, progress=False, callbacks=[stop]
+    )
+    assert result.stopped == "interrupted" and result.timesteps < 4096
+    for name in ("run.json", "eval.csv", "model.zip", "policy/policy.json"):
+        assert (tmp_path / name).is_file(), name
+
+
+def test_run_files_match_the_trainers():
+    import baselines.ppo as ppo
+    import dbp.trainer as trainer
+    from inventory_gym_cli.commands.train import DBP_FILES, PPO_FILES
+
+    assert DBP_FILES[:3] == (trainer.RUN_FILE, trainer.LOG_FILE, trainer.CHECKPOINT_FILE)
+    assert DBP_FILES[4] == trainer.BEST_DIR
+    assert PPO_FILES == (ppo.RUN_FILE, ppo.EVAL_FILE, "progress.csv", ppo.MODEL_FILE, ppo.BEST_DIR)
