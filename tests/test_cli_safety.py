@@ -179,7 +179,7 @@ def test_ctrl_c_saves_a_checkpoint_and_the_best_policy(capsys, tmp_path, monkeyp
     monkeypatch.setattr(dbp, "train", interrupted_train)
     run_dir = tmp_path / "run1"
     args = ["train", ENV, "--set", "lead_time=1", "--out", run_dir, *TRAIN_FAST, *EVAL_FAST]
-    code, out, err = run(capsys, *args)
+    code, _, err = run(capsys, *args)
     assert code == 130, err
     assert "interrupted after 8 steps" in err and "--resume" in err and str(run_dir) in err
     for name in ("run.json", "log.csv", "checkpoint.pt", "policy/policy.json"):
@@ -188,7 +188,7 @@ def test_ctrl_c_saves_a_checkpoint_and_the_best_policy(capsys, tmp_path, monkeyp
     monkeypatch.setattr(dbp, "train", original)
     resume = err.split("continue with: ")[1].strip().split()
     assert resume[:2] == ["inventory-gym", "train"] and resume[-1] == "--resume"
-    code, out, err = run(capsys, *resume[1:])
+    code, _, err = run(capsys, *resume[1:])
     assert code == 0, err
     steps = log_steps(run_dir / "log.csv")
     assert steps == sorted(set(steps)) and steps[-1] == 12
@@ -226,7 +226,7 @@ def test_resume_without_a_checkpoint_is_an_error(capsys, tmp_path):
     api_dir = tmp_path / "api"
     train(ENV, "mlp", config, out=api_dir, progress=False)
     (api_dir / "checkpoint.pt").unlink()  # as if it stopped before its first validation
-    with pytest.raises(FileNotFoundError, match="no checkpoint.pt"):
+    with pytest.raises(FileNotFoundError, match=r"no checkpoint\.pt"):
         train(ENV, "mlp", config, out=api_dir, resume=True, progress=False)
 
 
