@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 POLICY_FILE = "policy.json"
+WEIGHTS_FILE = "weights.pt"
 BEST_DIR = "policy"
 DBP_FORMAT = "inventory-gym/dbp-policy"
 PPO_FORMAT = "inventory-gym/ppo-policy"
@@ -109,14 +110,23 @@ def load_policy(path: str | Path) -> Artifact:
         try:
             policy = loader(doc_path.parent)
         except (OSError, ValueError, KeyError, TypeError, RuntimeError, EOFError) as err:
-            raise ArtifactError(f"{doc_path.parent}: unreadable {fmt} ({_one_line(err)})") from None
+            weights = doc_path.parent / WEIGHTS_FILE
+            if isinstance(err, RuntimeError) and weights.is_file():
+                # torch's message on a damaged file is a paragraph that names no file.
+                raise ArtifactError(
+                    f"{weights}: truncated or damaged weights ({weights.stat().st_size} bytes, "
+                    f"not a readable torch file); save the {fmt} again"
+                ) from None
+            raise ArtifactError(
+                f"{doc_path.parent}: unreadable {fmt} ({_one_line(err, doc_path.parent)})"
+            ) from None
         return Artifact(policy, fmt, doc_path.parent, _problem(doc), _instances(doc))
     from baselines.exact import load_table
 
     try:
         policy = load_table(path)
     except (OSError, ValueError, KeyError, TypeError, EOFError) as err:
-        raise ArtifactError(f"{path}: not a saved policy table ({_one_line(err)})") from None
+        raise ArtifactError(f"{path}: not a saved policy table ({_one_line(err, path)})") from None
     grid = getattr(policy, "grid", None)
     return Artifact(
         policy,
@@ -223,9 +233,15 @@ def _table_problem(path: Path, policy: Any) -> str | None:
     return getattr(problem, "name", problem) if problem is not None else None
 
 
-def _one_line(err: BaseException) -> str:
-    text = str(err).strip().splitlines()
-    return text[0] if text else type(err).__name__
+def _one_line(err: BaseException, path: Path | None = None) -> str:
+    """The first line of an error, without the file name the message already starts with."""
+    lines = str(err).strip().splitlines()
+    text = lines[0] if lines else type(err).__name__
+    if path is not None:
+        for prefix in (f"{path / POLICY_FILE}: ", f"{path}: "):
+            if text.startswith(prefix):
+                text = text[len(prefix) :]
+    return text
 
 
 def describe(policy: Any) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from inventory_gym.threads import set_threads
 from inventory_gym_cli.artifacts import ArtifactError
@@ -29,8 +30,15 @@ from inventory_gym_cli.options import (
 __all__ = ["PROG", "CLIError", "build_parser", "main", "parse_sets", "parse_value"]
 
 
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (the usage is one ``--help`` away)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{PROG}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog=PROG,
         description=(
             "Inventory-control environments and baselines: list the registered envs, evaluate "

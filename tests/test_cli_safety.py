@@ -257,3 +257,260 @@ def test_run_files_match_the_trainers():
     assert DBP_FILES[:3] == (trainer.RUN_FILE, trainer.LOG_FILE, trainer.CHECKPOINT_FILE)
     assert DBP_FILES[4] == trainer.BEST_DIR
     assert PPO_FILES == (ppo.RUN_FILE, ppo.EVAL_FILE, "progress.csv", ppo.MODEL_FILE, ppo.BEST_DIR)
+
+
+# -- 5-7. one-line errors, checked before any work ----------------------------------------------
+@pytest.fixture
+def small_memory(monkeypatch):
+    """16 GB available, whatever the machine has (the size refusals are then the same)."""
+    from inventory_gym.core import memory
+
+    monkeypatch.setattr(memory, "available_memory", lambda: 16_000_000_000)
+
+
+@pytest.fixture(scope="module")
+def damaged(tmp_path_factory, l2_table):
+    """The issue's corrupt and foreign files for --load."""
+    root = tmp_path_factory.mktemp("damaged")
+    (root / "t.npz").write_bytes(l2_table.read_bytes()[:1500])  # head -c 1500 a.npz > t.npz
+    (root / "list").mkdir()
+    (root / "list" / "policy.json").write_text("[]")
+    (root / "x.npz").write_text("a text file named x.npz\n")
+    run_dir = root / "run"
+    argv = ["train", ENV, "--out", run_dir, "--quiet", *TRAIN_FAST, *EVAL_FAST]
+    assert main([str(a) for a in argv]) == 0
+    weights = run_dir / "policy" / "weights.pt"
+    weights.write_bytes(weights.read_bytes()[:300])
+    return root
+
+
+@pytest.mark.parametrize(
+    "name, needles",
+    [
+        ("t.npz", ["t.npz", "truncated or damaged"]),
+        ("list", ["policy.json", "a JSON list"]),
+        ("x.npz", ["x.npz", "not a policy table"]),
+        ("run", ["weights.pt", "truncated or damaged"]),
+    ],
+)
+def test_corrupt_files_get_one_line_naming_them(capsys, damaged, name, needles):
+    line = one_line_error(*run(capsys, "evaluate", ENV, "--load", damaged / name)[::2], *needles)
+    assert "allow_pickle" not in line and "pickle" not in line.lower()
+
+
+@pytest.mark.parametrize(
+    "argv, needles",
+    [
+        (["train", ENV, "--device", "foo"], ["--device 'foo'", "not a torch device"]),
+        (["train", ENV, "--seconds", "-5"], ["--seconds", "positive"]),
+        (["train", ENV, "--steps", "0", "--seconds", "0"], ["no budget", "--steps N"]),
+        (["train", ENV, "--steps", "0"], ["--seconds S"]),
+        (["train", ENV, "--algo", "ppo", "--timesteps", "-3"], ["--timesteps"]),
+        (["compare", ENV, "--dbp-seconds", "-1"], ["--dbp-seconds must be >= 0"]),
+        (["evaluate", ENV, "--policy", "myopic3"], ["myopic3", "choose from"]),
+        (["evaluate", ENV, "--policy", "base_stock", "--seed", "-1"], ["--seed must be >= 0"]),
+        (["compare", ENV, "--fit-seed", "-1"], ["--fit-seed must be >= 0"]),
+    ],
+)
+def test_bad_options_get_one_line_before_any_work(capsys, argv, needles):
+    code, out, err = run(capsys, *argv)
+    one_line_error(code, err, *needles)
+    assert "fitting" not in out  # refused before fitting started
+
+
+def test_cuda_on_a_cpu_only_torch_is_one_line(capsys):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this torch has a GPU")
+    one_line_error(*run(capsys, "train", ENV, "--device", "cuda")[::2], "--device cuda", "cpu")
+
+
+def test_sizes_are_checked_against_memory_up_front(capsys, small_memory):
+    argv = ["evaluate", ENV, "--policy", "base_stock", "--paths", "100000000", "--periods", "10"]
+    line = one_line_error(*run(capsys, *argv)[::2], "--paths 100000000", "needs about", "16.0 GB")
+    assert "rows fit" in line
+    argv = ["evaluate", ENV, "--set", f"lead_time={10**9}", "--policy", "base_stock"]
+    one_line_error(*run(capsys, *argv)[::2], "one path", "48.0 GB", "16.0 GB available")
+
+
+def test_env_sizes_and_actions_are_checked(small_memory):
+    import gymnasium as gym
+
+    import inventory_gym  # noqa: F401
+
+    with pytest.raises(ValueError, match=r"1,000,000,000 features needs about 128\.0 GB"):
+        gym.make(ENV, lead_time=10**9)
+    with pytest.raises(ValueError, match=r"num_envs=100,000,000: .*rows fit"):
+        gym.make_vec(ENV, num_envs=10**8, vectorization_mode="vector_entry_point")
+    env = gym.make(ENV)
+    env.reset(seed=0)
+    for bad in (None, object(), [None]):
+        with pytest.raises(ValueError, match="action must be"):
+            env.step(bad)
+    env = gym.make("DualSourcing-v0")
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="action must be"):
+        env.step(None)
+    vec = gym.make_vec(ENV, num_envs=2, vectorization_mode="vector_entry_point")
+    vec.reset(seed=0)
+    with pytest.raises(ValueError, match="actions must be"):
+        vec.step(None)
+
+
+# -- fuzz: a few hundred bad argument lists, each one line and a non-zero exit ------------------
+COMMON_BAD = [
+    ["--set", "lead_time"],
+    ["--set", "=3"],
+    ["--set", "lead_time=-1"],
+    ["--set", "lead_time=1.5"],
+    ["--set", "no_such_key=1"],
+    ["--set", "demand=geometric("],
+    ["--set", "demand=nope(3)"],
+    ["--set", "holding_cost=nan"],
+    ["--set", "max_order=-2"],
+    ["--set", "num_envs=4"],
+    ["--threads", "-1"],
+    ["--threads", "x"],
+    ["--discount", "0"],
+    ["--discount", "1.5"],
+    ["--discount", "nan"],
+    ["--bogus"],
+    ["--json=1"],
+]
+SIMULATE_BAD = [
+    ["--paths", "0"],
+    ["--paths", "-3"],
+    ["--paths", "1e3"],
+    ["--paths", "100000000000"],
+    ["--periods", "0"],
+    ["--burn-in", "-1"],
+    ["--seed", "-1"],
+    ["--seed", "x"],
+]
+FIT_BAD = [["--fit-paths", "0"], ["--fit-periods", "-1"], ["--fit-seed", "-2"]]
+BAD = {
+    "evaluate": [
+        ["--policy", "nope"],
+        ["--load", "/nonexistent/x.npz"],
+        ["--policy", "base_stock", "--load", "x.npz"],
+        ["--load", "FILE"],
+        *SIMULATE_BAD,
+        *FIT_BAD,
+    ],
+    "solve": [["--margin", "x"], ["--out"]],
+    "train": [
+        ["--device", "foo"],
+        ["--device", "cuda:x"],
+        ["--seconds", "-5"],
+        ["--seconds", "nan"],
+        ["--steps", "-1"],
+        ["--steps", "0", "--seconds", "0"],
+        ["--lr", "0"],
+        ["--lr", "-1"],
+        ["--batch-size", "0"],
+        ["--algo", "sac"],
+        ["--algo", "ppo", "--window", "3"],
+        ["--algo", "ppo", "--gamma", "2"],
+        ["--timesteps", "100"],
+        ["--hidden", "a,b"],
+        ["--hidden", "0"],
+        ["--resume", "--overwrite"],
+        ["--resume"],
+        ["--out", "FILE"],
+        ["--policy", "transformer"],
+        *SIMULATE_BAD,
+    ],
+    "compare": [
+        ["--policies", "nope"],
+        ["--dbp-steps", "-1"],
+        ["--dbp-seconds", "-1"],
+        ["--dbp-seconds", "nan"],
+        ["--ppo-steps", "0"],
+        ["--dbp-policy", "x"],
+        ["--out", "FILE"],
+        *SIMULATE_BAD,
+        *FIT_BAD,
+    ],
+}
+GOOD = [["--quiet"], ["--json"], ["--set", "lead_time=1"], ["--threads", "1"]]
+BAD_ENVS = ["NoSuch-v0", "CartPole-v1", "", "lostsales"]
+FUZZ_CASES: list[list[str]] = []
+"""Every argument list the fuzz test tried (for the issue's closing note)."""
+
+
+def bad_argv():
+    from hypothesis import strategies as st
+
+    def command_case(command):
+        bad = BAD[command] + COMMON_BAD
+        return st.tuples(
+            st.sampled_from([ENV] * 6 + ["DualSourcing-v0", "Perishable-v0", *BAD_ENVS]),
+            st.lists(st.sampled_from(bad), min_size=1, max_size=2),
+            st.lists(st.sampled_from(GOOD), max_size=2),
+            st.randoms(use_true_random=False),
+        ).map(lambda t: _assemble(command, *t))
+
+    other = st.sampled_from(
+        [[], ["--bogus"], ["nope"], ["list", "--bogus"], ["list", "extra"], ["train"]]
+    )
+    return st.one_of(other, *[command_case(c) for c in BAD])
+
+
+def _assemble(command, env, bad, good, rng):
+    fragments = [*bad, *good]
+    rng.shuffle(fragments)
+    return [command, env, *[a for fragment in fragments for a in fragment]]
+
+
+def test_fuzz_bad_arguments_exit_non_zero_with_one_line(tmp_path, monkeypatch):
+    from hypothesis import HealthCheck, given, settings
+
+    monkeypatch.chdir(tmp_path)  # nothing is written, and if it were, not in the checkout
+    (tmp_path / "FILE").write_text("a file where a folder or a policy is expected\n")
+
+    @settings(
+        max_examples=400,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
+    @given(bad_argv())
+    def check(argv):
+        FUZZ_CASES.append(argv)
+        _one_line_failure(argv)
+        assert not list(tmp_path.glob("results*")), argv
+
+    check()
+    assert len(FUZZ_CASES) >= 300
+
+
+def _one_line_failure(argv):
+    import contextlib
+    import io
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(list(argv))
+        except SystemExit as exc:
+            code = exc.code
+    lines = [line for line in err.getvalue().splitlines() if line.strip()]
+    assert code not in (0, None), (argv, out.getvalue())
+    assert "Traceback" not in err.getvalue(), (argv, err.getvalue())
+    assert len(lines) == 1 and lines[0].startswith("inventory-gym"), (argv, lines)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [[c, ENV, *fragment] for c in BAD for fragment in BAD[c] + COMMON_BAD]
+    + [[c, env] for c in ("evaluate", "train", "compare", "solve") for env in BAD_ENVS],
+    ids=lambda argv: " ".join(argv),
+)
+def test_every_bad_fragment_alone(tmp_path, monkeypatch, argv):
+    """Each bad fragment of the fuzz test on its own (the fuzz test combines them)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "FILE").write_text("a file where a folder or a policy is expected\n")
+    _one_line_failure(argv)
+    assert not list(tmp_path.glob("results*")), argv

@@ -123,6 +123,13 @@ def dbp_config(args: argparse.Namespace) -> Any:
     wrong = configflags.given(args, _only("ppo"))
     if wrong:
         raise o.CLIError(f"{', '.join(wrong)}: only with --algo ppo")
+    if args.steps == 0 and args.seconds == 0:
+        raise o.CLIError(
+            "--steps 0 and --seconds 0 leave no budget (0 means none): give --steps N, "
+            "or --seconds S to train for a wall-clock time"
+        )
+    if args.steps == 0 and args.seconds is None:
+        raise o.CLIError("--steps 0 (none) needs a time budget: give --seconds S as well")
     return configflags.config_from_args(TrainConfig, args, skip=SKIP, threads=o.threads(args))
 
 
@@ -169,6 +176,7 @@ def interrupted(args: argparse.Namespace, out: Path, info: dict[str, Any]) -> in
 def run(args: argparse.Namespace) -> int:
     inst = o.instance_of(args)
     kwargs = inst.kwargs
+    o.check_device("--device", args.device)
     if args.algo == "ppo":
         from baselines.ppo import EVAL_FILE
 
