@@ -695,7 +695,7 @@ class _Validation:
         self.start = time.perf_counter()
         self.bar = None
         if progress:
-            from tqdm.auto import tqdm
+            from inventory_gym.progress import bar as tqdm
 
             rollout = config.num_envs * config.n_steps
             total = -(-config.timesteps // rollout) * rollout  # SB3 collects whole rollouts

@@ -281,7 +281,7 @@ def train(
 
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from inventory_gym.progress import bar as tqdm
 
         total = config.max_steps if config.max_steps is not None else config.max_seconds
         # A budget in seconds advances the bar by elapsed time, shown in whole seconds.

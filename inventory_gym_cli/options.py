@@ -225,6 +225,17 @@ def check_out_folder(flag: str, path: str | Path) -> Path:
     return path
 
 
+def check_out_file(flag: str, path: str | Path) -> Path:
+    """An output file whose folder can be made (checked before any work)."""
+    path = Path(path)
+    if path.is_dir():
+        raise CLIError(f"{flag} {path}: is a folder, not a file name")
+    for parent in path.parents:
+        if parent.exists() and not parent.is_dir():
+            raise CLIError(f"{flag} {path}: {parent} is a file, not a folder")
+    return path
+
+
 def check_run_dir(
     path: str | Path, files: Sequence[str], *, resume: bool, overwrite: bool, checkpoint: str
 ) -> Path:

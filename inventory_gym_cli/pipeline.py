@@ -439,7 +439,7 @@ def evaluate_entries(result: Comparison, *, progress: bool = False) -> None:
 def _bar(items: Sequence[Any], desc: str, progress: bool) -> Any:
     if not progress or not items:
         return items
-    from tqdm.auto import tqdm
+    from inventory_gym.progress import bar as tqdm
 
     return tqdm(items, desc=desc, unit="policy", file=sys.stderr)
 

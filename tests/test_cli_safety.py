@@ -398,7 +398,7 @@ BAD = {
         *SIMULATE_BAD,
         *FIT_BAD,
     ],
-    "solve": [["--margin", "x"], ["--out"]],
+    "solve": [["--margin", "x"], ["--out"], ["--out", "FILE/x.npz"], ["--out", "."]],
     "train": [
         ["--device", "foo"],
         ["--device", "cuda:x"],
@@ -514,3 +514,55 @@ def test_every_bad_fragment_alone(tmp_path, monkeypatch, argv):
     (tmp_path / "FILE").write_text("a file where a folder or a policy is expected\n")
     _one_line_failure(argv)
     assert not list(tmp_path.glob("results*")), argv
+
+
+# -- 10. no noise: warnings, progress bars, a fast --help ---------------------------------------
+def test_conformance_checks_emit_no_warnings():
+    import warnings
+
+    from inventory_gym import testing
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for check in testing.CHECKS[:2]:  # gymnasium's and SB3's env checkers
+            check("DualSourcing-v0")
+            check(ENV, static_features=True, demand_window=2)
+    assert all(reason for _, reason in testing.EXPECTED_WARNINGS)
+
+
+def test_progress_is_plain_lines_when_stderr_is_not_a_terminal(capsys):
+    import io
+
+    from inventory_gym.progress import PlainBar, bar
+
+    assert isinstance(bar(range(3), desc="x"), PlainBar)  # pytest's stderr is not a terminal
+    stream = io.StringIO()
+    plain = PlainBar(total=4, desc="fitting", unit="policy", file=stream, interval=0)
+    for _ in range(4):
+        plain.update(1)
+        plain.set_postfix(best="6.84")
+    plain.close()
+    lines = stream.getvalue().splitlines()
+    assert lines[-1].startswith("fitting: 4/4 policy (100%)") and lines[-1].endswith("best=6.84")
+    code = main(["evaluate", ENV, "--policy", "base_stock", *EVAL_FAST[:-1], "--fit-paths", "20"])
+    err = capsys.readouterr().err
+    assert code == 0 and "\r" not in err and "\x1b" not in err
+
+
+def test_help_imports_neither_torch_nor_scipy_stats():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from inventory_gym_cli.main import main\n"
+        "for argv in (['--help'], ['train', '--help'], ['evaluate', '--help']):\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "heavy = [m for m in ('torch', 'scipy.stats', 'matplotlib') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
