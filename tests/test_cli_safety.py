@@ -566,3 +566,32 @@ def test_help_imports_neither_torch_nor_scipy_stats():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+# -- 11. the compare plot: fit for a slide ---------------------------------------------------------
+def test_compare_plot_is_to_scale_names_the_instance_and_draws_the_gaps():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from baselines.fitting import FitConfig
+    from inventory_gym_cli.pipeline import Scoring, chart_figure, run_comparison
+
+    result = run_comparison(
+        (ENV, {"lead_time": 1}),
+        policies=["optimal", "base_stock", "constant_order"],
+        scoring=Scoring(num_paths=40, periods=60, burn_in=10),
+        fit=FitConfig(num_paths=20, periods=40),
+    )
+    fig = chart_figure(result)
+    costs, gaps = fig.axes
+    assert costs.get_xlim()[0] == 0.0  # the cost axis starts at 0: gaps are not magnified
+    title = fig._suptitle.get_text()
+    assert "lead_time=1" in title and "lost_sales_cost=9" in title and "40 paths" in title
+    whiskers = [c for c in costs.collections if c.get_linewidth()[0] >= 2]
+    assert whiskers  # the 95% intervals are drawn thick enough to see
+    labels = [t.get_text() for t in gaps.texts]
+    assert any("[" in t and "%" in t for t in labels)  # the paired gap intervals
+    assert len(gaps.collections) >= 2
+    plt.close(fig)
