@@ -595,3 +595,23 @@ def test_compare_plot_is_to_scale_names_the_instance_and_draws_the_gaps():
     assert any("[" in t and "%" in t for t in labels)  # the paired gap intervals
     assert len(gaps.collections) >= 2
     plt.close(fig)
+
+
+# -- 2 and 9: a step budget gives the same run however loaded the machine is --------------------
+def test_a_step_budget_gives_the_same_run_on_a_slow_clock(monkeypatch):
+    import itertools
+
+    import dbp.trainer
+    from dbp import TrainConfig, train
+
+    config = TrainConfig(
+        max_steps=10, batch_size=16, horizon=6, eval_every=5, eval_paths=8, eval_periods=10
+    )
+    first = train((ENV, {"lead_time": 1}), "mlp", config, progress=False)
+    ticks = itertools.count(step=500.0)  # every clock reading 500 s later: a very loaded machine
+    monkeypatch.setattr(dbp.trainer.time, "perf_counter", lambda: next(ticks))
+    second = train((ENV, {"lead_time": 1}), "mlp", config, progress=False)
+    monkeypatch.undo()
+    assert second.steps == first.steps == 10 and second.stopped == "max_steps"
+    assert [row["lr"] for row in second.log] == [row["lr"] for row in first.log]
+    assert second.best_val_cost == first.best_val_cost
