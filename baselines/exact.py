@@ -13,7 +13,6 @@ available (:func:`available_memory`), with both numbers in the message.
 
 from __future__ import annotations
 
-import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,12 @@ import numpy as np
 
 from baselines.problems import find_module
 from baselines.tables import Grid, TablePolicy, read_table
+from inventory_gym.core.memory import (
+    available_memory,
+    check_memory,
+    format_bytes,
+    memory_refusal,
+)
 from inventory_gym.core.problem import Problem
 
 
@@ -245,70 +250,8 @@ def load_table(path: str | Path, problem: Problem | None = None) -> TablePolicy:
 
 
 # -- memory -----------------------------------------------------------------------------------
-def _meminfo_available() -> int | None:
-    try:
-        with open("/proc/meminfo") as stream:
-            for line in stream:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
-
-
-def _cgroup_available() -> int | None:
-    """What a cgroup v2 memory limit leaves (``memory.max - memory.current``), if any."""
-    root = Path("/sys/fs/cgroup")
-    try:
-        limit = (root / "memory.max").read_text().strip()
-        if limit == "max":
-            return None
-        return max(int(limit) - int((root / "memory.current").read_text().strip()), 0)
-    except (OSError, ValueError):
-        return None
-
-
-def available_memory() -> int | None:
-    """Bytes of memory available to a new allocation: ``MemAvailable`` of /proc/meminfo
-    (capped by a cgroup's limit), else free physical pages from ``os.sysconf``; ``None`` when
-    neither can be read."""
-    found = _meminfo_available()
-    if found is None:
-        try:
-            found = int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
-        except (ValueError, OSError, AttributeError):
-            found = None
-    cgroup = _cgroup_available()
-    if cgroup is not None:
-        found = cgroup if found is None else min(found, cgroup)
-    return found
-
-
-def format_bytes(count: float) -> str:
-    """``"341 MB"``, ``"3.1 GB"`` (powers of 1000)."""
-    if count >= 1e9:
-        return f"{count / 1e9:.1f} GB"
-    if count >= 1e6:
-        return f"{count / 1e6:.0f} MB"
-    return f"{count / 1e3:.0f} kB"
-
-
-def memory_refusal(needed: int, what: str) -> str | None:
-    """Why ``what`` cannot run here (``"... needs about 3.1 GB, 1.2 GB available"``), or
-    ``None`` when ``needed`` bytes fit in :func:`available_memory` (or it is unknown)."""
-    available = available_memory()
-    if available is None or needed <= available:
-        return None
-    return f"{what} needs about {format_bytes(needed)}, {format_bytes(available)} available"
-
-
-def check_memory(needed: int, what: str) -> None:
-    """Raise ``ValueError`` with :func:`memory_refusal`'s message when ``needed`` does not
-    fit."""
-    reason = memory_refusal(needed, what)
-    if reason is not None:
-        raise ValueError(reason)
-
+# The memory probe (available_memory, format_bytes, memory_refusal, check_memory) lives in
+# inventory_gym.core.memory, which the envs and the command line use too; re-exported here.
 
 __all__ = [
     "ExactResult",

@@ -158,7 +158,7 @@ class Objective:
         self.best: tuple[Hashable, float] | None = None
         self._bar: Any = None
         if config.progress:
-            from tqdm.auto import tqdm
+            from inventory_gym.progress import bar as tqdm
 
             self._bar = tqdm(desc=desc, unit="candidate", leave=False)
 

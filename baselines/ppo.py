@@ -603,7 +603,11 @@ def train_ppo(
 
         tracker = _Validation(env_id, env_kwargs, config, snapshot, callbacks, progress, name)
         start = tracker.start
-        model.learn(total_timesteps=config.timesteps, callback=tracker.sb3_callback())
+        try:
+            model.learn(total_timesteps=config.timesteps, callback=tracker.sb3_callback())
+        except KeyboardInterrupt:
+            # Ctrl-C: the best policy so far, the model and the logs are saved below.
+            tracker.stopped = "interrupted"
         if tracker.validated != tracker.version:
             tracker.validate(model.num_timesteps)
         tracker.close()
@@ -691,7 +695,7 @@ class _Validation:
         self.start = time.perf_counter()
         self.bar = None
         if progress:
-            from tqdm.auto import tqdm
+            from inventory_gym.progress import bar as tqdm
 
             rollout = config.num_envs * config.n_steps
             total = -(-config.timesteps // rollout) * rollout  # SB3 collects whole rollouts

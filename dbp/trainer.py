@@ -83,7 +83,8 @@ class TrainResult:
     threads: int
     """torch's intra-op threads during the training."""
     stopped: str
-    """Why training ended: ``max_steps``, ``max_seconds``, ``patience`` or ``callback``."""
+    """Why training ended: ``max_steps``, ``max_seconds``, ``patience``, ``callback`` or
+    ``interrupted`` (Ctrl-C: the checkpoint and the best policy so far are saved)."""
     log: list[dict[str, Any]]
     """The rows written to the CSV log."""
     out: Path | None
@@ -239,6 +240,10 @@ def train(
         best_costs = dict(checkpoint["best_val_costs"])
 
     label = run_doc["name"]
+    if checkpoint is not None:
+        # Rows logged after the checkpoint (a run killed between two checkpoints) are dropped:
+        # the resumed run logs those steps again, and a log never repeats a step.
+        _truncate_log(out_path / LOG_FILE, step)
     logger = Logger(out_path / LOG_FILE if out_path else None, COLUMNS, tensorboard)
     if out_path is not None:
         out_path.mkdir(parents=True, exist_ok=True)
@@ -276,7 +281,7 @@ def train(
 
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from inventory_gym.progress import bar as tqdm
 
         total = config.max_steps if config.max_steps is not None else config.max_seconds
         # A budget in seconds advances the bar by elapsed time, shown in whole seconds.
@@ -414,6 +419,16 @@ def train(
             if val is not None and config.patience is not None and stale >= config.patience:
                 stopped = "patience"
                 break
+    except KeyboardInterrupt:
+        # Ctrl-C: keep the work done. The checkpoint of this step and the best policy so far
+        # are saved below (``stopped == "interrupted"``), and ``resume=True`` continues.
+        stopped = "interrupted"
+        elapsed = seconds_before + time.perf_counter() - start
+        net.train()
+        if out_path is not None:
+            _save_checkpoint(
+                out_path, net, optimizer, best_state, step, elapsed, best_val, stale, best_costs
+            )
     finally:
         if bar is not None:
             bar.close()
@@ -521,5 +536,33 @@ def _load_checkpoint(out: Path, run_doc: dict[str, Any]) -> dict[str, Any] | Non
             )
     path = out / CHECKPOINT_FILE
     if not path.is_file():
-        return None
-    return torch.load(path, map_location="cpu", weights_only=True)
+        raise FileNotFoundError(
+            f"train: resume=True but {out} has no {CHECKPOINT_FILE} (the run stopped before its "
+            "first validation); train it again without resume"
+        )
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, EOFError, OSError, ValueError) as err:
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        raise ValueError(
+            f"train: cannot resume from {path}: not a readable checkpoint ({first})"
+        ) from None
+
+
+def _truncate_log(path: Path, step: int) -> None:
+    """Keep the rows of ``log.csv`` up to ``step`` (the checkpoint's)."""
+    if not path.is_file():
+        return
+    lines = path.read_text().splitlines(keepends=True)
+    if not lines:
+        return
+    kept = [lines[0]]
+    for line in lines[1:]:
+        head = line.split(",", 1)[0].strip()
+        try:
+            if int(float(head)) <= step:
+                kept.append(line)
+        except ValueError:
+            continue
+    if len(kept) != len(lines):
+        _write_atomic(path, "".join(kept))

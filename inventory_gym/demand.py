@@ -25,9 +25,25 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import special, stats
 
 from inventory_gym.core.validation import check_int, check_real
+
+
+class _LazyModule:
+    """A module imported on first use: scipy.stats takes about 1.5 s to import, and
+    ``inventory-gym --help`` (which imports this module to list the envs) needs none of it."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        import importlib
+
+        return getattr(importlib.import_module(self._name), attr)
+
+
+stats = _LazyModule("scipy.stats")
+special = _LazyModule("scipy.special")
 
 if TYPE_CHECKING:
     import torch

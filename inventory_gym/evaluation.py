@@ -28,7 +28,6 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-from scipy import stats
 
 from inventory_gym.core.instance import Instance, make_instance
 from inventory_gym.core.shell import OBSERVATION_OPTIONS
@@ -137,6 +136,8 @@ def _interval(values: np.ndarray) -> tuple[float, float, tuple[float, float]]:
     if n < 2:
         return mean, math.nan, (math.nan, math.nan)
     se = float(values.std(ddof=1) / math.sqrt(n))
+    from scipy import stats  # on use: it takes over a second to import
+
     half = float(stats.t.ppf(0.975, n - 1)) * se
     return mean, se, (mean - half, mean + half)
 
@@ -259,7 +260,7 @@ def evaluate(
     weight = 1.0
     steps = range(horizon)
     if progress:
-        from tqdm.auto import tqdm
+        from inventory_gym.progress import bar as tqdm
 
         steps = tqdm(steps, desc=name or policy_name(policy), unit="period", leave=False)
     for t in steps:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 POLICY_FILE = "policy.json"
+WEIGHTS_FILE = "weights.pt"
 BEST_DIR = "policy"
 DBP_FORMAT = "inventory-gym/dbp-policy"
 PPO_FORMAT = "inventory-gym/ppo-policy"
@@ -39,6 +40,16 @@ class Artifact:
     path: Path
     problem: str | None
     """The problem's name it was made for (``None``: an older file that does not say)."""
+    instances: tuple[dict[str, Any], ...] = ()
+    """The instances it was made for, as ``Instance.to_dict()`` (``()``: the file does not
+    say); a DBP policy trained on several instances declares that it generalises."""
+    params: Any = None
+    """The params of the instance it was made for (DP tables, whose header stores them)."""
+
+    @property
+    def generalises(self) -> bool:
+        """Whether the policy was trained across instances (so it may be scored on others)."""
+        return len(self.instances) > 1
 
 
 def _loaders() -> dict[str, Any]:
@@ -99,15 +110,111 @@ def load_policy(path: str | Path) -> Artifact:
         try:
             policy = loader(doc_path.parent)
         except (OSError, ValueError, KeyError, TypeError, RuntimeError, EOFError) as err:
-            raise ArtifactError(f"{doc_path.parent}: unreadable {fmt} ({_one_line(err)})") from None
-        return Artifact(policy, fmt, doc_path.parent, _problem(doc))
+            weights = doc_path.parent / WEIGHTS_FILE
+            if isinstance(err, RuntimeError) and weights.is_file():
+                # torch's message on a damaged file is a paragraph that names no file.
+                raise ArtifactError(
+                    f"{weights}: truncated or damaged weights ({weights.stat().st_size} bytes, "
+                    f"not a readable torch file); save the {fmt} again"
+                ) from None
+            raise ArtifactError(
+                f"{doc_path.parent}: unreadable {fmt} ({_one_line(err, doc_path.parent)})"
+            ) from None
+        return Artifact(policy, fmt, doc_path.parent, _problem(doc), _instances(doc))
     from baselines.exact import load_table
 
     try:
         policy = load_table(path)
     except (OSError, ValueError, KeyError, TypeError, EOFError) as err:
-        raise ArtifactError(f"{path}: not a saved policy table ({_one_line(err)})") from None
-    return Artifact(policy, TABLE_FORMAT, path, _table_problem(path, policy))
+        raise ArtifactError(f"{path}: not a saved policy table ({_one_line(err, path)})") from None
+    grid = getattr(policy, "grid", None)
+    return Artifact(
+        policy,
+        TABLE_FORMAT,
+        path,
+        _table_problem(path, policy),
+        params=getattr(grid, "params", None),
+    )
+
+
+def _instances(doc: dict[str, Any]) -> tuple[dict[str, Any], ...]:
+    """The instances a policy header records (DBP: ``instances``; PPO: ``instance``)."""
+    meta = doc.get("meta") if isinstance(doc.get("meta"), dict) else {}
+    found = doc.get("instances") or meta.get("instances")
+    if found is None:
+        one = doc.get("instance") or meta.get("instance")
+        found = [one] if one else []
+    if not isinstance(found, list):
+        return ()
+    return tuple(d for d in found if isinstance(d, dict) and isinstance(d.get("env_id"), str))
+
+
+def _params_key(params: Any) -> Any:
+    from baselines.tables import params_header
+
+    return params_header(params)
+
+
+def _label(inst_doc: dict[str, Any]) -> str:
+    kwargs = inst_doc.get("env_kwargs") or {}
+    extra = ",".join(f"{k}={v}" for k, v in kwargs.items())
+    return f"{inst_doc['env_id']}({extra})" if extra else inst_doc["env_id"]
+
+
+def _params_of(inst_doc: dict[str, Any]) -> Any:
+    """The params of a recorded instance (``None`` when they cannot be rebuilt here)."""
+    from inventory_gym.core.instance import make_instance
+
+    try:
+        return make_instance(inst_doc["env_id"], dict(inst_doc.get("env_kwargs") or {})).params
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
+def check_instance(artifact: Artifact, inst: Any) -> str | None:
+    """Refuse a saved policy made for another problem or another instance than ``inst``.
+
+    Returns:
+        ``None`` when the policy was made for ``inst``; for a policy that generalises (trained
+        across instances), a line naming the instances it was trained on.
+
+    Raises:
+        ArtifactError: for another problem, or another instance of a policy that does not
+            generalise (the message names both instances).
+    """
+    if artifact.problem is not None and artifact.problem != inst.problem.name:
+        raise ArtifactError(
+            f"{artifact.path} was made for the {artifact.problem} problem, and "
+            f"{inst.env_id} is a {inst.problem.name} problem"
+        )
+    here = _params_key(inst.params)
+    if artifact.params is not None:
+        if _params_key(artifact.params) != here:
+            raise ArtifactError(
+                f"{artifact.path} was solved for another instance than {inst.label} "
+                f"(its params {_diff(_params_key(artifact.params), here)}); solve this "
+                "instance, or give the --set options it was solved with"
+            )
+        return None
+    if not artifact.instances:
+        return None
+    trained = ", ".join(_label(d) for d in artifact.instances)
+    keys = [_params_of(d) for d in artifact.instances]
+    if any(k is not None and _params_key(k) == here for k in keys):
+        return None if not artifact.generalises else f"trained on {trained}"
+    if artifact.generalises:
+        return f"trained on {trained} (a cross-instance policy, scored here on {inst.label})"
+    theirs = keys[0]
+    why = _diff(_params_key(theirs), here) if theirs is not None else "cannot be rebuilt"
+    raise ArtifactError(
+        f"{artifact.path} was trained on {trained}, not on {inst.label} (its params {why}); "
+        "train it on this instance, or give the --set options it was trained with"
+    )
+
+
+def _diff(theirs: dict[str, Any], ours: dict[str, Any]) -> str:
+    keys = [k for k in theirs if theirs.get(k) != ours.get(k)]
+    return ", ".join(f"{k}={theirs.get(k)!r} where this one has {ours.get(k)!r}" for k in keys)
 
 
 def _problem(doc: dict[str, Any]) -> str | None:
@@ -126,9 +233,15 @@ def _table_problem(path: Path, policy: Any) -> str | None:
     return getattr(problem, "name", problem) if problem is not None else None
 
 
-def _one_line(err: BaseException) -> str:
-    text = str(err).strip().splitlines()
-    return text[0] if text else type(err).__name__
+def _one_line(err: BaseException, path: Path | None = None) -> str:
+    """The first line of an error, without the file name the message already starts with."""
+    lines = str(err).strip().splitlines()
+    text = lines[0] if lines else type(err).__name__
+    if path is not None:
+        for prefix in (f"{path / POLICY_FILE}: ", f"{path}: "):
+            if text.startswith(prefix):
+                text = text[len(prefix) :]
+    return text
 
 
 def describe(policy: Any) -> dict[str, Any]:

@@ -228,4 +228,14 @@ def config_from_args(
             value = None
         values[field.name] = value
     values.update(fixed)
-    return cls(**values)
+    try:
+        return cls(**values)
+    except (ValueError, TypeError) as err:
+        # The config names its field; say which flag that is (a CLIError-like ValueError).
+        text = str(err)
+        named = [
+            flag(f.name)
+            for f in dataclasses.fields(cls)
+            if f.name not in skip and re.search(rf"\b{f.name}\b", text)
+        ]
+        raise ValueError(f"{', '.join(named)}: {text}" if named else text) from None

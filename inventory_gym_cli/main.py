@@ -13,6 +13,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from inventory_gym.threads import set_threads
 from inventory_gym_cli.artifacts import ArtifactError
@@ -29,8 +30,15 @@ from inventory_gym_cli.options import (
 __all__ = ["PROG", "CLIError", "build_parser", "main", "parse_sets", "parse_value"]
 
 
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (the usage is one ``--help`` away)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{PROG}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog=PROG,
         description=(
             "Inventory-control environments and baselines: list the registered envs, evaluate "
@@ -51,7 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    args.argv = argv  # what was asked for, to print a command that continues it
     check_args(parser, args)
     # One explicit thread count for torch and BLAS before any heavy work (default 1).
     set_threads(threads(args))

@@ -6,8 +6,10 @@ from __future__ import annotations
 import argparse
 import math
 import re
+import shutil
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -64,9 +66,11 @@ def instance_of(args: argparse.Namespace) -> Instance:
     if args.env not in gym.envs.registry:
         raise CLIError(f"unknown env {args.env!r}; registered: {', '.join(inventory_gym.ENV_IDS)}")
     try:
-        return make_instance(args.env, kwargs)
+        inst = make_instance(args.env, kwargs)
     except (ValueError, TypeError) as err:
         raise CLIError(f"{args.env}: {err}") from None
+    check_sizes(args, inst)
+    return inst
 
 
 def eval_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -198,6 +202,9 @@ def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Non
     for name in ("paths", "periods", "fit_paths", "fit_periods"):
         if getattr(args, name, 1) is not None and getattr(args, name, 1) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    for name in ("seed", "fit_seed"):
+        if getattr(args, name, 0) < 0:
+            parser.error(f"--{name.replace('_', '-')} must be >= 0, got {getattr(args, name)}")
     if getattr(args, "burn_in", 0) < 0:
         parser.error(f"--burn-in must be >= 0, got {args.burn_in}")
     if getattr(args, "threads", 0) < 0:
@@ -205,3 +212,107 @@ def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Non
     discount = getattr(args, "discount", None)
     if discount is not None and not (0.0 < discount < 1.0 or math.isclose(discount, 1.0)):
         parser.error(f"--discount must be in (0, 1], got {discount}")
+
+
+def check_out_folder(flag: str, path: str | Path) -> Path:
+    """An output folder that is not a file (checked before any work)."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise CLIError(f"{flag} {path}: is a file, not a folder (give a folder to write into)")
+    for parent in path.parents:
+        if parent.exists() and not parent.is_dir():
+            raise CLIError(f"{flag} {path}: {parent} is a file, not a folder")
+    return path
+
+
+def check_out_file(flag: str, path: str | Path) -> Path:
+    """An output file whose folder can be made (checked before any work)."""
+    path = Path(path)
+    if path.is_dir():
+        raise CLIError(f"{flag} {path}: is a folder, not a file name")
+    for parent in path.parents:
+        if parent.exists() and not parent.is_dir():
+            raise CLIError(f"{flag} {path}: {parent} is a file, not a folder")
+    return path
+
+
+def check_run_dir(
+    path: str | Path, files: Sequence[str], *, resume: bool, overwrite: bool, checkpoint: str
+) -> Path:
+    """The run directory of ``train --out``, checked before any work.
+
+    A directory holding a previous run (any of ``files``) is refused unless ``--resume``
+    (continue it: its ``checkpoint`` must be there) or ``--overwrite`` (its run files are
+    removed first) is given.
+    """
+    path = check_out_folder("--out", path)
+    if resume and overwrite:
+        raise CLIError("--resume continues the run in --out and --overwrite replaces it: give one")
+    found = [name for name in files if (path / name).exists()]
+    if resume:
+        if not (path / checkpoint).is_file():
+            have = f" (it holds {', '.join(found)})" if found else ""
+            raise CLIError(
+                f"--resume: no checkpoint {path / checkpoint} to continue from{have}; "
+                "train without --resume (add --overwrite to replace what is there)"
+            )
+        return path
+    if found and not overwrite:
+        raise CLIError(
+            f"--out {path} holds a previous run ({', '.join(found)}); continue it with "
+            "--resume, replace it with --overwrite, or give another --out"
+        )
+    for name in found:
+        target = path / name
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        else:
+            target.unlink()
+    return path
+
+
+def check_device(flag: str, value: str | None) -> None:
+    """A torch device that exists here (``cuda`` on a CPU-only torch is refused up front)."""
+    if value is None:
+        return
+    import torch
+
+    try:
+        device = torch.device(value)
+    except (RuntimeError, ValueError, TypeError):
+        raise CLIError(
+            f"{flag} {value!r}: not a torch device (cpu, cuda, cuda:1, mps, ...)"
+        ) from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            built = "without CUDA" if not torch.backends.cuda.is_built() else "with no GPU visible"
+            raise CLIError(f"{flag} {value}: this torch {torch.__version__} runs {built}; use cpu")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise CLIError(
+                f"{flag} {value}: there are {torch.cuda.device_count()} CUDA device(s) here"
+            )
+    elif device.type == "mps" and not torch.backends.mps.is_available():
+        raise CLIError(f"{flag} {value}: MPS is not available here; use cpu")
+    elif device.type not in ("cpu", "cuda", "mps"):
+        raise CLIError(f"{flag} {value}: inventory-gym trains on cpu, cuda or mps")
+
+
+def check_sizes(args: argparse.Namespace, inst: Instance) -> None:
+    """Refuse, before any work, path counts whose simulation does not fit in memory (the
+    message says what it would need, what is available and how many paths fit)."""
+    from inventory_gym.core.memory import batch_bytes, batch_refusal, memory_refusal
+
+    width = inst.problem.state_dim(inst.params) + inst.shell.demand_window
+    if inst.shell.static_features:
+        width += len(inst.problem.static_features(inst.params))
+    reason = memory_refusal(batch_bytes(1, width), f"one path of its {width:,} state features")
+    if reason is not None:
+        raise CLIError(f"{inst.label}: {reason}; choose --set values with a smaller state")
+    for name in ("paths", "fit_paths", "eval_paths"):
+        rows = getattr(args, name, None)
+        if rows is None:
+            continue
+        flag = "--" + name.replace("_", "-")
+        reason = batch_refusal(rows, width, "the simulation")
+        if reason is not None:
+            raise CLIError(f"{flag} {rows}: {reason}; lower {flag}")

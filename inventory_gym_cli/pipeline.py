@@ -325,6 +325,9 @@ def train_learner(
         }
     else:
         raise ValueError(f"learner algo must be 'dbp' or 'ppo', got {learner.algo!r}")
+    if result.stopped == "interrupted" and not learner.options.get("out"):
+        # Ctrl-C with nowhere to keep the run: stop as interrupted instead of scoring it.
+        raise KeyboardInterrupt
     info.update({"train_seed": config.seed, "eval_seed": config.eval_seed})
     seconds = getattr(result, "seconds", time.perf_counter() - t0)
     return Entry(learner.label, result.policy, seconds, info=info, result=result)
@@ -436,7 +439,7 @@ def evaluate_entries(result: Comparison, *, progress: bool = False) -> None:
 def _bar(items: Sequence[Any], desc: str, progress: bool) -> Any:
     if not progress or not items:
         return items
-    from tqdm.auto import tqdm
+    from inventory_gym.progress import bar as tqdm
 
     return tqdm(items, desc=desc, unit="policy", file=sys.stderr)
 
@@ -532,8 +535,41 @@ def run_header(threads: int | None = None) -> str:
     return ", ".join(parts)
 
 
+def chart_title(result: Comparison) -> str:
+    """The instance in full (every parameter, registered defaults included) and the paths."""
+    import textwrap
+
+    from baselines.tables import params_header
+
+    params = params_header(result.instance.params)
+    setting = ", ".join(f"{k}={_short(v)}" for k, v in params.items() if v is not None)
+    sc = result.scoring
+    paths = (
+        f"{sc.num_paths:,} paths x {sc.periods:,} periods (after a burn-in of {sc.burn_in:,}), "
+        f"seed {sc.seed}"
+    )
+    head = f"{result.instance.env_id}: {setting}"
+    return "\n".join([*textwrap.wrap(head, 95), f"common random numbers: {paths}"])
+
+
+def _short(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def bar_chart(path: Path, result: Comparison) -> Path:
-    """Costs with 95% intervals, the optimum dashed, gaps in the labels."""
+    """Save :func:`chart_figure` as a PNG."""
+    import matplotlib.pyplot as plt
+
+    fig = chart_figure(result)
+    fig.savefig(path, dpi=150)
+    plt.close(fig)
+    return path
+
+
+def chart_figure(result: Comparison) -> Any:
+    """A figure fit for a slide: each policy's cost on an axis from zero, with its 95% interval
+    drawn as a visible bar, and its paired gap to the optimum with the paired 95% interval on
+    a second panel (where the differences are to scale); the title names the whole instance."""
     import matplotlib
     import numpy as np
 
@@ -545,28 +581,75 @@ def bar_chart(path: Path, result: Comparison) -> Path:
     order = sorted(evals, key=lambda n: evals[n].cost)
     costs = np.array([evals[n].cost for n in order])
     half = np.array([evals[n].ci95[1] - evals[n].cost for n in order])
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(order) + 1.5))
+    half = np.where(np.isfinite(half), half, 0.0)
+    gaps = [docs[n].get("gap_percent") for n in order]
+    has_gaps = any(g is not None for g in gaps)
+    height = 0.42 * len(order) + 2.2
+    fig, axes = plt.subplots(
+        1,
+        2 if has_gaps else 1,
+        figsize=(13 if has_gaps else 8, height),
+        sharey=True,
+        gridspec_kw={"width_ratios": [1, 1]} if has_gaps else None,
+        squeeze=False,
+    )
+    ax = axes[0][0]
+    y = np.arange(len(order))
     colors = ["tab:green" if n == result.reference else "tab:blue" for n in order]
-    ax.barh(order, costs, xerr=half, color=colors, capsize=3, alpha=0.85)
+    ax.barh(y, costs, color=colors, alpha=0.35, height=0.7)
+    ax.errorbar(
+        costs,
+        y,
+        xerr=half,
+        fmt="o",
+        color="black",
+        ecolor="black",
+        elinewidth=2.5,
+        capsize=5,
+        capthick=2,
+        markersize=4,
+    )
     if result.optimum is not None:
-        ax.axvline(result.optimum.evaluation.cost, color="tab:green", linestyle="--", linewidth=1)
-    low = max(0.0, costs.min() * 0.9)
-    ax.set_xlim(low, costs.max() * 1.06 + half.max())
-    pad = 0.01 * (costs.max() - low)
-    for y, (c, h, n) in enumerate(zip(costs, half, order)):
-        gap = docs[n].get("gap_percent")
-        label = f"{c:.3f}" + (
-            f" (+{gap:.2f}%)" if gap is not None and n != result.reference else ""
-        )
-        ax.text(c + h + pad, y, label, va="center", fontsize=8)
+        ax.axvline(result.optimum.evaluation.cost, color="tab:green", linestyle="--", linewidth=1.5)
+    ax.set_xlim(0.0, costs.max() * 1.22)
+    for i, (c, h) in enumerate(zip(costs, half)):
+        ax.text(c + h + 0.01 * costs.max(), i, f" {c:.3f} ± {h:.3f}", va="center", fontsize=10)
+    ax.set_yticks(y, order, fontsize=11)
     ax.invert_yaxis()
     discount = result.scoring.discount
     kind = "cost per period" if discount is None else f"discounted cost ({discount:g})"
-    ax.set_xlabel(f"{kind} (95% CI over paths)")
-    setting = ", ".join(f"{k}={v}" for k, v in result.instance.kwargs.items())
-    env_id = result.instance.env_id
-    ax.set_title(f"{env_id}" + (f" ({setting})" if setting else "") + ": common random numbers")
+    ax.set_xlabel(f"{kind}, 95% interval over paths (axis from 0)", fontsize=11)
+    ax.grid(axis="x", alpha=0.3)
+    if has_gaps:
+        gx = axes[0][1]
+        for i, n in enumerate(order):
+            gap = docs[n].get("gap_percent")
+            ci = docs[n].get("gap_ci95_percent")
+            if gap is None:
+                continue
+            lo, hi = (gap, gap) if not ci else ci
+            err = [[max(gap - lo, 0.0)], [max(hi - gap, 0.0)]]
+            color = "tab:green" if n == result.reference else "tab:red"
+            gx.errorbar(
+                [gap],
+                [i],
+                xerr=err,
+                fmt="o",
+                color=color,
+                elinewidth=2.5,
+                capsize=5,
+                capthick=2,
+                markersize=5,
+            )
+            text = "reference" if n == result.reference else f" {gap:+.2f}% [{lo:+.2f}, {hi:+.2f}]"
+            gx.text(max(hi, gap), i, "  " + text, va="center", fontsize=10)
+        gx.axvline(0.0, color="tab:green", linestyle="--", linewidth=1.5)
+        top = max([g for g in gaps if g is not None] + [0.0])
+        gx.set_xlim(min(-0.05 * max(top, 1.0), -0.5), max(top, 1.0) * 1.45)
+        gx.set_xlabel(
+            f"gap to {result.reference} (%), paired 95% interval on the same paths", fontsize=11
+        )
+        gx.grid(axis="x", alpha=0.3)
+    fig.suptitle(chart_title(result), fontsize=11, x=0.01, ha="left")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return fig

@@ -160,7 +160,7 @@ def test_compare_writes_table_json_csv_and_chart(capsys, tmp_path):
         (["evaluate", ENV, "--load", "missing.npz"], "missing.npz"),
         (["train", ENV, "--hidden", "64,0"], "--hidden"),
         (["train", ENV, "--batch-size", "0"], "batch_size"),
-        (["train", ENV, "--steps", "0"], "max_steps or max_seconds"),
+        (["train", ENV, "--steps", "0"], "needs a time budget: give --seconds S"),
         (["train", ENV, "--threads", "-1"], "--threads"),
         (["compare", ENV, "--dbp-steps", "-1"], "--dbp-steps"),
         (["train", ENV, "--set", "lead_time=-1"], "lead_time"),

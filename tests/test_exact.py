@@ -127,7 +127,9 @@ def test_memory_limit_accepts_what_fits():
 
 
 def test_memory_limit_refuses_with_both_numbers(monkeypatch):
-    monkeypatch.setattr(exact, "available_memory", lambda: 200_000_000)
+    from inventory_gym.core import memory
+
+    monkeypatch.setattr(memory, "available_memory", lambda: 200_000_000)
     problem, params = instance("LostSalesLeadTime-v0", {"lead_time": 5, "lost_sales_cost": 39})
     reason = exact.unavailable(problem, params)
     needed = exact.format_bytes(exact.solver(problem).memory(params))
@@ -145,7 +147,9 @@ def test_memory_limit_refuses_with_both_numbers(monkeypatch):
 def test_memory_is_read_from_the_system(monkeypatch):
     found = exact.available_memory()
     assert found is not None and found > 0
-    monkeypatch.setattr(exact, "_meminfo_available", lambda: None)
+    from inventory_gym.core import memory
+
+    monkeypatch.setattr(memory, "_meminfo_available", lambda: None)
     fallback = exact.available_memory()
     if "SC_AVPHYS_PAGES" in getattr(os, "sysconf_names", {}):
         assert fallback is not None and fallback > 0  # os.sysconf's free pages

@@ -209,7 +209,7 @@ def solve(
 def _bar(progress: bool) -> Any:
     if not progress:
         return None
-    from tqdm.auto import tqdm
+    from inventory_gym.progress import bar as tqdm
 
     return tqdm(desc="value iteration", unit="it", leave=False)
 

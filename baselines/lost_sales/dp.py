@@ -280,7 +280,7 @@ def _start_index(params: LostSalesParams, grid: StateGrid) -> tuple[int, ...]:
 def _bar(progress: bool, total: int) -> Any:
     if not progress:
         return None
-    from tqdm.auto import tqdm
+    from inventory_gym.progress import bar as tqdm
 
     return tqdm(total=None, desc="value iteration", unit="it", leave=False)
 

@@ -342,7 +342,7 @@ def _relative_value_iteration(model: Model, tol: float, max_iter: int, bar: Any)
 def _bar(progress: bool, desc: str) -> Any:
     if not progress:
         return None
-    from tqdm.auto import tqdm
+    from inventory_gym.progress import bar as tqdm
 
     return tqdm(desc=desc, unit="it", leave=False)
 

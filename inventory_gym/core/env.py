@@ -152,7 +152,10 @@ class InventoryEnv(gym.Env):
             try:
                 value = float(action[0]) if len(action) == 1 else None
             except TypeError:  # a scalar, as Discrete actions and plain numbers are
-                value = float(action) if np.ndim(action) == 0 else None
+                try:
+                    value = float(action) if np.ndim(action) == 0 else None
+                except (TypeError, ValueError):  # None, an object
+                    value = None
             except (ValueError, IndexError):
                 value = None
             if value is None:
@@ -172,10 +175,14 @@ class InventoryEnv(gym.Env):
                     if value > high:
                         value = self._round_high
             return value
-        if isinstance(action, (str, bytes)):
+        if isinstance(action, (str, bytes)) or action is None:
             raise ValueError(f"action must be an array of numbers, got {action!r}")
+        try:
+            array = np.asarray(action, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"action must be an array of numbers, got {action!r}") from None
         values = prepare_actions(
-            np.asarray(action, dtype=np.float64),
+            array,
             self.problem,
             self.params,
             self._state,

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
+from inventory_gym.core.memory import memory_refusal
 from inventory_gym.core.problem import Problem
 from inventory_gym.core.validation import check_int
 
@@ -70,8 +71,24 @@ class Layout:
     """The static features as a float64 row (empty when not observed)."""
 
 
+LAYOUT_BYTES_PER_FEATURE = 128
+"""Memory per observation feature of one env's layout and state (its name, bounds in two
+dtypes, the state column): what :func:`make_layout` checks against the memory available."""
+
+
 def make_layout(problem: Problem, params: Any, config: ShellConfig) -> Layout:
-    """Build the single-env spaces and the names of the observation's columns."""
+    """Build the single-env spaces and the names of the observation's columns.
+
+    Raises:
+        ValueError: when the observation is too wide for the memory available (a lead time
+            of 10**9 would need about 128 GB), before anything is allocated.
+    """
+    width = problem.state_dim(params) + config.demand_window
+    reason = memory_refusal(
+        width * LAYOUT_BYTES_PER_FEATURE, f"an observation of {width:,} features"
+    )
+    if reason is not None:
+        raise ValueError(f"{_OWNER}: {reason}")
     low, high = problem.state_feature_bounds(params)
     names = list(problem.state_feature_names(params))
     lows, highs = [np.asarray(low, np.float64)], [np.asarray(high, np.float64)]

@@ -9,6 +9,7 @@ import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
+from inventory_gym.core.memory import batch_refusal
 from inventory_gym.core.problem import DEFAULT_MAX_EPISODE_STEPS, Problem
 from inventory_gym.core.shell import action_box, make_layout, prepare_actions, split_kwargs
 from inventory_gym.core.validation import check_int, check_render_mode
@@ -85,6 +86,9 @@ class InventoryVectorEnv(VectorEnv):
         self.config, params = split_kwargs(dict(kwargs))
         self.params = self.problem.make_params(**params)
         self.layout = make_layout(self.problem, self.params, self.config)
+        reason = batch_refusal(self.num_envs, len(self.layout.feature_names), "the env batch")
+        if reason is not None:
+            raise ValueError(f"env: num_envs={self.num_envs:,}: {reason}")
         self.single_observation_space = self.layout.observation_space
         self.single_action_space = self.layout.action_space
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
@@ -292,8 +296,13 @@ class InventoryVectorEnv(VectorEnv):
         return obs, reward, self._mask(terminated), self._mask(truncated), info
 
     def _to_action(self, actions: Any) -> Any:
+        if actions is None or isinstance(actions, (str, bytes)):
+            raise ValueError(f"actions must be an array of numbers, got {actions!r}")
         if self.backend == "numpy":
-            a = np.asarray(actions, dtype=np.float64)
+            try:
+                a = np.asarray(actions, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise ValueError(f"actions must be an array of numbers, got {actions!r}") from None
         else:
             torch = self._torch
             a = (

@@ -84,6 +84,10 @@ def learners(args: argparse.Namespace) -> list[Learner]:
     out = []
     if args.dbp_steps < 0:
         raise o.CLIError(f"--dbp-steps must be >= 0, got {args.dbp_steps}")
+    if args.dbp_seconds is not None and not args.dbp_seconds >= 0:
+        raise o.CLIError(f"--dbp-seconds must be >= 0 (0 leaves 'dbp' out), got {args.dbp_seconds}")
+    if args.ppo_steps < 1:
+        raise o.CLIError(f"--ppo-steps must be >= 1, got {args.ppo_steps}")
     if args.dbp_steps > 0 and args.dbp_seconds != 0:
         from dbp.config import TrainConfig
 
@@ -100,6 +104,8 @@ def learners(args: argparse.Namespace) -> list[Learner]:
 
 def run(args: argparse.Namespace) -> int:
     inst = o.instance_of(args)
+    o.check_out_folder("--out", args.out)
+    chosen = learners(args)  # their options are checked before any work
     names = None if not args.policies else [n.strip() for n in args.policies.split(",")]
     from baselines.registry import entries
 
@@ -113,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
         inst,
         policies=names,
         strict=names is not None,  # asked for by name: a fitting error is a real error
-        learners=learners(args),
+        learners=chosen,
         scoring=scoring(args),
         fit=o.fit_config(args),
         progress=o.progress(args),

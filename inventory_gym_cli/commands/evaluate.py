@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from inventory_gym_cli import options as o
-from inventory_gym_cli.artifacts import ArtifactError, load_policy
+from inventory_gym_cli.artifacts import ArtifactError, check_instance, load_policy
 from inventory_gym_cli.pipeline import Comparison, Entry, Scoring, evaluate_entries
 
 NAME = "evaluate"
@@ -38,18 +38,15 @@ def scoring(args: argparse.Namespace) -> Scoring:
     return Scoring(**o.eval_options(args), exact=args.exact)
 
 
-def load(inst: Any, path: str) -> Any:
-    """A saved policy, refused when its header names another problem than the instance's."""
+def load(inst: Any, path: str) -> tuple[Any, str | None]:
+    """A saved policy and a note on the instances it was trained on (for a cross-instance
+    policy), refused when it was made for another problem or another instance."""
     try:
         artifact = load_policy(path)
+        note = check_instance(artifact, inst)
     except ArtifactError as err:
         raise o.CLIError(f"--load: {err}") from None
-    if artifact.problem is not None and artifact.problem != inst.problem.name:
-        raise o.CLIError(
-            f"--load: {artifact.path} was made for the {artifact.problem} problem, and "
-            f"{inst.env_id} is a {inst.problem.name} problem"
-        )
-    return artifact.policy
+    return artifact.policy, note
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,12 +54,21 @@ def run(args: argparse.Namespace) -> int:
     if (args.policy is None) == (args.load is None):
         raise o.CLIError("give exactly one of --policy NAME or --load PATH")
     t0 = time.perf_counter()
+    note = None
     if args.load:
-        policy = load(inst, args.load)
+        policy, note = load(inst, args.load)
         label = args.name or policy.name
+        if note:
+            o.say(args, f"{label}: {note}")
     else:
-        from baselines.registry import fit_policy
+        from baselines.registry import entries, fit_policy
 
+        available = entries(inst.problem)
+        if args.policy not in available:
+            raise o.CLIError(
+                f"--policy {args.policy!r} is not available for {args.env} "
+                f"({inst.problem.name}); choose from {', '.join(available)}"
+            )
         o.say(args, f"fitting {args.policy} on {args.env} ...")
         policy = fit_policy(args.policy, args.env, inst.kwargs, o.fit_config(args))
         label = args.policy
@@ -71,6 +77,8 @@ def run(args: argparse.Namespace) -> int:
     )
     evaluate_entries(result, progress=False)
     doc = result.doc(label)
+    if args.load and note:
+        doc["trained_on"] = note
     if args.json:
         print(
             json.dumps(

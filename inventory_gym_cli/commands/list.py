@@ -55,6 +55,6 @@ def run(args: argparse.Namespace) -> int:
         print("  policies: " + ", ".join(row["policies"]))
     print(
         "\nOverride any default with --set key=value, e.g. --set lead_time=1 "
-        "--set demand=geometric(5)"
+        "--set 'demand=geometric(5)' (quoted: bash reads the parentheses)"
     )
     return 0

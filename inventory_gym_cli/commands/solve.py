@@ -35,6 +35,8 @@ def run(args: argparse.Namespace) -> int:
 
     inst = o.instance_of(args)
     kwargs = inst.kwargs
+    out = Path(args.out) if args.out else Path("results") / f"{o.slug(args.env, kwargs)}_dp.npz"
+    o.check_out_file("--out", out)
     reason = solvers.unavailable(inst.problem, inst.params, args.discount)
     if reason is not None:
         raise o.CLIError(f"solve: {reason}")
@@ -44,7 +46,6 @@ def run(args: argparse.Namespace) -> int:
         )
     except ValueError as err:
         raise o.CLIError(f"solve: {err}") from None
-    out = Path(args.out) if args.out else Path("results") / f"{o.slug(args.env, kwargs)}_dp.npz"
     path = solution.save(out)
     doc = {
         "env": args.env,

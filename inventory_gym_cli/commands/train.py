@@ -25,6 +25,11 @@ themselves in (a torch-free module, so that ``--help`` stays fast)."""
 SKIP = ("threads", "hidden")
 """Config fields with a flag of their own: ``--threads`` (every command) and ``--hidden``
 (both algorithms)."""
+DBP_FILES = ("run.json", "log.csv", "checkpoint.pt", "checkpoint.pt.tmp", "policy")
+"""What a DirectBackprop run writes in --out (dbp.trainer: RUN_FILE, LOG_FILE, CHECKPOINT_FILE,
+BEST_DIR), the checkpoint third."""
+PPO_FILES = ("run.json", "eval.csv", "progress.csv", "model.zip", "policy")
+"""What a PPO run writes in --out (baselines.ppo)."""
 DBP_FLAGS = ("policy", "window", "static", "resume", "tensorboard")
 """DirectBackprop-only options that are not config fields."""
 
@@ -76,7 +81,13 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--out",
-        help="run directory (default results/dbp/<instance>_<policy> or results/ppo/<instance>)",
+        help="run directory (default results/dbp/<instance>_<policy> or results/ppo/<instance>); "
+        "one that holds a run is refused without --resume or --overwrite",
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the run that --out holds (its run files are removed first)",
     )
     _, groups = configflags.add_config_flags(
         p,
@@ -123,6 +134,13 @@ def dbp_config(args: argparse.Namespace) -> Any:
     wrong = configflags.given(args, _only("ppo"))
     if wrong:
         raise o.CLIError(f"{', '.join(wrong)}: only with --algo ppo")
+    if args.steps == 0 and args.seconds == 0:
+        raise o.CLIError(
+            "--steps 0 and --seconds 0 leave no budget (0 means none): give --steps N, "
+            "or --seconds S to train for a wall-clock time"
+        )
+    if args.steps == 0 and args.seconds is None:
+        raise o.CLIError("--steps 0 (none) needs a time budget: give --seconds S as well")
     return configflags.config_from_args(TrainConfig, args, skip=SKIP, threads=o.threads(args))
 
 
@@ -208,6 +226,31 @@ def run_panel(args: argparse.Namespace) -> int:
     return 0
 
 
+def interrupted(args: argparse.Namespace, out: Path, info: dict[str, Any]) -> int:
+    """Ctrl-C during training: say what was saved and how to go on (exit status 130)."""
+    import shlex
+    import sys
+
+    done = f"{info['steps']} steps" if "steps" in info else f"{info['timesteps']} env steps"
+    print(
+        f"{o.PROG}: interrupted after {done}; best policy so far saved in {out / 'policy'}",
+        file=sys.stderr,
+    )
+    if args.algo == "dbp":
+        given = getattr(args, "argv", None) or ["train", args.env]
+        argv = [a for a in given if a not in ("--resume", "--overwrite")]
+        if "--out" not in argv and not any(a.startswith("--out=") for a in argv):
+            argv += ["--out", str(out)]
+        print(
+            f"  checkpoint saved in {out / 'checkpoint.pt'}; continue with: {o.PROG} "
+            f"{shlex.join(argv)} --resume",
+            file=sys.stderr,
+        )
+    else:
+        print(f"  model saved in {out / 'model.zip'} (PPO runs are not resumed)", file=sys.stderr)
+    return 130
+
+
 def run(args: argparse.Namespace) -> int:
     if args.data is not None:
         return run_panel(args)
@@ -216,11 +259,13 @@ def run(args: argparse.Namespace) -> int:
             raise o.CLIError(f"--{flag.replace('_', '-')}: only with --data")
     inst = o.instance_of(args)
     kwargs = inst.kwargs
+    o.check_device("--device", args.device)
     if args.algo == "ppo":
         from baselines.ppo import EVAL_FILE
 
         config = ppo_config(args)
         out = Path(args.out) if args.out else Path("results") / "ppo" / o.slug(args.env, kwargs)
+        o.check_run_dir(out, PPO_FILES, resume=False, overwrite=args.overwrite, checkpoint="")
         learner = Learner("ppo", config, options={"out": out})
         log = out / EVAL_FILE
     else:
@@ -230,6 +275,13 @@ def run(args: argparse.Namespace) -> int:
             Path(args.out)
             if args.out
             else Path("results") / "dbp" / f"{o.slug(args.env, kwargs)}_{name}"
+        )
+        o.check_run_dir(
+            out,
+            DBP_FILES,
+            resume=bool(args.resume),
+            overwrite=args.overwrite,
+            checkpoint=DBP_FILES[2],
         )
         options: dict[str, Any] = {
             "window": args.window or 0,
@@ -247,6 +299,8 @@ def run(args: argparse.Namespace) -> int:
     label = entry.policy.name
     entry.name = label
     info = entry.info
+    if info["stopped"] == "interrupted":
+        return interrupted(args, out, info)
     budget = f"{info['steps']} steps" if "steps" in info else f"{info['timesteps']} env steps"
     o.say(
         args,
