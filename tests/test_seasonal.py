@@ -90,7 +90,7 @@ def test_seasonal_spec_round_trips_and_pickles():
     assert Seasonal(5, 0.5, 12).spec == "seasonal(5,0.5,12)"
     assert Seasonal(5, 0.5, 12, 1.5).spec == "seasonal(5,0.5,12,1.5)"
     assert make_demand(" Seasonal( 5 , 0.5 , 12 ) ") == Seasonal(5, 0.5, 12)
-    assert "seasonal(mean,amplitude,period[,phase])" in DEMAND_FORMS
+    assert "seasonal(mean,amplitude,period[,phase[,vmr]])" in DEMAND_FORMS
 
 
 @pytest.mark.parametrize(
@@ -109,7 +109,7 @@ def test_seasonal_errors_name_the_parameter_and_the_value(spec, name, value):
     with pytest.raises(ValueError, match=name) as err:
         make_demand(spec)
     assert value in str(err.value)
-    with pytest.raises(ValueError, match="seasonal takes 3 or 4 arguments"):
+    with pytest.raises(ValueError, match="seasonal takes 3 or 4 or 5 arguments"):
         make_demand("seasonal(5,0.5)")
     with pytest.raises(ValueError, match=r"LostSalesParams: .*amplitude"):
         gym.make(ENV, demand="seasonal(5,2,12)")
