@@ -173,9 +173,13 @@ def test_single_env_samples_seasonal_demand_with_its_clock():
         assert abs(got - want) < 5 * math.sqrt(want / (steps / 4)), (phase, got, want)
 
 
-def test_dbp_still_refuses_non_stationary_demand():
-    with pytest.raises(ValueError, match="stationary"):
-        resolve_instances((ENV, {"demand": "seasonal(5,0.5,4)"}))
+def test_dbp_trains_on_seasonal_demand_but_refuses_replayed_series():
+    """Issue 15: DirectBackprop draws time-varying models at its clock (tests/test_dbp_products.py);
+    a replayed series has no law per period to draw fresh paths from."""
+    (inst,) = resolve_instances((ENV, {"demand": "seasonal(5,0.5,4)"}))
+    assert not inst.params.demand.is_stationary
+    with pytest.raises(ValueError, match="replayed series"):
+        resolve_instances((ENV, {"demand": Replay(np.arange(50.0))}))
 
 
 # -- stationary models keep their demand paths --------------------------------------------------
