@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all lint format bench bench-zipkin bench-dbp bench-ppo bench-dual bench-perishable clean
+.PHONY: demo test test-all lint format bench bench-zipkin bench-dbp bench-ppo bench-dual bench-perishable bench-nonstationary clean
 
 # torch is pinned to 2.13.0 for the install step only: on the project's machines that release is a
 # local CPU wheel, while an unpinned `torch` would pull a multi-GB CUDA build. The package itself
@@ -59,6 +59,9 @@ bench-dual: $(STAMP)
 # (about 30 minutes).
 bench-perishable: $(STAMP)
 	OMP_NUM_THREADS=1 $(PY) benchmarks/perishable_demoor.py
+
+bench-nonstationary: $(STAMP)
+	OMP_NUM_THREADS=1 $(PY) benchmarks/nonstationary.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache .hypothesis

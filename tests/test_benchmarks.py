@@ -114,3 +114,13 @@ def test_perishable_benchmark_smoke(tmp_path):
     assert "| base_stock | -1565.27 (62.9) |" in text and "S=5 (" in text
     rows = (tmp_path / "perishable_demoor_quick.csv").read_text().splitlines()
     assert len(rows) == 1 + 6  # optimal, three heuristics, DBP, PPO
+
+
+def test_nonstationary_benchmark_smoke(tmp_path):
+    script = SCRIPT.parent / "nonstationary.py"
+    args = ["--quick", "--structure-kinds", "mlp", "--out", str(tmp_path)]
+    subprocess.run([sys.executable, str(script), *args], check=True, capture_output=True)
+    doc = json.loads((tmp_path / "nonstationary_quick.json").read_text())
+    assert len(doc["test"]) == 2 and doc["pto_selection"]["chosen"]
+    assert all(row["oracle"]["cost"] > 0 for row in doc["test"])
+    assert "| summary | value |" in (tmp_path / "nonstationary_quick.md").read_text()

@@ -73,3 +73,42 @@ def test_one_network_trains_on_several_time_varying_products():
         progress=False,
     )
     assert np.all(np.isfinite(list(result.val_costs.values())))
+
+
+@pytest.mark.slow
+def test_dbp_on_two_seasonal_products_beats_the_moving_average_baseline():
+    """One network trained on two seasonal products from their history window beats
+    order-up-to on a moving average of the same window, on each product (paired paths)."""
+    from baselines.pto import make_pto
+    from inventory_gym import make_instance
+    from inventory_gym.evaluation import compare, evaluate
+
+    window, periods = 26, 39
+    products = ["seasonal(5,0.5,13)", "seasonal(8,0.4,26,1)"]
+    pairs = [(ENV, {"lead_time": 1, "demand": d, "demand_window": window}) for d in products]
+    config = TrainConfig(
+        max_steps=150,
+        batch_size=256,
+        horizon=periods,
+        burn_in=0,
+        carry_state=False,
+        learning_rate=3e-3,
+        eval_every=50,
+        eval_paths=32,
+        eval_periods=periods,
+        eval_burn_in=0,
+        threads=1,
+        seed=0,
+    )
+    result = train(pairs, "mlp", config, window=window, progress=False)
+    for env_id, kwargs in pairs:
+        inst = make_instance(env_id, kwargs)
+        options = {"num_paths": 400, "periods": periods, "burn_in": 0, "seed": 3}
+        dbp = evaluate(result.policy, inst, **options)
+        ma = evaluate(
+            make_pto(inst, forecaster="moving_average", distribution="poisson", window=window),
+            inst,
+            **options,
+        )
+        diff = compare(dbp, ma)
+        assert diff.ci95[1] < 0, (kwargs["demand"], dbp.cost, ma.cost, diff)
