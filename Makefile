@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all lint format bench bench-zipkin bench-dbp bench-ppo bench-dual bench-perishable bench-vn2 clean
+.PHONY: demo test test-all lint format bench bench-zipkin bench-dbp bench-ppo bench-dual bench-perishable bench-vn2 bench-nonstationary clean
 
 # torch is pinned to 2.13.0 for the install step only: on the project's machines that release is a
 # local CPU wheel, while an unpinned `torch` would pull a multi-GB CUDA build. The package itself
@@ -64,6 +64,9 @@ bench-perishable: $(STAMP)
 # ../shared/data/vn2; about 30 minutes at one thread on the shared 2-core machine).
 bench-vn2: $(STAMP)
 	OMP_NUM_THREADS=1 $(PY) benchmarks/vn2.py
+
+bench-nonstationary: $(STAMP)
+	OMP_NUM_THREADS=1 $(PY) benchmarks/nonstationary.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache .hypothesis

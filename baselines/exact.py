@@ -78,8 +78,10 @@ class ExactResult:
         return self.bounds[1]
 
     def policy(self) -> TablePolicy:
-        """The optimal policy as a batched table lookup the harness can evaluate."""
-        return TablePolicy(self.grid, self.orders, name=self.name)
+        """The optimal policy as a batched table lookup the harness can evaluate (of the
+        grid's ``policy_class`` where it declares one: a table per period reads a clock)."""
+        cls = getattr(self.grid, "policy_class", TablePolicy)
+        return cls(self.grid, self.orders, name=self.name)
 
     def meta(self) -> dict[str, Any]:
         """The solver's results as JSON-ready values (a table file's header holds them)."""

@@ -32,7 +32,8 @@ def resolve_instances(instances: InstanceLike | Sequence[InstanceLike]) -> list[
 
     Raises:
         ValueError: for an empty list, an unknown id, a bad keyword, instances of different
-            problems, or a non-stationary demand model (replayed series are not trained on yet).
+            problems, or a demand model without a law per period (replayed series) or with a
+            model per row.
     """
     if isinstance(instances, str) or (
         isinstance(instances, tuple)
@@ -44,6 +45,7 @@ def resolve_instances(instances: InstanceLike | Sequence[InstanceLike]) -> list[
     out = []
     for item in instances:
         if isinstance(item, Instance):
+            _check_trainable_demand(item.env_id, item.problem.demand(item.params))
             out.append(item)
             continue
         if isinstance(item, str):
@@ -59,12 +61,7 @@ def resolve_instances(instances: InstanceLike | Sequence[InstanceLike]) -> list[
                 ) from None
             kwargs = dict(kwargs or {})
         found = make_instance(env_id, kwargs)
-        model = found.problem.demand(found.params)
-        if not model.is_stationary:
-            raise ValueError(
-                f"instances: {env_id} with demand={model.spec}: DirectBackprop trains on "
-                "stationary demand models (draw fresh paths); replayed series are not supported"
-            )
+        _check_trainable_demand(env_id, found.problem.demand(found.params))
         out.append(found)
     if not out:
         raise ValueError("instances: at least one instance is needed")
@@ -75,6 +72,29 @@ def resolve_instances(instances: InstanceLike | Sequence[InstanceLike]) -> list[
     if len(dims) > 1:
         raise ValueError(f"instances: all instances must have one action size, got {dims}")
     return out
+
+
+def _check_trainable_demand(env_id: str, model: Any) -> None:
+    """DirectBackprop draws fresh paths: of any model with a law per period (stationary, or a
+    time-varying one drawn at the rows' clock), not of replayed series nor of a model per row
+    (each product is its own instance)."""
+    from inventory_gym.demand import Products
+
+    if model.is_stationary:
+        return
+    reason = None
+    if isinstance(model, Products):
+        reason = "a model per row (give each product as its own instance)"
+    else:
+        try:
+            model.mean_at(0)
+        except ValueError:
+            reason = "replayed series are not supported (no law per period)"
+    if reason is not None:
+        raise ValueError(
+            f"instances: {env_id} with demand={model.spec}: DirectBackprop draws fresh demand "
+            f"paths; {reason}"
+        )
 
 
 class Step(NamedTuple):
@@ -203,6 +223,11 @@ class Simulator:
         self.action_dim = self.problem.action_dim
         self.states: list[Any] = []
         self.history: torch.Tensor | None = None
+        # The demand period of the next step (one clock for every row: they reset together).
+        # Time-varying models are drawn at it; stationary ones ignore it. The history window
+        # holds periods 0 .. window - 1, so an episode starts at period ``window``, as in the
+        # envs.
+        self.clock = 0
 
     def _stack(self, members: list[Instance]) -> Any:
         base = members[0].params
@@ -232,12 +257,13 @@ class Simulator:
             self.states.append(
                 parts[0] if len(parts) == 1 else tree_map(lambda *a: torch.cat(a), *parts)
             )
+        self.clock = self.window
         if self.source is not None:
             self.history, extra = self.source.reset(self.batch, self.gen, self.device, self.dtype)
             if self.static is not None:
                 self.static = torch.cat([self.static[:, : self._instance_static], extra], dim=1)
             return
-        self.history = self.sample(self.window) if self.window else None
+        self.history = self.sample(self.window, start=0) if self.window else None
 
     def detach(self) -> None:
         """Cut the graph: the next periods start from the current values, without history."""
@@ -245,13 +271,17 @@ class Simulator:
         if self.history is not None:
             self.history = self.history.detach()
 
-    def sample(self, periods: int) -> torch.Tensor:
-        """(B, periods) demand, each instance from its own model (rows in instance order), or
-        the next periods of the demand source."""
+    def sample(self, periods: int, start: int | None = None) -> torch.Tensor:
+        """(B, periods) demand, each instance from its own model (rows in instance order),
+        from demand period ``start`` on (default :attr:`clock`, the next step's period); or
+        the next periods of the demand source, which keeps its own windows' clock."""
         if self.source is not None:
             return self.source.sample(periods)
+        start = self.clock if start is None else start
         parts = [
-            model.sample_torch(self.gen, self.rows, periods, device=self.device, dtype=self.dtype)
+            model.sample_torch(
+                self.gen, self.rows, periods, start=start, device=self.device, dtype=self.dtype
+            )
             for model in self.models
         ]
         return parts[0] if len(parts) == 1 else torch.cat(parts, dim=0)
@@ -323,6 +353,7 @@ class Simulator:
             costs.append(c.total())
         order = orders[0] if len(orders) == 1 else torch.cat(orders)
         self.states = new_states
+        self.clock += 1
         if self.window:
             self.history = torch.cat([self.history[:, 1:], demand[:, None]], dim=1)
         cost = costs[0] if len(costs) == 1 else torch.cat(costs)

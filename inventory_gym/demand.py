@@ -4,9 +4,12 @@ Every model draws a ``(batch, periods)`` block of non-negative demands, either w
 ``Generator`` (:meth:`DemandModel.sample`) or with a ``torch.Generator``
 (:meth:`DemandModel.sample_torch`). Stationary models ignore the ``start`` period; the
 non-stationary ones use it as the clock, one per batch row when it is an array: the
-:class:`Replay` model plays back historical series, :class:`Seasonal` draws Poisson demand
-whose mean follows a sine. A model gives the law of one period with :meth:`DemandModel.mean_at`
-and :meth:`DemandModel.pmf_at` (stationary models ignore ``t``).
+:class:`Replay` model plays back historical series; the :class:`TimeVarying` models
+(:class:`Seasonal`, :class:`Trend`, :class:`RegimeSwitch`, :class:`LifeCycle`) draw Poisson or
+negative-binomial demand around a known mean path ``mu_t`` (SCENARIOS.md section 5);
+:class:`Products` holds one model per batch row and :class:`ProductGenerator` draws them. A
+model gives the law of one period with :meth:`DemandModel.mean_at` and
+:meth:`DemandModel.pmf_at` (stationary models ignore ``t``).
 
 Models can be written as short spec strings (``"poisson(5)"``, ``"gamma(4,0.5,100)"``, ...)
 that :func:`make_demand` parses; ``model.spec`` gives the canonical string back.
@@ -50,15 +53,22 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEMAND_FORMS",
+    "FAMILIES",
     "DemandModel",
     "DiscreteDemand",
     "Empirical",
     "Gamma",
     "Geometric",
+    "LifeCycle",
     "NegativeBinomial",
     "Poisson",
+    "ProductGenerator",
+    "Products",
+    "RegimeSwitch",
     "Replay",
     "Seasonal",
+    "TimeVarying",
+    "Trend",
     "TruncatedNormal",
     "Uniform",
     "demand_field",
@@ -73,7 +83,10 @@ DEMAND_FORMS: tuple[str, ...] = (
     "negbin(mean,variance)",
     "normal(loc,scale)",
     "empirical(v:p,...)",
-    "seasonal(mean,amplitude,period[,phase])",
+    "seasonal(mean,amplitude,period[,phase[,vmr]])",
+    "trend(start,slope[,floor[,vmr]])",
+    "regime(before,after,change[,vmr])",
+    "lifecycle(peak,ramp,plateau,decline[,floor[,vmr]])",
 )
 
 _DEFAULT_TOL = 1e-9
@@ -909,53 +922,40 @@ class TruncatedNormal(DemandModel):
 
 
 # ----------------------------------------------------------------------------------------------
-# Non-stationary model
+# Non-stationary models: a known mean path over a Poisson or negative-binomial base
 # ----------------------------------------------------------------------------------------------
 
+REFERENCE_PERIODS = 52
+"""Periods a trend's :attr:`~TimeVarying.mean` and :meth:`~TimeVarying.quantile` average over
+(a trend has no cycle or end: a year of weekly periods)."""
 
-@dataclass(frozen=True)
-class Seasonal(DemandModel):
-    """Poisson demand whose mean follows a sine (SCENARIOS.md section 5): in period ``t``,
-    ``mu_t = mean * (1 + amplitude * sin(2 pi t / period + phase))``.
 
-    Non-stationary: each batch row draws from the mean of its own period (``start``, one clock
-    per row). ``mean`` is the mean over a cycle (the sine sums to zero over an integer period);
-    :meth:`mean_at` and :meth:`pmf_at` give the law of one period, :meth:`quantile` that of the
-    demand over a whole cycle (the mixture of its periods).
+def _check_vmr(owner: str, value: object) -> float:
+    vmr = check_real(owner, "vmr", value, low=1.0)
+    return vmr
 
-    Attributes:
-        mean: the mean over a cycle (> 0).
-        amplitude: the relative swing, in ``[0, 1)`` (every period's mean stays positive).
-        period: the cycle length in periods (an integer >= 2).
-        phase: the phase ``phi`` in radians (any finite number).
+
+class TimeVarying(DemandModel):
+    """Demand whose law in period ``t`` is known: Poisson with mean ``mu_t`` (``vmr == 1``) or
+    negative binomial with mean ``mu_t`` and variance ``vmr * mu_t`` (``vmr > 1``), where the
+    mean path ``mu_t`` is the subclass's (:meth:`mean_at`).
+
+    Non-stationary: each batch row draws from the law of its own period (``start``, one clock
+    per row). :attr:`mean` and :meth:`quantile` are those of the demand over the model's
+    reference periods ``0 .. reference_periods - 1`` (a cycle, a life cycle; the mixture of
+    their laws), which is what an env's default order cap reads.
     """
 
-    mean: float
-    amplitude: float
-    period: int
-    phase: float = 0.0
+    vmr: float
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "mean", check_real("Seasonal", "mean", self.mean, strict=True))
-        amplitude = check_real("Seasonal", "amplitude", self.amplitude)
-        if amplitude >= 1.0:
-            raise ValueError(
-                f"Seasonal: amplitude must be below 1 (the mean of every period stays "
-                f"positive), got {self.amplitude!r}"
-            )
-        object.__setattr__(self, "amplitude", amplitude)
-        object.__setattr__(self, "period", check_int("Seasonal", "period", self.period, low=2))
-        object.__setattr__(self, "phase", check_real("Seasonal", "phase", self.phase, low=None))
-        # The largest period's pmf table must fit (the same limit as the stationary models).
-        _table_from_scipy("Seasonal", stats.poisson(float(self._rates.max())), _DEFAULT_TOL)
+    @abc.abstractmethod
+    def _path(self, t: np.ndarray) -> np.ndarray:
+        """The mean of each period of the int64 array ``t`` (float64, same shape, > 0)."""
 
     @property
-    def spec(self) -> str:
-        """Spec string, e.g. ``"seasonal(5,0.5,12)"`` or ``"seasonal(5,0.5,12,1.5)"``."""
-        args = [_fmt(self.mean), _fmt(self.amplitude), str(self.period)]
-        if self.phase != 0.0:
-            args.append(_fmt(self.phase))
-        return f"seasonal({','.join(args)})"
+    @abc.abstractmethod
+    def reference_periods(self) -> int:
+        """The periods :attr:`mean` and :meth:`quantile` describe (``0 .. n - 1``)."""
 
     @property
     def is_integer(self) -> bool:
@@ -968,60 +968,79 @@ class Seasonal(DemandModel):
         return False
 
     @property
-    def _rates(self) -> np.ndarray:
-        """The mean of each phase ``t mod period``, float64, shape (period,)."""
+    def base(self) -> str:
+        """``"poisson"`` (``vmr == 1``) or ``"negbin"``."""
+        return "poisson" if self.vmr == 1.0 else "negbin"
 
-        def build() -> np.ndarray:
-            phases = 2.0 * math.pi * np.arange(self.period) / self.period + self.phase
-            return _readonly(self.mean * (1.0 + self.amplitude * np.sin(phases)))
+    def _finish(self, owner: str) -> None:
+        """Validate ``vmr`` and that the largest reference period's pmf table fits."""
+        object.__setattr__(self, "vmr", _check_vmr(owner, self.vmr))
+        peak = float(self._path(np.arange(max(self.reference_periods, 1))).max())
+        self._law(peak).pmf()
 
-        return self._cached("rates", build)
+    def _law(self, mu: float) -> DiscreteDemand:
+        """The one-period law of mean ``mu`` (cached per mean)."""
+
+        def build() -> DiscreteDemand:
+            if self.vmr == 1.0:
+                return Poisson(mu)
+            return NegativeBinomial(mu, self.vmr * mu)
+
+        return self._cached(("law", mu), build)
 
     def mean_at(self, t: int | np.ndarray) -> float | np.ndarray:
-        """The Poisson mean ``mu_t`` of period ``t`` (int or int array; periodic in ``t``)."""
-        periods = _periods("Seasonal", t)
-        out = self._rates[periods % self.period]
-        return float(out) if out.ndim == 0 else out
+        """The mean ``mu_t`` of period ``t`` (int or int array of periods)."""
+        periods = _periods(type(self).__name__, t)
+        out = self._path(np.asarray(periods))
+        return float(out) if np.ndim(out) == 0 else out
 
     def pmf_at(self, t: int, tol: float = _DEFAULT_TOL) -> tuple[np.ndarray, np.ndarray]:
-        """The truncated Poisson pmf of period ``t``, as :meth:`DiscreteDemand.pmf`."""
-        phase = int(_periods("Seasonal", t, scalar=True)) % self.period
-        law = self._cached(("law", phase), lambda: Poisson(float(self._rates[phase])))
-        return law.pmf(tol)
+        """The truncated pmf of period ``t``, as :meth:`DiscreteDemand.pmf`."""
+        period = int(_periods(type(self).__name__, t, scalar=True))
+        return self._law(float(self._path(np.asarray([period]))[0])).pmf(tol)
+
+    def _reference_mean(self) -> float:
+        """The mean over the reference periods (the subclasses' :attr:`mean`)."""
+        return float(self._path(np.arange(self.reference_periods)).mean())
 
     def quantile(self, q: float) -> float:
-        """The ``q``-quantile of the demand over a cycle (the average of the periods' laws)."""
+        """The ``q``-quantile of the demand over the reference periods (their mixture)."""
         q = _check_q(q)
 
         def build() -> np.ndarray:
-            tables = [self.pmf_at(k) for k in range(self.period)]
+            tables = [self.pmf_at(k) for k in range(self.reference_periods)]
             dense = np.zeros(max(int(values[-1]) for values, _ in tables) + 1)
             for values, probs in tables:
-                dense[values] += probs / self.period
+                dense[values] += probs / len(tables)
             cdf = np.cumsum(dense)
             cdf[-1] = 1.0
             return _readonly(cdf)
 
-        cdf = self._cached("cycle_cdf", build)
+        cdf = self._cached("reference_cdf", build)
         return float(min(int(np.searchsorted(cdf, q, side="left")), cdf.size - 1))
 
     def _row_rates(self, batch: int, periods: int, start: Any) -> np.ndarray:
         """(batch, periods) means: row ``i`` starts at its own period ``start[i]``."""
         if hasattr(start, "detach"):
             start = start.detach().cpu().numpy()
-        starts = _periods("Seasonal", start)
+        owner = type(self).__name__
+        starts = _periods(owner, start)
         if starts.ndim == 0:
             starts = np.full(batch, int(starts), dtype=np.int64)
         elif starts.shape != (batch,):
             raise ValueError(
-                f"Seasonal: start array must have shape (batch,) = ({batch},), got {starts.shape}"
+                f"{owner}: start array must have shape (batch,) = ({batch},), got {starts.shape}"
             )
-        return self._rates[(starts[:, None] + np.arange(periods)[None, :]) % self.period]
+        return self._path(starts[:, None] + np.arange(periods)[None, :])
 
     def _sample_numpy(
         self, rng: np.random.Generator, batch: int, periods: int, start: int | np.ndarray
     ) -> np.ndarray:
-        return rng.poisson(self._row_rates(batch, periods, start))
+        rates = self._row_rates(batch, periods, start)
+        if self.vmr == 1.0:
+            return rng.poisson(rates)
+        # NB(n, p) with n = mu / (vmr - 1), p = 1 / vmr: mean mu, variance vmr * mu.
+        return rng.negative_binomial(rates / (self.vmr - 1.0), 1.0 / self.vmr)
 
     def _sample_torch(
         self,
@@ -1037,7 +1056,477 @@ class Seasonal(DemandModel):
         rates = torch.as_tensor(
             self._row_rates(batch, periods, start), dtype=_work_dtype(device), device=device
         )
+        if self.vmr != 1.0:
+            # Gamma-Poisson mixture: rate ~ Gamma(mu / (vmr - 1), scale vmr - 1).
+            shape = rates / (self.vmr - 1.0)
+            rates = torch._standard_gamma(shape, generator=generator) * (self.vmr - 1.0)
         return torch.poisson(rates, generator=generator).to(dtype)
+
+    def _spec_args(self, args: list[str], optional: Sequence[tuple[float, float]]) -> str:
+        """``name(args...)`` with the trailing optional ``(value, default)`` pairs written
+        up to the last one that differs from its default."""
+        extra = [_fmt(v) for v, _ in optional]
+        while extra and optional[len(extra) - 1][0] == optional[len(extra) - 1][1]:
+            extra.pop()
+        return f"{self._spec_name}({','.join(args + extra)})"
+
+    _spec_name: str = ""
+
+
+@dataclass(frozen=True)
+class Seasonal(TimeVarying):
+    """Demand whose mean follows a sine (SCENARIOS.md section 5): in period ``t``,
+    ``mu_t = mean * (1 + amplitude * sin(2 pi t / period + phase))``, Poisson or (``vmr > 1``)
+    negative binomial around it.
+
+    ``mean`` is the mean over a cycle (the sine sums to zero over an integer period), the
+    reference periods; :meth:`quantile` is that of the demand over a whole cycle.
+
+    Attributes:
+        mean: the mean over a cycle (> 0).
+        amplitude: the relative swing, in ``[0, 1)`` (every period's mean stays positive).
+        period: the cycle length in periods (an integer >= 2).
+        phase: the phase ``phi`` in radians (any finite number).
+        vmr: the variance-to-mean ratio of every period (1: Poisson; > 1: negative binomial).
+    """
+
+    mean: float
+    amplitude: float
+    period: int
+    phase: float = 0.0
+    vmr: float = 1.0
+    _spec_name = "seasonal"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "mean", check_real("Seasonal", "mean", self.mean, strict=True))
+        amplitude = check_real("Seasonal", "amplitude", self.amplitude)
+        if amplitude >= 1.0:
+            raise ValueError(
+                f"Seasonal: amplitude must be below 1 (the mean of every period stays "
+                f"positive), got {self.amplitude!r}"
+            )
+        object.__setattr__(self, "amplitude", amplitude)
+        object.__setattr__(self, "period", check_int("Seasonal", "period", self.period, low=2))
+        object.__setattr__(self, "phase", check_real("Seasonal", "phase", self.phase, low=None))
+        self._finish("Seasonal")
+
+    @property
+    def spec(self) -> str:
+        """Spec string, e.g. ``"seasonal(5,0.5,12)"`` or ``"seasonal(5,0.5,12,1.5,2)"``."""
+        args = [_fmt(self.mean), _fmt(self.amplitude), str(self.period)]
+        return self._spec_args(args, [(self.phase, 0.0), (self.vmr, 1.0)])
+
+    @property
+    def reference_periods(self) -> int:
+        """One cycle."""
+        return self.period
+
+    @property
+    def _rates(self) -> np.ndarray:
+        """The mean of each phase ``t mod period``, float64, shape (period,)."""
+
+        def build() -> np.ndarray:
+            phases = 2.0 * math.pi * np.arange(self.period) / self.period + self.phase
+            return _readonly(self.mean * (1.0 + self.amplitude * np.sin(phases)))
+
+        return self._cached("rates", build)
+
+    def _path(self, t: np.ndarray) -> np.ndarray:
+        return self._rates[t % self.period]
+
+    def pmf_at(self, t: int, tol: float = _DEFAULT_TOL) -> tuple[np.ndarray, np.ndarray]:
+        """The truncated pmf of period ``t`` (one law per phase)."""
+        phase = int(_periods("Seasonal", t, scalar=True)) % self.period
+        return self._law(float(self._rates[phase])).pmf(tol)
+
+    @property
+    def cycle_mean(self) -> float:
+        """``mean`` (the mean over a cycle)."""
+        return self.mean
+
+
+@dataclass(frozen=True)
+class Trend(TimeVarying):
+    """Demand whose mean moves linearly: ``mu_t = max(start + slope * t, floor)``.
+
+    The reference periods (:attr:`mean`, :meth:`quantile`) are the first
+    :data:`REFERENCE_PERIODS`.
+
+    Attributes:
+        start: the mean of period 0 (> 0).
+        slope: the change of the mean per period (any finite number).
+        floor: the smallest mean (> 0; a declining trend levels off there).
+        vmr: variance-to-mean ratio (1: Poisson; > 1: negative binomial).
+    """
+
+    start: float
+    slope: float
+    floor: float = 0.1
+    vmr: float = 1.0
+    _spec_name = "trend"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "start", check_real("Trend", "start", self.start, strict=True))
+        object.__setattr__(self, "slope", check_real("Trend", "slope", self.slope, low=None))
+        object.__setattr__(self, "floor", check_real("Trend", "floor", self.floor, strict=True))
+        self._finish("Trend")
+
+    @property
+    def spec(self) -> str:
+        """Spec string, e.g. ``"trend(4,0.1)"`` or ``"trend(10,-0.2,1,2)"``."""
+        args = [_fmt(self.start), _fmt(self.slope)]
+        return self._spec_args(args, [(self.floor, 0.1), (self.vmr, 1.0)])
+
+    @property
+    def mean(self) -> float:  # type: ignore[override]
+        """The mean over the reference periods."""
+        return self._reference_mean()
+
+    @property
+    def reference_periods(self) -> int:
+        return REFERENCE_PERIODS
+
+    def _path(self, t: np.ndarray) -> np.ndarray:
+        return np.maximum(self.start + self.slope * t, self.floor)
+
+
+@dataclass(frozen=True)
+class RegimeSwitch(TimeVarying):
+    """Demand whose mean jumps once: ``before`` in periods ``t < change``, ``after`` from
+    ``change`` on. The change point is a known parameter of the model; a random change point
+    is drawn per product by :class:`ProductGenerator` (the policy does not see it, the oracle
+    DP does). The reference periods are ``0 .. 2 change - 1`` (at least 2).
+
+    Attributes:
+        before: the mean before the change (> 0).
+        after: the mean from the change on (> 0).
+        change: the first period of the new regime (an integer >= 0).
+        vmr: variance-to-mean ratio (1: Poisson; > 1: negative binomial).
+    """
+
+    before: float
+    after: float
+    change: int
+    vmr: float = 1.0
+    _spec_name = "regime"
+
+    def __post_init__(self) -> None:
+        owner = "RegimeSwitch"
+        object.__setattr__(self, "before", check_real(owner, "before", self.before, strict=True))
+        object.__setattr__(self, "after", check_real(owner, "after", self.after, strict=True))
+        object.__setattr__(self, "change", check_int(owner, "change", self.change))
+        self._finish(owner)
+
+    @property
+    def spec(self) -> str:
+        """Spec string, e.g. ``"regime(4,8,20)"``."""
+        args = [_fmt(self.before), _fmt(self.after), str(self.change)]
+        return self._spec_args(args, [(self.vmr, 1.0)])
+
+    @property
+    def mean(self) -> float:  # type: ignore[override]
+        """The mean over the reference periods."""
+        return self._reference_mean()
+
+    @property
+    def reference_periods(self) -> int:
+        return max(2 * self.change, 2)
+
+    def _path(self, t: np.ndarray) -> np.ndarray:
+        return np.where(t < self.change, self.before, self.after).astype(np.float64)
+
+
+@dataclass(frozen=True)
+class LifeCycle(TimeVarying):
+    """A product's life cycle: the mean ramps up linearly from ``floor`` (period 0) to
+    ``peak`` (period ``ramp``), stays there for ``plateau`` periods, declines linearly back to
+    ``floor`` over ``decline`` periods and stays at ``floor`` after. The reference periods are
+    the life, ``ramp + plateau + decline``.
+
+    Attributes:
+        peak: the mean at the plateau (> floor).
+        ramp: periods of the ramp-up (an integer >= 1).
+        plateau: periods at the peak (an integer >= 0).
+        decline: periods of the decline (an integer >= 1).
+        floor: the mean before the launch ramp and after the decline (> 0).
+        vmr: variance-to-mean ratio (1: Poisson; > 1: negative binomial).
+    """
+
+    peak: float
+    ramp: int
+    plateau: int
+    decline: int
+    floor: float = 0.5
+    vmr: float = 1.0
+    _spec_name = "lifecycle"
+
+    def __post_init__(self) -> None:
+        owner = "LifeCycle"
+        object.__setattr__(self, "ramp", check_int(owner, "ramp", self.ramp, low=1))
+        object.__setattr__(self, "plateau", check_int(owner, "plateau", self.plateau))
+        object.__setattr__(self, "decline", check_int(owner, "decline", self.decline, low=1))
+        object.__setattr__(self, "floor", check_real(owner, "floor", self.floor, strict=True))
+        peak = check_real(owner, "peak", self.peak, strict=True)
+        if peak <= self.floor:
+            raise ValueError(
+                f"{owner}: peak must be above floor (floor={_fmt(self.floor)}), got {self.peak!r}"
+            )
+        object.__setattr__(self, "peak", peak)
+        self._finish(owner)
+
+    @property
+    def spec(self) -> str:
+        """Spec string, e.g. ``"lifecycle(8,10,20,10)"``."""
+        args = [_fmt(self.peak), str(self.ramp), str(self.plateau), str(self.decline)]
+        return self._spec_args(args, [(self.floor, 0.5), (self.vmr, 1.0)])
+
+    @property
+    def mean(self) -> float:  # type: ignore[override]
+        """The mean over the reference periods."""
+        return self._reference_mean()
+
+    @property
+    def reference_periods(self) -> int:
+        return self.ramp + self.plateau + self.decline
+
+    def _path(self, t: np.ndarray) -> np.ndarray:
+        knots = np.cumsum([0, self.ramp, self.plateau, self.decline]).astype(np.float64)
+        values = np.array([self.floor, self.peak, self.peak, self.floor])
+        return np.interp(np.asarray(t, dtype=np.float64), knots, values)
+
+
+# ----------------------------------------------------------------------------------------------
+# Products: one demand model per batch row, and their generator
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Products(DemandModel):
+    """One demand model per batch row (a product per row): ``sample(batch=n)`` draws row ``i``
+    from ``models[i]`` at its own clock ``start[i]``. A single model is broadcast to every row.
+
+    Attributes:
+        models: the products' models (a non-empty tuple of :class:`DemandModel`).
+    """
+
+    models: tuple[DemandModel, ...]
+
+    def __post_init__(self) -> None:
+        models = tuple(self.models) if isinstance(self.models, (list, tuple)) else None
+        if not models or not all(isinstance(m, DemandModel) for m in models):
+            raise ValueError(
+                f"Products: models must be a non-empty sequence of DemandModel, got {self.models!r}"
+            )
+        object.__setattr__(self, "models", models)
+
+    def __repr__(self) -> str:
+        return f"Products({len(self.models)} products)"
+
+    def __len__(self) -> int:
+        return len(self.models)
+
+    def row(self, i: int) -> DemandModel:
+        """Product ``i``'s model."""
+        return self.models[i]
+
+    @property
+    def spec(self) -> str:
+        """Descriptive string (not parseable by :func:`make_demand`)."""
+        return f"products({len(self.models)} models)"
+
+    @property
+    def is_integer(self) -> bool:
+        return all(m.is_integer for m in self.models)
+
+    @property
+    def is_stationary(self) -> bool:
+        """False unless every product is stationary (then rows may ignore their clocks)."""
+        return all(m.is_stationary for m in self.models)
+
+    @property
+    def mean(self) -> float:  # type: ignore[override]
+        """The mean of the products' means."""
+        return float(np.mean([m.mean for m in self.models]))
+
+    def mean_at(self, t: int | np.ndarray) -> float | np.ndarray:
+        """``(n,)`` each product's mean at period ``t`` (an int), or, for an int array whose
+        first axis is the products, each row's means at its own periods."""
+        periods = _periods("Products", t)
+        if periods.ndim == 0:
+            return np.array([float(m.mean_at(int(periods))) for m in self.models])
+        if periods.shape[0] != len(self.models):
+            raise ValueError(
+                f"Products: the first axis of t must be the {len(self.models)} products, "
+                f"got shape {periods.shape}"
+            )
+        return np.stack([np.asarray(m.mean_at(p), float) for m, p in zip(self.models, periods)])
+
+    def quantile(self, q: float) -> float:
+        """The largest of the products' ``q``-quantiles (an order cap that fits them all)."""
+        q = _check_q(q)
+        return max(float(m.quantile(q)) for m in self.models)
+
+    def _rows(self, batch: int, start: Any) -> tuple[list[DemandModel], np.ndarray]:
+        if hasattr(start, "detach"):
+            start = start.detach().cpu().numpy()
+        n = len(self.models)
+        if batch != n and n != 1:
+            raise ValueError(
+                f"Products: batch must equal the number of products ({n}) or hold a single "
+                f"product to broadcast, got batch={batch}"
+            )
+        starts = _periods("Products", start)
+        if starts.ndim == 0:
+            starts = np.full(batch, int(starts), dtype=np.int64)
+        elif starts.shape != (batch,):
+            raise ValueError(
+                f"Products: start array must have shape (batch,) = ({batch},), got {starts.shape}"
+            )
+        models = list(self.models) if n == batch else [self.models[0]] * batch
+        return models, starts
+
+    def _sample_numpy(
+        self, rng: np.random.Generator, batch: int, periods: int, start: int | np.ndarray
+    ) -> np.ndarray:
+        models, starts = self._rows(batch, start)
+        out = np.empty((batch, periods))
+        for i, (model, s) in enumerate(zip(models, starts)):
+            out[i] = model.sample(rng, 1, periods, start=int(s))[0]
+        return out
+
+    def _sample_torch(
+        self,
+        generator: torch.Generator | None,
+        batch: int,
+        periods: int,
+        start: Any,
+        device: torch.device,
+        dtype: torch.dtype,
+    ) -> torch.Tensor:
+        import torch
+
+        models, starts = self._rows(batch, start)
+        if batch == 0:
+            return torch.zeros((0, periods), device=device, dtype=dtype)
+        rows = [
+            m.sample_torch(generator, 1, periods, start=int(s), device=device, dtype=dtype)
+            for m, s in zip(models, starts)
+        ]
+        return torch.cat(rows, dim=0)
+
+
+FAMILIES: tuple[str, ...] = ("seasonal", "trend", "regime", "lifecycle")
+"""The families :class:`ProductGenerator` draws from."""
+
+
+def _range(owner: str, name: str, value: object, *, low: float = 0.0) -> tuple[float, float]:
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise ValueError(f"{owner}: {name} must be a (low, high) pair, got {value!r}")
+    a = check_real(owner, f"{name}[0]", value[0], low=low)
+    b = check_real(owner, f"{name}[1]", value[1], low=low)
+    if b < a:
+        raise ValueError(f"{owner}: {name} must have low <= high, got {value!r}")
+    return a, b
+
+
+@dataclass(frozen=True)
+class ProductGenerator:
+    """Draws products: a model family and its parameters per batch row (the pattern of
+    jumanji's ``Generator``: a callable from a random key to an instance), so that one policy
+    trains across many products and is tested on products it never saw.
+
+    Every product's level is drawn in ``mean`` (uniform), its base is negative binomial with
+    probability ``negbin_share`` (variance-to-mean ratio uniform in ``vmr``), else Poisson.
+    Per family: ``seasonal`` amplitude in ``amplitude``, a period from ``periods``, a uniform
+    phase; ``trend`` a total relative change over ``horizon`` periods in ``trend`` (the slope is
+    ``level * change / horizon``); ``regime`` a jump by a factor in ``jump`` (up or down with
+    equal odds) at a random change point uniform in ``change`` times ``horizon``; ``lifecycle``
+    a ramp, plateau and decline splitting ``horizon`` (fractions in ``ramp``, the decline
+    ``decline``), ``floor`` a fraction ``0.2`` of the peak.
+
+    Call it with a numpy ``Generator`` and a count: ``generator(rng, n)`` is a
+    :class:`Products` of ``n`` products (``generator.models(rng, n)`` the list).
+    """
+
+    families: tuple[str, ...] = FAMILIES
+    mean: tuple[float, float] = (3.0, 10.0)
+    negbin_share: float = 0.5
+    vmr: tuple[float, float] = (1.5, 3.0)
+    amplitude: tuple[float, float] = (0.3, 0.7)
+    periods: tuple[int, ...] = (13, 26, 52)
+    trend: tuple[float, float] = (-0.6, 1.0)
+    jump: tuple[float, float] = (1.5, 2.5)
+    change: tuple[float, float] = (0.25, 0.75)
+    ramp: tuple[float, float] = (0.1, 0.3)
+    decline: tuple[float, float] = (0.2, 0.4)
+    horizon: int = 52
+
+    def __post_init__(self) -> None:
+        owner = "ProductGenerator"
+        fams = tuple(self.families) if isinstance(self.families, (list, tuple)) else ()
+        bad = [f for f in fams if f not in FAMILIES]
+        if not fams or bad:
+            raise ValueError(
+                f"{owner}: families must be a non-empty subset of {FAMILIES}, got {self.families!r}"
+            )
+        object.__setattr__(self, "families", fams)
+        object.__setattr__(self, "mean", _range(owner, "mean", self.mean, low=1e-9))
+        share = check_real(owner, "negbin_share", self.negbin_share)
+        if share > 1:
+            raise ValueError(f"{owner}: negbin_share must be in [0, 1], got {self.negbin_share!r}")
+        object.__setattr__(self, "vmr", _range(owner, "vmr", self.vmr, low=1.0))
+        amp = _range(owner, "amplitude", self.amplitude)
+        if amp[1] >= 1:
+            raise ValueError(f"{owner}: amplitude must stay below 1, got {self.amplitude!r}")
+        object.__setattr__(self, "amplitude", amp)
+        if not self.periods or not all(
+            isinstance(p, numbers.Integral) and p >= 2 for p in self.periods
+        ):
+            raise ValueError(f"{owner}: periods must be integers >= 2, got {self.periods!r}")
+        object.__setattr__(self, "trend", _range(owner, "trend", self.trend, low=-0.9))
+        object.__setattr__(self, "jump", _range(owner, "jump", self.jump, low=1.0))
+        for name in ("change", "ramp", "decline"):
+            rng_ = _range(owner, name, getattr(self, name))
+            if rng_[1] > 1:
+                raise ValueError(f"{owner}: {name} must be fractions in [0, 1], got {rng_!r}")
+            object.__setattr__(self, name, rng_)
+        object.__setattr__(self, "horizon", check_int(owner, "horizon", self.horizon, low=4))
+
+    def models(self, rng: np.random.Generator, n: int) -> list[TimeVarying]:
+        """``n`` products' demand models."""
+        if not isinstance(rng, np.random.Generator):
+            raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        return [self._one(rng) for _ in range(_count("n", n))]
+
+    def __call__(self, rng: np.random.Generator, n: int) -> Products:
+        """A :class:`Products` of ``n`` products."""
+        return Products(tuple(self.models(rng, n)))
+
+    def _one(self, rng: np.random.Generator) -> TimeVarying:
+        family = self.families[int(rng.integers(len(self.families)))]
+        level = float(round(rng.uniform(*self.mean), 2))
+        vmr = 1.0
+        if rng.random() < self.negbin_share:
+            vmr = float(round(rng.uniform(*self.vmr), 2))
+        h = self.horizon
+        if family == "seasonal":
+            period = int(self.periods[int(rng.integers(len(self.periods)))])
+            amp = float(round(rng.uniform(*self.amplitude), 2))
+            phase = float(round(rng.uniform(0, 2 * math.pi), 2))
+            return Seasonal(level, amp, period, phase, vmr)
+        if family == "trend":
+            change = float(rng.uniform(*self.trend))
+            slope = float(round(level * change / h, 4))
+            return Trend(level, slope, round(0.2 * level, 2), vmr)
+        if family == "regime":
+            factor = float(rng.uniform(*self.jump))
+            after = level * factor if rng.random() < 0.5 else level / factor
+            point = round(rng.uniform(*self.change) * h)
+            return RegimeSwitch(level, float(round(after, 2)), point, vmr)
+        ramp = max(1, round(rng.uniform(*self.ramp) * h))
+        decline = max(1, round(rng.uniform(*self.decline) * h))
+        plateau = max(0, h - ramp - decline)
+        return LifeCycle(level, ramp, plateau, decline, round(0.2 * level, 2), vmr)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1235,7 +1724,10 @@ _PARSERS: dict[str, tuple[tuple[int, ...], Callable[..., DemandModel]]] = {
     "negbin": ((2,), NegativeBinomial),
     "negative_binomial": ((2,), NegativeBinomial),
     "normal": ((2,), TruncatedNormal),
-    "seasonal": ((3, 4), Seasonal),
+    "seasonal": ((3, 4, 5), Seasonal),
+    "trend": ((2, 3, 4), Trend),
+    "regime": ((3, 4), RegimeSwitch),
+    "lifecycle": ((4, 5, 6), LifeCycle),
 }
 
 

@@ -9,7 +9,9 @@ attributes:
 - ``continuous_orders = True``: never round its orders (a constant order of 4.6 units is a
   different policy from one of 5);
 - ``env_options``: a dict of observation options the policy needs from the env (for example
-  ``{"demand_window": 32}`` for a network that reads the demand history).
+  ``{"demand_window": 32}`` for a network that reads the demand history);
+- ``reset()``: called at the start of every evaluation, for a policy that keeps a clock (a
+  finite-horizon DP's tables, one per period: every row of the batch is in the same period).
 
 :func:`evaluate` runs a policy on ``num_paths`` independent demand paths of ``burn_in +
 periods`` periods on the native batched core (one kernel call per period for all paths) and
@@ -253,6 +255,9 @@ def evaluate(
     round_orders = _rounder(backend) if integer_orders else None
 
     obs, _ = env.reset(seed=seed)
+    reset = getattr(policy, "reset", None)
+    if callable(reset):
+        reset()
     sums: dict[str, np.ndarray] = {}
     path_cost = np.zeros(num_paths)
     order_sq = np.zeros(num_paths)

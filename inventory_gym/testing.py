@@ -27,7 +27,7 @@ import numpy as np
 from inventory_gym.core.instance import make_instance, problem_of
 from inventory_gym.core.problem import Problem
 from inventory_gym.core.shell import action_box, make_layout, prepare_actions
-from inventory_gym.demand import DemandModel, Replay, Seasonal
+from inventory_gym.demand import DemandModel, LifeCycle, Replay, Seasonal
 
 __all__ = [
     "CHECKS",
@@ -348,11 +348,14 @@ def check_demand_clock(
     (``reset(options={"reset_mask": ...})``) and autoresets (next-step and same-step): every
     row's demand is that of its own period (``demand_window`` history periods, then the
     episode's), the history of a fresh row is periods ``0 .. demand_window - 1``, the single
-    env equals row 0 of the vector env, and numpy equals torch. Then the seasonal model itself
-    (random draws) runs through the three shells, partial resets included.
+    env equals row 0 of the vector env, and numpy equals torch; the same for a life cycle
+    (:class:`~inventory_gym.demand.LifeCycle`, same-step autoresets). Then the seasonal model
+    itself (random draws), over a Poisson and a negative-binomial base, runs through the three
+    shells, partial resets included.
     """
     env = gym.make(env_id, disable_env_checker=True, **kwargs).unwrapped
-    season = Seasonal(float(env.problem.demand(env.params).mean), 0.6, 5, 0.4)
+    mean = float(env.problem.demand(env.params).mean)
+    season = Seasonal(mean, 0.6, 5, 0.4)
     opts = {k: v for k, v in kwargs.items() if k != "demand"}
     if "max_order" in env.problem.params_cls.__dataclass_fields__:
         opts.setdefault("max_order", env.params.max_order or float(env.layout.action_high.max()))
@@ -363,16 +366,29 @@ def check_demand_clock(
         mask = rng.random(num_envs) < 0.5
         mask[0] = t % 10 == 2
         masks[t] = mask
-    runs = [(_MeanPath(season), "NextStep"), (_MeanPath(season), "SameStep"), (season, "NextStep")]
+    # A life cycle (ramp, plateau, decline) and a negative-binomial season: the other
+    # families of :mod:`inventory_gym.demand` go through the same clocks.
+    life = LifeCycle(1.6 * mean, 3, 2, 4, 0.4 * mean)
+    season_nb = Seasonal(mean, 0.6, 5, 0.4, 2.0)
+    runs = [
+        (_MeanPath(season), "NextStep"),
+        (_MeanPath(season), "SameStep"),
+        (_MeanPath(life), "SameStep"),
+        (season, "NextStep"),
+        (season_nb, "NextStep"),
+    ]
     for model, mode in runs:
-        _check_clock_run(env, env_id, model, season, mode, masks, rng, num_envs, steps, seed, opts)
+        reference = model.model if isinstance(model, _MeanPath) else model
+        _check_clock_run(
+            env, env_id, model, reference, mode, masks, rng, num_envs, steps, seed, opts
+        )
 
 
 def _check_clock_run(
     env: Any,
     env_id: str,
     model: DemandModel,
-    season: Seasonal,
+    season: DemandModel,
     mode: str,
     masks: dict[int, np.ndarray],
     rng: np.random.Generator,

@@ -129,3 +129,13 @@ def test_vn2_benchmark_smoke(tmp_path):
     doc = json.loads((tmp_path / "vn2_quick.json").read_text())
     assert len(doc["windows"]) == 3 and doc["settings"]["steps"] == 3
     assert "pooled test windows (2)" in (tmp_path / "vn2_quick.md").read_text()
+
+
+def test_nonstationary_benchmark_smoke(tmp_path):
+    script = SCRIPT.parent / "nonstationary.py"
+    args = ["--quick", "--structure-kinds", "mlp", "--out", str(tmp_path)]
+    subprocess.run([sys.executable, str(script), *args], check=True, capture_output=True)
+    doc = json.loads((tmp_path / "nonstationary_quick.json").read_text())
+    assert len(doc["test"]) == 2 and doc["pto_selection"]["chosen"]
+    assert all(row["oracle"]["cost"] > 0 for row in doc["test"])
+    assert "| summary | value |" in (tmp_path / "nonstationary_quick.md").read_text()

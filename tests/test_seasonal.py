@@ -90,7 +90,7 @@ def test_seasonal_spec_round_trips_and_pickles():
     assert Seasonal(5, 0.5, 12).spec == "seasonal(5,0.5,12)"
     assert Seasonal(5, 0.5, 12, 1.5).spec == "seasonal(5,0.5,12,1.5)"
     assert make_demand(" Seasonal( 5 , 0.5 , 12 ) ") == Seasonal(5, 0.5, 12)
-    assert "seasonal(mean,amplitude,period[,phase])" in DEMAND_FORMS
+    assert "seasonal(mean,amplitude,period[,phase[,vmr]])" in DEMAND_FORMS
 
 
 @pytest.mark.parametrize(
@@ -109,7 +109,7 @@ def test_seasonal_errors_name_the_parameter_and_the_value(spec, name, value):
     with pytest.raises(ValueError, match=name) as err:
         make_demand(spec)
     assert value in str(err.value)
-    with pytest.raises(ValueError, match="seasonal takes 3 or 4 arguments"):
+    with pytest.raises(ValueError, match="seasonal takes 3 or 4 or 5 arguments"):
         make_demand("seasonal(5,0.5)")
     with pytest.raises(ValueError, match=r"LostSalesParams: .*amplitude"):
         gym.make(ENV, demand="seasonal(5,2,12)")
@@ -173,9 +173,13 @@ def test_single_env_samples_seasonal_demand_with_its_clock():
         assert abs(got - want) < 5 * math.sqrt(want / (steps / 4)), (phase, got, want)
 
 
-def test_dbp_still_refuses_non_stationary_demand():
-    with pytest.raises(ValueError, match="stationary"):
-        resolve_instances((ENV, {"demand": "seasonal(5,0.5,4)"}))
+def test_dbp_trains_on_seasonal_demand_but_refuses_replayed_series():
+    """Issue 15: DirectBackprop draws time-varying models at its clock (tests/test_dbp_products.py);
+    a replayed series has no law per period to draw fresh paths from."""
+    (inst,) = resolve_instances((ENV, {"demand": "seasonal(5,0.5,4)"}))
+    assert not inst.params.demand.is_stationary
+    with pytest.raises(ValueError, match="replayed series"):
+        resolve_instances((ENV, {"demand": Replay(np.arange(50.0))}))
 
 
 # -- stationary models keep their demand paths --------------------------------------------------
