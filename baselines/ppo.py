@@ -11,8 +11,9 @@ protocol as DirectBackprop's trainer.
 The result is a :class:`PPOPolicy`: a batched callable ``policy(obs) -> orders`` for
 :func:`inventory_gym.evaluation.evaluate`, saved as ``policy.json`` (architecture, action
 mapping, observation statistics) + ``weights.pt`` (``state_dict``, read with
-``weights_only=True``). A training run directory also holds SB3's own ``model.zip`` (to go on
-training with ``PPO.load``), ``run.json``, SB3's ``progress.csv`` and ``eval.csv`` (the
+``weights_only=True``). A training run directory also holds SB3's own ``model.zip`` and the
+``VecNormalize`` statistics ``vecnormalize.pkl`` (to go on training: ``train_ppo(...,
+resume=True)``), ``run.json``, SB3's ``progress.csv`` and ``eval.csv`` (the
 validation curve).
 """
 
@@ -50,6 +51,9 @@ WEIGHTS_FILE = "weights.pt"
 RUN_FILE = "run.json"
 EVAL_FILE = "eval.csv"
 MODEL_FILE = "model.zip"
+VECNORM_FILE = "vecnormalize.pkl"
+"""The VecNormalize statistics at the end of a run (restored by ``resume``)."""
+PROGRESS_FILE = "progress.csv"
 BEST_DIR = "policy"
 SHELL_OPTIONS = ("demand_window", "static_features")
 """Observation options of the env that a trained policy needs again at evaluation."""
@@ -498,6 +502,7 @@ def train_ppo(
     progress: bool = True,
     callbacks: Sequence[Callback] = (),
     name: str = "ppo",
+    resume: bool = False,
 ) -> PPOResult:
     """Train PPO on one instance and return the best validated policy.
 
@@ -510,6 +515,10 @@ def train_ppo(
         progress: a progress bar over the environment steps.
         callbacks: called after each validation; returning ``False`` stops.
         name: the policy's name in the harness's results.
+        resume: continue the run saved in ``out`` (its ``model.zip``, VecNormalize
+            statistics, best policy and ``eval.csv``) up to ``config.timesteps`` in all; the
+            best policy so far is kept unless the resumed run beats it, and ``eval.csv`` goes
+            on without repeating a step.
     """
     import torch
     from stable_baselines3 import PPO
@@ -522,6 +531,8 @@ def train_ppo(
     env_kwargs = dict(env_kwargs or {})
     if "max_episode_steps" in env_kwargs:
         raise ValueError("train_ppo: set the episode length with PPOConfig.max_episode_steps")
+    out_path = None if out is None else Path(out)
+    previous = _previous_run(out_path, env_id, env_kwargs) if resume else None
     threads = set_threads(config.threads, torch=True)
     inst = make_instance(env_id, env_kwargs)
     base = InventorySB3VecEnv(
@@ -532,39 +543,36 @@ def train_ppo(
         max_episode_steps=config.max_episode_steps,
         **env_kwargs,
     )
-    venv = VecNormalize(
-        VecMonitor(base),
-        norm_obs=config.normalize_observations,
-        norm_reward=config.normalize_rewards,
-        gamma=config.gamma,
-    )
+    if previous is not None and (out_path / VECNORM_FILE).is_file():
+        venv = VecNormalize.load(str(out_path / VECNORM_FILE), VecMonitor(base))
+        venv.training = True
+        venv.norm_obs = config.normalize_observations
+        venv.norm_reward = config.normalize_rewards
+    else:
+        venv = VecNormalize(
+            VecMonitor(base),
+            norm_obs=config.normalize_observations,
+            norm_reward=config.normalize_rewards,
+            gamma=config.gamma,
+        )
     lr: Any = config.learning_rate
     if config.schedule == "linear":
         lr = _linear(config.learning_rate)
     with torch.random.fork_rng(devices=[]):
-        model = PPO(
-            "MlpPolicy",
-            venv,
-            learning_rate=lr,
-            n_steps=config.n_steps,
-            batch_size=config.batch_size,
-            n_epochs=config.n_epochs,
-            gamma=config.gamma,
-            gae_lambda=config.gae_lambda,
-            clip_range=config.clip_range,
-            ent_coef=config.ent_coef,
-            vf_coef=config.vf_coef,
-            max_grad_norm=config.max_grad_norm,
-            policy_kwargs=_policy_kwargs(config.hidden, config.activation, config.log_std_init),
-            seed=config.seed,
-            device=config.device,
-            verbose=0,
-        )
-        if config.initial_order == "mean_demand" and base.unit_actions:
-            _start_at_mean_demand(model.policy, base)
-        out_path = None if out is None else Path(out)
+        if previous is not None:
+            model = PPO.load(
+                out_path / MODEL_FILE,
+                env=venv,
+                device=config.device,
+                custom_objects={"learning_rate": lr, "lr_schedule": lr},
+            )
+        else:
+            model = _new_model(PPO, venv, config, lr)
+            if config.initial_order == "mean_demand" and base.unit_actions:
+                _start_at_mean_demand(model.policy, base)
         if out_path is not None:
             out_path.mkdir(parents=True, exist_ok=True)
+            old_progress = _read_csv(out_path / PROGRESS_FILE) if previous is not None else []
             model.set_logger(configure(str(out_path), ["csv"]))
         else:
             model.set_logger(configure(None, []))
@@ -603,20 +611,36 @@ def train_ppo(
 
         tracker = _Validation(env_id, env_kwargs, config, snapshot, callbacks, progress, name)
         start = tracker.start
+        done = 0
+        if previous is not None:
+            done = int(model.num_timesteps)
+            tracker.resume(previous, PPOPolicy.load(out_path / BEST_DIR), done)
         try:
-            model.learn(total_timesteps=config.timesteps, callback=tracker.sb3_callback())
+            if done < config.timesteps:
+                # SB3 adds the steps done to the budget: the total (and the learning-rate
+                # schedule over it) stays config.timesteps.
+                model.learn(
+                    total_timesteps=config.timesteps - done,
+                    callback=tracker.sb3_callback(),
+                    reset_num_timesteps=previous is None,
+                )
         except KeyboardInterrupt:
             # Ctrl-C: the best policy so far, the model and the logs are saved below.
             tracker.stopped = "interrupted"
-        if tracker.validated != tracker.version:
+        last = tracker.rows[-1]["timesteps"] if tracker.rows else None
+        if tracker.validated != tracker.version and last != model.num_timesteps:
             tracker.validate(model.num_timesteps)
         tracker.close()
-    seconds = time.perf_counter() - start
+    seconds = time.perf_counter() - start + tracker.offset
     best = tracker.best
     assert best is not None
     if out_path is not None:
         best.save(out_path / BEST_DIR)
         model.save(out_path / MODEL_FILE)
+        venv.save(str(out_path / VECNORM_FILE))
+        if old_progress:
+            model.logger.close()
+            _write_csv(out_path / PROGRESS_FILE, old_progress + _read_csv(out_path / PROGRESS_FILE))
         with open(out_path / EVAL_FILE, "w", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=list(tracker.rows[0]))
             writer.writeheader()
@@ -648,6 +672,66 @@ def train_ppo(
         out=out_path,
         model=model,
     )
+
+
+def _new_model(ppo: Any, venv: Any, config: PPOConfig, lr: Any) -> Any:
+    return ppo(
+        "MlpPolicy",
+        venv,
+        learning_rate=lr,
+        n_steps=config.n_steps,
+        batch_size=config.batch_size,
+        n_epochs=config.n_epochs,
+        gamma=config.gamma,
+        gae_lambda=config.gae_lambda,
+        clip_range=config.clip_range,
+        ent_coef=config.ent_coef,
+        vf_coef=config.vf_coef,
+        max_grad_norm=config.max_grad_norm,
+        policy_kwargs=_policy_kwargs(config.hidden, config.activation, config.log_std_init),
+        seed=config.seed,
+        device=config.device,
+        verbose=0,
+    )
+
+
+def _previous_run(out: Path | None, env_id: str, env_kwargs: Mapping[str, Any]) -> dict:
+    """What ``resume`` continues: the run.json of ``out`` (checked against this instance),
+    with the rows of its eval.csv."""
+    if out is None:
+        raise ValueError("train_ppo: resume needs out, the run directory to continue")
+    for name in (MODEL_FILE, RUN_FILE, BEST_DIR + "/" + POLICY_FILE):
+        if not (out / name).is_file():
+            raise FileNotFoundError(f"train_ppo: resume: no {name} in {out} to continue from")
+    run = json.loads((out / RUN_FILE).read_text())
+    kwargs = {k: jsonable(v) for k, v in env_kwargs.items()}
+    if run.get("env_id") != env_id or run.get("env_kwargs") != kwargs:
+        raise ValueError(
+            f"train_ppo: resume: {out} holds a run of {run.get('env_id')} "
+            f"{run.get('env_kwargs')}, not of {env_id} {kwargs}"
+        )
+    run["rows"] = [
+        {k: float(v) if k != "timesteps" else int(float(v)) for k, v in row.items()}
+        for row in _read_csv(out / EVAL_FILE)
+    ]
+    return run
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    if not path.is_file():
+        return []
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+    tmp.replace(path)
 
 
 def _start_at_mean_demand(policy: Any, venv: Any) -> None:
@@ -693,6 +777,8 @@ class _Validation:
         self.next_eval = config.eval_every
         self.stopped = "timesteps"
         self.start = time.perf_counter()
+        self.offset = 0.0
+        """Seconds of the run resumed (its eval.csv's clock goes on from there)."""
         self.bar = None
         if progress:
             from inventory_gym.progress import bar as tqdm
@@ -700,6 +786,16 @@ class _Validation:
             rollout = config.num_envs * config.n_steps
             total = -(-config.timesteps // rollout) * rollout  # SB3 collects whole rollouts
             self.bar = tqdm(total=total, desc=name, unit="step", unit_scale=True)
+
+    def resume(self, previous: Mapping[str, Any], best: PPOPolicy, timesteps: int) -> None:
+        """Go on from a saved run: its validation rows, its best policy, its clock."""
+        self.rows = list(previous["rows"])
+        self.best, self.best_cost = best, float(previous["best_val_cost"])
+        self.offset = float(previous.get("seconds", 0.0))
+        every = self.config.eval_every
+        self.next_eval = (timesteps // every + 1) * every
+        if self.bar is not None:
+            self.bar.update(timesteps)
 
     def validate(self, timesteps: int) -> bool:
         policy = self.snapshot()
@@ -714,7 +810,7 @@ class _Validation:
         )
         if result.cost < self.best_cost:
             self.best, self.best_cost = policy, result.cost
-        seconds = time.perf_counter() - self.start
+        seconds = time.perf_counter() - self.start + self.offset
         self.rows.append(
             {
                 "timesteps": timesteps,

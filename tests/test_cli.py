@@ -677,3 +677,28 @@ def test_set_threads_limits_torch_and_blas():
     assert all(pool["num_threads"] == 1 for pool in threadpool_info())
     with pytest.raises(ValueError, match="threads"):
         set_threads(0)
+
+
+def test_train_ppo_resumes_to_the_total_budget(capsys, tmp_path):
+    run_dir = tmp_path / "ppo"
+    base = ["train", ENV, "--set", "lead_time=1", "--out", str(run_dir), "--quiet", *PPO_FAST]
+    base += ["--paths", "20", "--periods", "40", "--burn-in", "5"]
+    with pytest.raises(SystemExit) as refused:
+        run(capsys, *base, "--resume")
+    err = capsys.readouterr().err
+    assert refused.value.code == 2 and "--resume: no checkpoint" in err and "model.zip" in err
+    assert run(capsys, *base)[0] == 0  # 1024 env steps
+    first = (run_dir / "eval.csv").read_text().splitlines()
+    code, _, err = run(capsys, *[a if a != "1024" else "2048" for a in base], "--resume")
+    assert code == 0, err
+    run_json = json.loads((run_dir / "run.json").read_text())
+    assert run_json["timesteps"] == 2048
+    lines = (run_dir / "eval.csv").read_text().splitlines()
+    assert lines[: len(first)] == first and len(lines) > len(first)
+    steps = [int(line.split(",")[0]) for line in lines[1:]]
+    assert steps == sorted(set(steps)) and steps[-1] == 2048
+    best = [float(line.split(",")[-1]) for line in lines[1:]]
+    assert best == sorted(best, reverse=True)  # the best so far is kept, never worse
+    assert (run_dir / "vecnormalize.pkl").is_file()
+    progress = (run_dir / "progress.csv").read_text().splitlines()
+    assert len(progress) == 1 + 2048 // 512  # one row per rollout, both runs

@@ -256,7 +256,14 @@ def test_run_files_match_the_trainers():
 
     assert DBP_FILES[:3] == (trainer.RUN_FILE, trainer.LOG_FILE, trainer.CHECKPOINT_FILE)
     assert DBP_FILES[4] == trainer.BEST_DIR
-    assert PPO_FILES == (ppo.RUN_FILE, ppo.EVAL_FILE, "progress.csv", ppo.MODEL_FILE, ppo.BEST_DIR)
+    assert PPO_FILES == (
+        ppo.RUN_FILE,
+        ppo.EVAL_FILE,
+        ppo.PROGRESS_FILE,
+        ppo.MODEL_FILE,
+        ppo.BEST_DIR,
+        ppo.VECNORM_FILE,
+    )
 
 
 # -- 5-7. one-line errors, checked before any work ----------------------------------------------

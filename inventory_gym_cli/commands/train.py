@@ -28,7 +28,7 @@ SKIP = ("threads", "hidden")
 DBP_FILES = ("run.json", "log.csv", "checkpoint.pt", "checkpoint.pt.tmp", "policy")
 """What a DirectBackprop run writes in --out (dbp.trainer: RUN_FILE, LOG_FILE, CHECKPOINT_FILE,
 BEST_DIR), the checkpoint third."""
-PPO_FILES = ("run.json", "eval.csv", "progress.csv", "model.zip", "policy")
+PPO_FILES = ("run.json", "eval.csv", "progress.csv", "model.zip", "policy", "vecnormalize.pkl")
 """What a PPO run writes in --out (baselines.ppo)."""
 DBP_FLAGS = ("policy", "window", "static", "resume", "tensorboard")
 """DirectBackprop-only options that are not config fields."""
@@ -114,8 +114,12 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         default=None,
         help="feed the instance's static features (costs, lead time) to the network",
     )
-    d.add_argument(
-        "--resume", action="store_true", default=None, help="continue the run saved in --out"
+    groups["shared"].add_argument(
+        "--resume",
+        action="store_true",
+        default=None,
+        help="continue the run saved in --out (dbp: its checkpoint.pt, ppo: its model.zip) "
+        "up to the budget asked for",
     )
     d.add_argument("--tensorboard", metavar="DIR", help="also log to TensorBoard in DIR")
     p.set_defaults(func=run)
@@ -149,7 +153,9 @@ def ppo_config(args: argparse.Namespace) -> Any:
     from baselines.ppo import PPOConfig
 
     wrong = configflags.given(args, _only("dbp"))
-    wrong += [f"--{n}" for n in DBP_FLAGS if getattr(args, n, None) not in (None, False)]
+    wrong += [
+        f"--{n}" for n in DBP_FLAGS if n != "resume" and getattr(args, n, None) not in (None, False)
+    ]
     if wrong:
         raise o.CLIError(f"{', '.join(wrong)}: only with --algo dbp")
     fixed: dict[str, Any] = {"threads": o.threads(args)}
@@ -236,18 +242,15 @@ def interrupted(args: argparse.Namespace, out: Path, info: dict[str, Any]) -> in
         f"{o.PROG}: interrupted after {done}; best policy so far saved in {out / 'policy'}",
         file=sys.stderr,
     )
-    if args.algo == "dbp":
-        given = getattr(args, "argv", None) or ["train", args.env]
-        argv = [a for a in given if a not in ("--resume", "--overwrite")]
-        if "--out" not in argv and not any(a.startswith("--out=") for a in argv):
-            argv += ["--out", str(out)]
-        print(
-            f"  checkpoint saved in {out / 'checkpoint.pt'}; continue with: {o.PROG} "
-            f"{shlex.join(argv)} --resume",
-            file=sys.stderr,
-        )
-    else:
-        print(f"  model saved in {out / 'model.zip'} (PPO runs are not resumed)", file=sys.stderr)
+    given = getattr(args, "argv", None) or ["train", args.env, "--algo", args.algo]
+    argv = [a for a in given if a not in ("--resume", "--overwrite")]
+    if "--out" not in argv and not any(a.startswith("--out=") for a in argv):
+        argv += ["--out", str(out)]
+    saved = out / ("checkpoint.pt" if args.algo == "dbp" else "model.zip")
+    print(
+        f"  checkpoint saved in {saved}; continue with: {o.PROG} {shlex.join(argv)} --resume",
+        file=sys.stderr,
+    )
     return 130
 
 
@@ -261,12 +264,15 @@ def run(args: argparse.Namespace) -> int:
     kwargs = inst.kwargs
     o.check_device("--device", args.device)
     if args.algo == "ppo":
-        from baselines.ppo import EVAL_FILE
+        from baselines.ppo import EVAL_FILE, MODEL_FILE
 
         config = ppo_config(args)
         out = Path(args.out) if args.out else Path("results") / "ppo" / o.slug(args.env, kwargs)
-        o.check_run_dir(out, PPO_FILES, resume=False, overwrite=args.overwrite, checkpoint="")
-        learner = Learner("ppo", config, options={"out": out})
+        resume = bool(args.resume)
+        o.check_run_dir(
+            out, PPO_FILES, resume=resume, overwrite=args.overwrite, checkpoint=MODEL_FILE
+        )
+        learner = Learner("ppo", config, options={"out": out, "resume": resume})
         log = out / EVAL_FILE
     else:
         config = dbp_config(args)
