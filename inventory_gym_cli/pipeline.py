@@ -333,6 +333,15 @@ def train_learner(
     return Entry(learner.label, result.policy, seconds, info=info, result=result)
 
 
+class ComparisonInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`run_comparison`: ``result`` holds the entries evaluated so far
+    (their gaps are to the optimum only if it was evaluated), ``missing`` the policies not."""
+
+    def __init__(self, result: Comparison, missing: list[str]):
+        super().__init__(f"interrupted; missing {', '.join(missing) or 'none'}")
+        self.result, self.missing = result, missing
+
+
 def run_comparison(
     instance: Instance | tuple[str, Mapping[str, Any]] | str,
     *,
@@ -363,6 +372,9 @@ def run_comparison(
 
     Returns:
         A :class:`Comparison`: entries in order (optimum first when there is one).
+
+    Raises:
+        ComparisonInterrupted: on Ctrl-C, with the entries evaluated so far.
     """
     from baselines.registry import entries
 
@@ -381,6 +393,28 @@ def run_comparison(
             f"choose from {', '.join(available)}"
         )
     result = Comparison(instance, scoring, {})
+    try:
+        _fill(
+            result, instance, available, names, learners, extra, scoring, fit, strict, say, progress
+        )
+    except KeyboardInterrupt as err:
+        if isinstance(err, ComparisonInterrupted):
+            raise
+        done = {n: e for n, e in result.entries.items() if e.evaluation is not None}
+        wanted = [n for n in names if n not in result.skipped]
+        wanted += [n for n in extra or {}] + [learner.label for learner in learners]
+        missing = [n for n in dict.fromkeys(wanted) if n not in done]
+        partial = Comparison(instance, scoring, done, dict(result.skipped))
+        partial.reference = result.reference if result.reference in done else None
+        raise ComparisonInterrupted(partial, missing) from None
+    return result
+
+
+def _fill(
+    result, instance, available, names, learners, extra, scoring, fit, strict, say, progress
+) -> None:
+    """The body of :func:`run_comparison`: fills ``result`` in place (so that Ctrl-C keeps
+    what was done)."""
     for name in names:
         if getattr(available[name], "optimal", False):
             from baselines import exact as solvers
@@ -420,7 +454,6 @@ def run_comparison(
         entry = train_learner(instance, learner, progress=progress)
         result.entries[entry.name] = entry
     evaluate_entries(result, progress=progress)
-    return result
 
 
 def evaluate_entries(result: Comparison, *, progress: bool = False) -> None:

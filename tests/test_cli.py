@@ -702,3 +702,42 @@ def test_train_ppo_resumes_to_the_total_budget(capsys, tmp_path):
     assert (run_dir / "vecnormalize.pkl").is_file()
     progress = (run_dir / "progress.csv").read_text().splitlines()
     assert len(progress) == 1 + 2048 // 512  # one row per rollout, both runs
+
+
+def test_compare_ctrl_c_writes_the_partial_table(capsys, tmp_path, monkeypatch):
+    from inventory_gym_cli import pipeline
+
+    real = pipeline.evaluate
+    calls = []
+
+    def evaluate_then_ctrl_c(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "evaluate", evaluate_then_ctrl_c)
+    code, out, err = run(
+        capsys,
+        "compare",
+        ENV,
+        "--set",
+        "lead_time=2",
+        "--policies",
+        "optimal,myopic1,base_stock",
+        "--dbp-seconds",
+        "0",
+        "--out",
+        str(tmp_path),
+        "--no-plot",
+        *FAST,
+    )
+    assert code == 130 and out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert "interrupted; missing myopic1, base_stock" in err and "partial table of optimal" in err
+    doc = json.loads(next(tmp_path.glob("*_compare.json")).read_text())
+    assert doc["partial"] is True and doc["missing"] == ["myopic1", "base_stock"]
+    assert list(doc["policies"]) == ["optimal"]
+    rows = next(tmp_path.glob("*_compare.csv")).read_text().splitlines()
+    assert len(rows) == 2 and rows[1].startswith("optimal,")
+    assert "partial (interrupted)" in next(tmp_path.glob("*_compare.md")).read_text()

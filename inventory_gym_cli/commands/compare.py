@@ -17,6 +17,7 @@ from inventory_gym_cli.commands.evaluate import scoring
 from inventory_gym_cli.commands.train import DBP_KINDS
 from inventory_gym_cli.pipeline import (
     Comparison,
+    ComparisonInterrupted,
     Learner,
     bar_chart,
     markdown_table,
@@ -115,17 +116,20 @@ def run(args: argparse.Namespace) -> int:
         raise o.CLIError(
             f"--policies: unknown {', '.join(unknown)}; choose from {', '.join(available)}"
         )
-    result = run_comparison(
-        inst,
-        policies=names,
-        strict=names is not None,  # asked for by name: a fitting error is a real error
-        learners=chosen,
-        scoring=scoring(args),
-        fit=o.fit_config(args),
-        progress=o.progress(args),
-        say=lambda text: o.say(args, text),
-    )
     slug = o.slug(args.env, inst.kwargs)
+    try:
+        result = run_comparison(
+            inst,
+            policies=names,
+            strict=names is not None,  # asked for by name: a fitting error is a real error
+            learners=chosen,
+            scoring=scoring(args),
+            fit=o.fit_config(args),
+            progress=o.progress(args),
+            say=lambda text: o.say(args, text),
+        )
+    except ComparisonInterrupted as stop:
+        return interrupted(args, slug, stop)
     doc = {**result.to_dict(), "threads": o.threads(args)}
     files = write_table(
         Path(args.out),
@@ -144,6 +148,34 @@ def run(args: argparse.Namespace) -> int:
     for f in files:
         print(f"saved {f}")
     return 0
+
+
+def interrupted(args: argparse.Namespace, slug: str, stop: ComparisonInterrupted) -> int:
+    """Ctrl-C: write the table of the policies evaluated so far, marked partial (exit 130)."""
+    import sys
+
+    result, missing = stop.result, stop.missing
+    saved = ""
+    if result.entries:
+        doc = {**result.to_dict(), "threads": o.threads(args), "partial": True}
+        doc["missing"] = missing
+        note = f"partial (interrupted): missing {', '.join(missing) or 'none'}"
+        files = write_table(
+            Path(args.out),
+            f"{slug}_compare",
+            result.rows(),
+            doc=doc,
+            markdown="\n".join([title(result), "", note, "", *table(result)]) + "\n",
+        )
+        saved = f"; partial table of {', '.join(result.entries)} saved in " + ", ".join(
+            map(str, files)
+        )
+    saved = saved or " (none evaluated, nothing saved)"
+    print(
+        f"{o.PROG}: interrupted; missing {', '.join(missing) or 'none'}{saved}",
+        file=sys.stderr,
+    )
+    return 130
 
 
 def title(result: Comparison) -> str:
