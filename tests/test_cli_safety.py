@@ -247,6 +247,17 @@ def test_ppo_ctrl_c_saves_the_best_policy(tmp_path):
     assert result.stopped == "interrupted" and result.timesteps < 4096
     for name in ("run.json", "eval.csv", "model.zip", "policy/policy.json"):
         assert (tmp_path / name).is_file(), name
+    done = result.timesteps
+    resumed = train_ppo(ENV, {"lead_time": 1}, config, out=tmp_path, progress=False, resume=True)
+    assert resumed.stopped == "timesteps" and resumed.timesteps == 4096 > done
+    steps = [row["timesteps"] for row in resumed.evaluations]
+    assert steps == sorted(set(steps)) and steps[-1] == 4096
+    assert resumed.evaluations[: len(result.evaluations)] == result.evaluations
+    assert resumed.best_val_cost <= result.best_val_cost
+    with pytest.raises(ValueError, match="holds a run of"):
+        train_ppo(ENV, {"lead_time": 2}, config, out=tmp_path, progress=False, resume=True)
+    with pytest.raises(FileNotFoundError, match=r"no model\.zip"):
+        train_ppo(ENV, {"lead_time": 1}, config, out=tmp_path / "new", progress=False, resume=True)
 
 
 def test_run_files_match_the_trainers():
