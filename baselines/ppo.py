@@ -12,8 +12,8 @@ The result is a :class:`PPOPolicy`: a batched callable ``policy(obs) -> orders``
 :func:`inventory_gym.evaluation.evaluate`, saved as ``policy.json`` (architecture, action
 mapping, observation statistics) + ``weights.pt`` (``state_dict``, read with
 ``weights_only=True``). A training run directory also holds SB3's own ``model.zip`` and the
-``VecNormalize`` statistics ``vecnormalize.pkl`` (to go on training: ``train_ppo(...,
-resume=True)``), ``run.json``, SB3's ``progress.csv`` and ``eval.csv`` (the
+``VecNormalize`` statistics as plain arrays, ``vecnormalize.npz`` (to go on training:
+``train_ppo(..., resume=True)``), ``run.json``, SB3's ``progress.csv`` and ``eval.csv`` (the
 validation curve).
 """
 
@@ -51,7 +51,7 @@ WEIGHTS_FILE = "weights.pt"
 RUN_FILE = "run.json"
 EVAL_FILE = "eval.csv"
 MODEL_FILE = "model.zip"
-VECNORM_FILE = "vecnormalize.pkl"
+VECNORM_FILE = "vecnormalize.npz"
 """The VecNormalize statistics at the end of a run (restored by ``resume``)."""
 PROGRESS_FILE = "progress.csv"
 BEST_DIR = "policy"
@@ -532,7 +532,7 @@ def train_ppo(
     if "max_episode_steps" in env_kwargs:
         raise ValueError("train_ppo: set the episode length with PPOConfig.max_episode_steps")
     out_path = None if out is None else Path(out)
-    previous = _previous_run(out_path, env_id, env_kwargs) if resume else None
+    previous = _previous_run(out_path, env_id, env_kwargs, config) if resume else None
     threads = set_threads(config.threads, torch=True)
     inst = make_instance(env_id, env_kwargs)
     base = InventorySB3VecEnv(
@@ -543,18 +543,14 @@ def train_ppo(
         max_episode_steps=config.max_episode_steps,
         **env_kwargs,
     )
+    venv = VecNormalize(
+        VecMonitor(base),
+        norm_obs=config.normalize_observations,
+        norm_reward=config.normalize_rewards,
+        gamma=config.gamma,
+    )
     if previous is not None and (out_path / VECNORM_FILE).is_file():
-        venv = VecNormalize.load(str(out_path / VECNORM_FILE), VecMonitor(base))
-        venv.training = True
-        venv.norm_obs = config.normalize_observations
-        venv.norm_reward = config.normalize_rewards
-    else:
-        venv = VecNormalize(
-            VecMonitor(base),
-            norm_obs=config.normalize_observations,
-            norm_reward=config.normalize_rewards,
-            gamma=config.gamma,
-        )
+        _load_normalization(venv, out_path / VECNORM_FILE)
     lr: Any = config.learning_rate
     if config.schedule == "linear":
         lr = _linear(config.learning_rate)
@@ -637,7 +633,7 @@ def train_ppo(
     if out_path is not None:
         best.save(out_path / BEST_DIR)
         model.save(out_path / MODEL_FILE)
-        venv.save(str(out_path / VECNORM_FILE))
+        _save_normalization(venv, out_path / VECNORM_FILE)
         if old_progress:
             model.logger.close()
             _write_csv(out_path / PROGRESS_FILE, old_progress + _read_csv(out_path / PROGRESS_FILE))
@@ -695,7 +691,9 @@ def _new_model(ppo: Any, venv: Any, config: PPOConfig, lr: Any) -> Any:
     )
 
 
-def _previous_run(out: Path | None, env_id: str, env_kwargs: Mapping[str, Any]) -> dict:
+def _previous_run(
+    out: Path | None, env_id: str, env_kwargs: Mapping[str, Any], config: PPOConfig
+) -> dict:
     """What ``resume`` continues: the run.json of ``out`` (checked against this instance),
     with the rows of its eval.csv."""
     if out is None:
@@ -710,11 +708,59 @@ def _previous_run(out: Path | None, env_id: str, env_kwargs: Mapping[str, Any]) 
             f"train_ppo: resume: {out} holds a run of {run.get('env_id')} "
             f"{run.get('env_kwargs')}, not of {env_id} {kwargs}"
         )
+    saved = run.get("config") or {}
+    now = config.to_dict()
+    differ = [
+        f"{name}={now[name]!r} (the run has {saved[name]!r})"
+        for name in now
+        if name in saved and name not in RESUME_MAY_CHANGE and saved[name] != now[name]
+    ]
+    if differ:
+        # The model keeps the settings it was built with: other values would be ignored.
+        raise ValueError(
+            f"train_ppo: resume: {out} was trained with other settings: {', '.join(differ)}; "
+            "resume with the run's settings, or train afresh with --overwrite"
+        )
     run["rows"] = [
         {k: float(v) if k != "timesteps" else int(float(v)) for k, v in row.items()}
         for row in _read_csv(out / EVAL_FILE)
     ]
     return run
+
+
+RESUME_MAY_CHANGE = ("timesteps", "max_seconds", "threads", "device")
+"""PPOConfig fields a resumed run may change (its budget and where it runs); any other
+difference is refused, since the saved model keeps the settings it was built with."""
+
+
+def _save_normalization(venv: Any, path: Path) -> None:
+    """The running statistics of ``VecNormalize`` as plain arrays (``.npz``, no pickle)."""
+    arrays = {"returns": np.asarray(venv.returns, dtype=np.float64)}
+    for name in ("obs_rms", "ret_rms"):
+        rms = getattr(venv, name)
+        arrays[f"{name}_mean"] = np.asarray(rms.mean, dtype=np.float64)
+        arrays[f"{name}_var"] = np.asarray(rms.var, dtype=np.float64)
+        arrays[f"{name}_count"] = np.asarray(rms.count, dtype=np.float64)
+    tmp = path.with_name(path.stem + ".tmp.npz")
+    np.savez(tmp, **arrays)
+    tmp.replace(path)
+
+
+def _load_normalization(venv: Any, path: Path) -> None:
+    """Restore :func:`_save_normalization`'s statistics into a fresh ``VecNormalize``."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            for name in ("obs_rms", "ret_rms"):
+                rms = getattr(venv, name)
+                mean = data[f"{name}_mean"]
+                if np.shape(mean) != np.shape(rms.mean):
+                    raise ValueError(f"{name} has shape {np.shape(mean)}")
+                rms.mean, rms.var = mean.copy(), data[f"{name}_var"].copy()
+                rms.count = float(data[f"{name}_count"])
+            if data["returns"].shape == np.shape(venv.returns):
+                venv.returns = data["returns"].copy()
+    except (OSError, KeyError, ValueError) as err:
+        raise ValueError(f"{path}: not readable normalisation statistics ({err})") from None
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:

@@ -699,7 +699,7 @@ def test_train_ppo_resumes_to_the_total_budget(capsys, tmp_path):
     assert steps == sorted(set(steps)) and steps[-1] == 2048
     best = [float(line.split(",")[-1]) for line in lines[1:]]
     assert best == sorted(best, reverse=True)  # the best so far is kept, never worse
-    assert (run_dir / "vecnormalize.pkl").is_file()
+    assert (run_dir / "vecnormalize.npz").is_file()
     progress = (run_dir / "progress.csv").read_text().splitlines()
     assert len(progress) == 1 + 2048 // 512  # one row per rollout, both runs
 

@@ -219,3 +219,25 @@ def test_untrained_policy_orders_the_mean_demand_from_the_primary_supplier():
     assert orders.shape == (3, 2)
     np.testing.assert_allclose(orders[:, 0], 2.0, atol=0.3)  # mean of uniform{0..4}
     np.testing.assert_allclose(orders[:, 1], 0.05 * 0.5 * 8.0, atol=0.3)
+
+
+def test_resume_refuses_other_settings_and_reads_no_pickle(tmp_path):
+    """A resumed PPO run keeps the settings its model was built with: another value is an
+    error, not silently ignored; its normalisation statistics are plain arrays."""
+    from baselines.ppo import VECNORM_FILE, PPOConfig, train_ppo
+
+    small = dict(num_envs=16, n_steps=32, batch_size=256, eval_every=1024, threads=1)
+    config = PPOConfig(timesteps=1024, **small)
+    train_ppo("LostSalesLeadTime-v0", {"lead_time": 1}, config, out=tmp_path, progress=False)
+    with np.load(tmp_path / VECNORM_FILE, allow_pickle=False) as data:
+        assert data["obs_rms_mean"].shape == (1,)
+    other = PPOConfig(timesteps=2048, gamma=0.9, **small)
+    with pytest.raises(ValueError, match=r"gamma=0\.9 \(the run has 0\.99\)"):
+        train_ppo(
+            "LostSalesLeadTime-v0",
+            {"lead_time": 1},
+            other,
+            out=tmp_path,
+            resume=True,
+            progress=False,
+        )

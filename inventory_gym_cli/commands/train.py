@@ -28,7 +28,7 @@ SKIP = ("threads", "hidden")
 DBP_FILES = ("run.json", "log.csv", "checkpoint.pt", "checkpoint.pt.tmp", "policy")
 """What a DirectBackprop run writes in --out (dbp.trainer: RUN_FILE, LOG_FILE, CHECKPOINT_FILE,
 BEST_DIR), the checkpoint third."""
-PPO_FILES = ("run.json", "eval.csv", "progress.csv", "model.zip", "policy", "vecnormalize.pkl")
+PPO_FILES = ("run.json", "eval.csv", "progress.csv", "model.zip", "policy", "vecnormalize.npz")
 """What a PPO run writes in --out (baselines.ppo)."""
 DBP_FLAGS = ("policy", "window", "static", "resume", "tensorboard")
 """DirectBackprop-only options that are not config fields."""
