@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 import inventory_gym  # noqa: F401
+from baselines.fitting import FitConfig
 from baselines.ppo import PPOConfig
 from inventory_gym import make_instance
 from inventory_gym.threads import set_threads
@@ -94,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
         args.instances, args.ppo_instances = "2:10", "2:10"
         args.ppo_steps, args.dbp_steps, args.dbp_seconds = 16_384, 30, 2.0
         args.paths, args.periods, args.burn_in = 100, 100, 50
+    # The quick run's heuristics are fitted on short paths too (the defaults take most of it).
+    fit = FitConfig(num_paths=100, periods=200, burn_in=50) if args.quick else None
     set_threads(args.threads, torch=True)
     ppo_cases = set(parse_pairs(args.ppo_instances))
     scoring = Scoring(num_paths=args.paths, periods=args.periods, burn_in=args.burn_in)
@@ -118,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
             make_instance(ENV, regular_lead_time=lead, expedited_cost=c_e),
             learners=learners,
             scoring=scoring,
+            fit=fit,
             strict=True,
             progress=show,
         )
