@@ -279,6 +279,60 @@ def backtest(
     return result
 
 
+def policy_inputs(policy: Any) -> tuple[str, ...]:
+    """The extra inputs a policy asks for (its ``backtest_inputs``), checked.
+
+    Raises:
+        ValueError: for an input the backtest does not know.
+    """
+    wants = tuple(getattr(policy, "backtest_inputs", ()))
+    unknown = [w for w in wants if w not in BACKTEST_INPUTS]
+    if unknown:
+        raise ValueError(f"backtest: the policy asks for unknown inputs {unknown}")
+    return wants
+
+
+def decide(
+    policy: Callable[..., Any],
+    wants: tuple[str, ...],
+    panel: Panel,
+    instance: Any,
+    state: Any,
+    t: int,
+    window: int,
+    *,
+    panel_static: bool = False,
+    future: np.ndarray | None = None,
+) -> np.ndarray:
+    """The (N,) orders of the decision of period ``t``: the policy is handed the observations
+    and the inputs it asks for (:func:`policy_inputs`), all from strictly before ``t`` but for
+    ``future`` (a bound's), and its orders are checked finite, rounded and clipped to
+    ``[0, max_order]``. The backtest and ``inventory-gym order`` both decide through here.
+
+    Raises:
+        ValueError: for a non-finite order, or a policy that asks for the future where none is
+            given.
+    """
+    obs, flags = observation(panel, instance, state, t, window, panel_static=panel_static)
+    extra: dict[str, Any] = {}
+    if "in_stock" in wants:
+        extra["in_stock"] = flags
+    if "dates" in wants:
+        extra["dates"] = _dates(panel, t, window)
+    if "static" in wants:
+        extra["static"] = panel.static
+    if "future" in wants:
+        if future is None:
+            raise ValueError("backtest: the policy needs the future, which is not known here")
+        extra["future"] = future.copy()
+    z = np.asarray(policy(obs, **extra), dtype=np.float64).reshape(panel.n_series, -1)[:, 0]
+    if not np.all(np.isfinite(z)):
+        day = _dates(panel, t, 0)[0]
+        raise ValueError(f"backtest: the policy returned a non-finite order in {day}")
+    cap = float(instance.problem.action_high(instance.params)[0])
+    return np.clip(np.rint(z), 0.0, cap)
+
+
 def warm_state(
     panel: Panel,
     policy: Callable[..., Any],
@@ -326,11 +380,7 @@ def _run(
         (initial.on_hand.astype(np.float64), *initial.pipeline.astype(np.float64).T), params
     )
     served = impute(panel.sales, panel.in_stock)
-    wants = tuple(getattr(policy, "backtest_inputs", ()))
-    unknown = [w for w in wants if w not in BACKTEST_INPUTS]
-    if unknown:
-        raise ValueError(f"backtest: the policy asks for unknown inputs {unknown}")
-    cap = float(problem.action_high(params)[0])
+    wants = policy_inputs(policy)
     orders = np.zeros((n, rounds))
     hold = np.zeros((n, periods))
     short = np.zeros((n, periods))
@@ -338,22 +388,18 @@ def _run(
     for k in range(periods):
         t = start + k
         if k < rounds:
-            obs, flags = observation(panel, instance, state, t, window, panel_static=panel_static)
-            extra: dict[str, Any] = {}
-            if "in_stock" in wants:
-                extra["in_stock"] = flags
-            if "dates" in wants:
-                extra["dates"] = _dates(panel, t, window)
-            if "static" in wants:
-                extra["static"] = panel.static
-            if "future" in wants:
-                extra["future"] = served[:, t : start + periods].copy()
-            z = np.asarray(policy(obs, **extra), dtype=np.float64).reshape(n, -1)[:, 0]
-            if not np.all(np.isfinite(z)):
-                raise ValueError(
-                    f"backtest: the policy returned a non-finite order in {panel.dates[t]}"
-                )
-            z = np.clip(np.rint(z), 0.0, cap)
+            future = served[:, t : start + periods] if "future" in wants else None
+            z = decide(
+                policy,
+                wants,
+                panel,
+                instance,
+                state,
+                t,
+                window,
+                panel_static=panel_static,
+                future=future,
+            )
             orders[:, k] = z
             if on_decision is not None:
                 on_decision(k)

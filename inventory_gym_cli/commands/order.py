@@ -10,8 +10,6 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from inventory_gym_cli import options as o
 
 NAME = "order"
@@ -44,7 +42,12 @@ def run(args: argparse.Namespace) -> int:
     import json
 
     from baselines.backtest import BOUNDS
-    from inventory_gym.data.backtest import InitialState, observation, read_initial_state
+    from inventory_gym.data.backtest import (
+        InitialState,
+        decide,
+        policy_inputs,
+        read_initial_state,
+    )
     from inventory_gym.data.backtest import _dates as period_dates
     from inventory_gym_cli.commands.backtest import build_policies, write_orders
     from inventory_gym_cli.data import load_panel, panel_instance
@@ -62,18 +65,10 @@ def run(args: argparse.Namespace) -> int:
         else InitialState.empty(panel.n_series, lead)
     )
     state = inst.problem.state_from_columns((initial.on_hand, *initial.pipeline.T), inst.params)
-    obs, flags = observation(panel, inst, state, t, t)
-    extra: dict[str, Any] = {}
-    wants = getattr(policy, "backtest_inputs", ())
-    if "in_stock" in wants:
-        extra["in_stock"] = flags
-    if "dates" in wants:
-        extra["dates"] = period_dates(panel, t, t)
-    if "static" in wants:
-        extra["static"] = panel.static
-    orders = np.asarray(policy(obs, **extra), dtype=np.float64).reshape(panel.n_series, -1)[:, :1]
-    cap = float(inst.problem.action_high(inst.params)[0])
-    orders = np.clip(np.rint(orders), 0, cap)
+    try:
+        orders = decide(policy, policy_inputs(policy), panel, inst, state, t, t)[:, None]
+    except ValueError as err:
+        raise o.CLIError(str(err)) from None
     day = period_dates(panel, t, 0)[0]
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
