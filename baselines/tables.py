@@ -105,13 +105,7 @@ class Grid(ABC):
         """The batch of states in a batch of observations (their state features come first;
         demand lags and static features after them are ignored), through the problem."""
         obs = np.atleast_2d(np.asarray(obs, dtype=np.float64))
-        n = len(self.feature_names)
-        if obs.ndim != 2 or obs.shape[1] < n:
-            raise ValueError(
-                f"{self.problem.name} table: observations need the {n} state features "
-                f"{', '.join(self.feature_names)}, got shape {obs.shape}"
-            )
-        return self.problem.state_from_features(obs[:, :n], self.params)
+        return self.problem.observe_state(obs, self.params)
 
     def locate(self, state: NamedTuple) -> tuple[np.ndarray, np.ndarray]:
         """Flat indices of a batch of states and a mask of those on the grid (the others are
