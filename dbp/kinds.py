@@ -23,8 +23,6 @@ class Kind:
     name: str
     summary: str
     """One line for ``--help``."""
-    network: str
-    """``"module:Class"`` of the network (imported when built)."""
     fits: Callable[[Any, Any], str | None]
     """``fits(problem, params)``: why the kind does not fit the instance, or ``None``."""
 
@@ -64,25 +62,21 @@ KIND_LIST: tuple[Kind, ...] = (
     Kind(
         "mlp",
         "a plain MLP over the state, history and static features",
-        "dbp.policies:MLPPolicy",
         _any,
     ),
     Kind(
         "base_stock",
         "the network outputs a base-stock level S and orders (S - IP)^+",
-        "dbp.policies:BaseStockPolicy",
         _one_order_on_the_position,
     ),
     Kind(
         "capped_base_stock",
         "the network outputs S and a cap r and orders min((S - IP)^+, r)",
-        "dbp.policies:BaseStockPolicy",
         _one_order_on_the_position,
     ),
     Kind(
         "monotone",
         "order decreasing in the state, more in recent orders (lost-sales structure)",
-        "dbp.policies:MonotonePolicy",
         _pipeline_monotone,
     ),
 )

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from dbp.kinds import KINDS
+from dbp.kinds import KIND_LIST, KINDS
 from inventory_gym_cli import configflags
 from inventory_gym_cli import options as o
 from inventory_gym_cli.commands.evaluate import scoring
@@ -104,8 +104,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "--policy",
         default=None,
         choices=DBP_KINDS,
-        help="network: mlp (plain, default), monotone (order decreasing in the state, more in "
-        "recent orders), base_stock or capped_base_stock (the net outputs the levels)",
+        help="network (default mlp): "
+        + "; ".join(f"{k.name}: {k.summary}" for k in KIND_LIST)
+        + " (each fits the problems whose structure it builds in)",
     )
     d.add_argument("--window", type=int, default=None, help="past demands the network reads (0)")
     d.add_argument(
