@@ -81,7 +81,7 @@ def test_parts_read_the_state_by_name_and_check_the_width():
 
 def test_every_packaged_problem_is_discovered_with_its_declarations():
     names = {problem.name for problem in inventory_gym.PROBLEMS}
-    assert names == {"lost_sales", "perishable", "dual_sourcing"}
+    assert names == {"lost_sales", "perishable", "dual_sourcing", "procurement_removal"}
     for problem in inventory_gym.PROBLEMS:
         assert problem.registrations and all(reg.note for reg in problem.registrations)
         assert "optimal" in entries(problem)
