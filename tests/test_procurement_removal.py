@@ -202,3 +202,97 @@ def test_heuristics_follow_their_definitions(default_solution):
     assert dp.season_cost(params, h.fit_never_remove()) == pytest.approx(never.cost)
     for policy in (myopic, h.fit_never_remove()):
         assert dp.season_cost(params, policy) >= best.cost - 1e-9
+
+
+# -- DirectBackprop -------------------------------------------------------------------------
+def _net(kind, seed=0):
+    import torch
+
+    from dbp.policies import PolicySpec, build_policy
+
+    torch.manual_seed(seed)
+    return build_policy(PolicySpec(kind=kind, state_dim=2, action_dim=2, scale=7.5))
+
+
+def test_the_interval_network_has_the_structure_by_construction():
+    import torch
+
+    from baselines.procurement_removal import dp
+    from baselines.procurement_removal.structure import interval_levels, violations, visits
+    from dbp.kinds import check_fits
+    from dbp.structure import structural_penalty
+    from dbp.trained import DBPPolicy
+    from inventory_gym import make_instance
+
+    found = make_instance(ENV)
+    check_fits("interval", found.problem, found.params)
+    with pytest.raises(ValueError, match="kinds that fit: mlp, interval"):
+        check_fits("base_stock", found.problem, found.params)
+    net = _net("interval")
+    with torch.no_grad():  # a random clock response, so that the levels move over the season
+        net.head[0].weight.normal_(0, 2.0)
+    policy = DBPPolicy(net)
+    table = dp.policy_tables(found.params, policy)
+    for tau in range(1, 53):
+        assert interval_levels(table[:, tau]) is not None, tau
+    check = found.problem.structure.violations
+    states = torch.rand(256, 2) * torch.tensor([60.0, 52.0])
+    pen = structural_penalty(net, states, None, None, check, [2], all_decisions=True)
+    assert float(pen) == 0.0
+    plain = _net("mlp")
+    pen = structural_penalty(plain, states, None, None, check, [2], all_decisions=True)
+    assert float(pen) > 0 and pen.requires_grad
+    # A fresh plain network orders and removes at once everywhere (softplus outputs).
+    broken = violations(found.params, DBPPolicy(plain), visits({}, DBPPolicy(plain), num_paths=50))
+    assert 0 < broken["interval"] <= 1
+
+
+def test_dbp_trains_on_seasons_from_the_random_start():
+    from dbp import TrainConfig, train
+
+    config = TrainConfig(
+        batch_size=16,
+        horizon=52,
+        burn_in=0,
+        first_burn_in=0,
+        carry_state=False,
+        max_steps=2,
+        eval_every=2,
+        eval_paths=8,
+        eval_periods=52,
+        eval_burn_in=0,
+        penalty_weight=1.0,
+        penalty_rows=16,
+    )
+    result = train((ENV, {"season_length": 52}), "mlp", config, progress=False)
+    assert result.steps == 2 and np.isfinite(result.best_val_cost)
+
+
+@pytest.mark.slow
+def test_dbp_lands_within_two_percent_of_the_optimum():
+    """A short DBP run of the interval network on a small season (T = 20, demand 8 then 2
+    from t = 10, start stock uniform on 0..40): the exact expected season cost of the rounded
+    policy is within 2% of the DP optimum."""
+    from baselines.procurement_removal import dp
+    from dbp import TrainConfig, train
+    from inventory_gym import make_instance
+
+    kwargs = {"season_length": 20, "demand": "regime(8,2,10)", "initial_stock": (0, 40)}
+    config = TrainConfig(
+        batch_size=128,
+        horizon=20,
+        burn_in=0,
+        first_burn_in=0,
+        carry_state=False,
+        max_steps=150,
+        eval_every=50,
+        eval_paths=256,
+        eval_periods=20,
+        eval_burn_in=0,
+        learning_rate=0.03,
+    )
+    result = train((ENV, kwargs), "interval", config, progress=False)
+    params = make_instance(ENV, kwargs).params
+    optimum = dp.solve(params).cost
+    cost = dp.season_cost(params, result.policy)
+    assert cost <= 1.02 * optimum, f"DBP {cost:.4f} vs optimum {optimum:.4f}"

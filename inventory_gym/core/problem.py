@@ -91,8 +91,12 @@ class Structure:
     """
 
     name: str
-    violations: Callable[[Any], Any]
+    violations: Callable[..., Any]
     doc: str = ""
+    all_decisions: bool = False
+    """Whether the structure constrains every decision: ``violations(jacobian, actions)`` then
+    takes the (B, d, n) derivatives of all ``d`` decisions and the (B, d) decisions themselves
+    (a problem with two decisions that must not both be positive)."""
 
 
 class Problem(ABC):

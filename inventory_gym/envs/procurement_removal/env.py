@@ -8,7 +8,13 @@ from typing import ClassVar
 import numpy as np
 
 from inventory_gym.core.env import InventoryEnv
-from inventory_gym.core.problem import ConformanceCase, Problem, Registration, StatePart
+from inventory_gym.core.problem import (
+    ConformanceCase,
+    Problem,
+    Registration,
+    StatePart,
+    Structure,
+)
 from inventory_gym.core.vector import InventoryVectorEnv
 from inventory_gym.core.xp import Array, positive_part
 from inventory_gym.envs.procurement_removal import dynamics
@@ -20,6 +26,19 @@ from inventory_gym.envs.procurement_removal.params import (
 )
 
 ENV_ID = "ProcurementRemoval-v0"
+
+
+def interval_violations(jacobian: Array, actions: Array) -> Array:
+    """Violations of the interval structure (SCENARIOS.md section 4) by a policy's raw
+    decisions ``actions`` (B, 2) = (order, remove) and their derivatives ``jacobian`` (B, 2, n)
+    with respect to the state features (the last one the time left): ordering and removing in
+    the same period (``min(order, remove)``, in units), an order that rises with the stock on
+    hand or in transit, a removal that falls with it."""
+    position = slice(0, jacobian.shape[2] - 1)
+    rising_order = jacobian[:, 0, position].clamp(min=0.0).sum(dim=1)
+    falling_removal = (-jacobian[:, 1, position]).clamp(min=0.0).sum(dim=1)
+    both = actions.clamp(min=0.0).min(dim=1).values
+    return rising_order + falling_removal + both
 
 
 class ProcurementRemovalProblem(Problem):
@@ -69,6 +88,15 @@ class ProcurementRemovalProblem(Problem):
             "L1+integer+fixed-start",
             {"lead_time": 1, "integer_actions": True, "initial_stock": 30.0, "season_length": 25},
         ),
+    )
+
+    structure = Structure(
+        "interval",
+        interval_violations,
+        "order up to S_lo(t) below it, remove down to S_hi(t) >= S_lo(t) above it, nothing in "
+        "between: never both, the order falling and the removal rising with the stock "
+        "(Maggiar & Sadighian 2017, Thm 3.4)",
+        all_decisions=True,
     )
 
     def initial_state(self, params, batch, xp, *, dtype=None, device=None):
