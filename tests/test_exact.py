@@ -129,15 +129,16 @@ def test_memory_limit_accepts_what_fits():
 def test_memory_limit_refuses_with_both_numbers(monkeypatch):
     from inventory_gym.core import memory
 
-    monkeypatch.setattr(memory, "available_memory", lambda: 200_000_000)
+    # L = 5, p = 39 needs about 84 MB since the DP builds no (states x orders) array.
+    monkeypatch.setattr(memory, "available_memory", lambda: 60_000_000)
     problem, params = instance("LostSalesLeadTime-v0", {"lead_time": 5, "lost_sales_cost": 39})
     reason = exact.unavailable(problem, params)
     needed = exact.format_bytes(exact.solver(problem).memory(params))
-    assert reason == f"the lost_sales DP needs about {needed}, 200 MB available"
+    assert reason == f"the lost_sales DP needs about {needed}, 60 MB available"
     # dp.solve refuses too, before allocating anything.
     from baselines.lost_sales import dp
 
-    with pytest.raises(ValueError, match=r"too large for exact DP here: .*, 200 MB available"):
+    with pytest.raises(ValueError, match=r"too large for exact DP here: .*, 60 MB available"):
         dp.solve(params)
     # The small instances still fit.
     problem, params = instance("DualSourcing-v0")
