@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all lint format bench bench-zipkin bench-dbp bench-ppo bench-dual bench-perishable bench-vn2 bench-nonstationary clean
+.PHONY: demo test test-all lint format bench bench-zipkin bench-dbp bench-ppo bench-dual bench-perishable bench-vn2 bench-nonstationary bench-dp-scaling clean
 
 # torch is pinned to 2.13.0 for the install step only: on the project's machines that release is a
 # local CPU wheel, while an unpinned `torch` would pull a multi-GB CUDA build. The package itself
@@ -59,6 +59,11 @@ bench-dual: $(STAMP)
 # (about 30 minutes).
 bench-perishable: $(STAMP)
 	OMP_NUM_THREADS=1 $(PY) benchmarks/perishable_demoor.py
+
+# Time and peak memory of every exact solver against its state count (benchmarks/README.md);
+# each instance in its own process, cached in benchmarks/results/dp_scaling/ (a rerun resumes).
+bench-dp-scaling: $(STAMP)
+	OMP_NUM_THREADS=1 $(PY) benchmarks/dp_scaling.py
 
 # VN2 pseudo-competitions: vn2_benchmark against DBP trained before each of 10 windows (needs
 # ../shared/data/vn2; about 30 minutes at one thread on the shared 2-core machine).

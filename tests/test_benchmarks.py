@@ -34,7 +34,7 @@ def test_zipkin_benchmark_smoke(tmp_path):
     args = ["--quick", "--instances", "4:1", "--out", str(tmp_path)]
     subprocess.run([sys.executable, str(script), *args], check=True, capture_output=True)
     text = (tmp_path / "lost_sales_zipkin_quick.md").read_text()
-    assert "| 4 | 1 | 4.0407 | 4.04 |" in text  # the DP optimum next to the published one
+    assert "| 3 | 4 | 1 | 4.0407 | 4.04 |" in text  # the DP optimum next to the published one
     rows = (tmp_path / "lost_sales_zipkin_quick.csv").read_text().splitlines()
     assert len(rows) == 1 + 9  # header + every policy
 
