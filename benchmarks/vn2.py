@@ -38,6 +38,10 @@ VN2 = ROOT / ".." / "shared" / "data" / "vn2"
 RESULTS = Path(__file__).parent / "results"
 COSTS = {"lead_time": 2, "holding_cost": 0.2, "lost_sales_cost": 1.0}
 ROUNDS = 6
+VALIDATION = (74, 80, 86, 92, 98, 104)
+"""Starts of the validation windows (2022-09-12 .. 2023-04-10): every setting is chosen here."""
+TEST = (108, 114, 120, 126, 132, 138, 144, 149)
+"""Starts of the test windows (2023-05-08 .. 2024-02-19): reported, never tuned on."""
 
 
 def interval(values: np.ndarray) -> tuple[float, float]:
@@ -68,8 +72,10 @@ def synthetic_panel(seed: int = 0):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", default=str(VN2), help="folder of the VN2 files")
-    parser.add_argument("--starts", default="98,104,108,114,120,126,132,138,144,149")
-    parser.add_argument("--validation", type=int, default=2, help="validation windows (2)")
+    parser.add_argument("--starts", default=",".join(str(s) for s in (*VALIDATION, *TEST)))
+    parser.add_argument(
+        "--validation", type=int, default=len(VALIDATION), help="validation windows (6)"
+    )
     parser.add_argument("--steps", type=int, default=150, help="DBP gradient steps (150)")
     parser.add_argument("--batch-size", type=int, default=128, help="DBP rows per step (128)")
     parser.add_argument("--learning-rate", type=float, default=1e-2)
