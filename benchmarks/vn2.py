@@ -75,7 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", default=str(VN2), help="folder of the VN2 files")
     parser.add_argument("--starts", default=",".join(str(s) for s in (*VALIDATION, *TEST)))
     parser.add_argument(
-        "--validation", type=int, default=len(VALIDATION), help="validation windows (6)"
+        "--validation",
+        default=",".join(str(s) for s in VALIDATION),
+        help="the starts among --starts that are validation windows (the others are test)",
     )
     parser.add_argument("--steps", type=int, default=150, help="DBP gradient steps (150)")
     parser.add_argument("--batch-size", type=int, default=128, help="DBP rows per step (128)")
@@ -84,6 +86,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--window", type=int, default=32, help="DBP history window (32)")
     parser.add_argument("--warm-up", type=int, default=8, help="weeks of the start state (8)")
     parser.add_argument("--seeds", default="0", help="DBP seeds, comma-separated (0)")
+    parser.add_argument(
+        "--last-year",
+        default="0,3",
+        help="DBP variants: their last_year option (0: off; m: last season's lift over the "
+        "m periods ahead as features), comma-separated; the table's dbp is the variant of the "
+        "lowest validation cost (0,3)",
+    )
+    parser.add_argument("--name", default=None, help="results file name (vn2)")
+    parser.add_argument(
+        "--merge",
+        default=None,
+        metavar="NAME,NAME",
+        help="only merge the windows of these results files (runs split over processes) into "
+        "--name's table",
+    )
     parser.add_argument("--threads", type=int, default=1, help="torch and BLAS threads (1)")
     parser.add_argument("--quick", action="store_true", help="smoke test on synthetic data")
     parser.add_argument("--out", default=str(RESULTS), help="output folder")
@@ -100,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     pto_settings = {k: dict(v) for k, v in PTO_SETTINGS.items()}
     if args.quick:
         panel = synthetic_panel()
-        args.starts, args.validation, args.steps, args.batch_size = "80,86,92", 1, 3, 16
+        args.starts, args.validation, args.steps, args.batch_size = "80,86,92", "80", 3, 16
         args.window = 8
         # A smoke test: a small LightGBM (the real settings take minutes on 599 series).
         lgb = {**pto_settings["pto_lightgbm"]["forecaster"], "rounds": 10, "min_data_in_leaf": 5}
@@ -110,12 +127,29 @@ def main(argv: list[str] | None = None) -> int:
         d = Path(args.data)
         panel = read_panel(d / "sales.csv", in_stock=d / "in_stock.csv", master=d / "master.csv")
         name = "vn2"
+    name = args.name or name
     inst = backtest_instance("LostSalesLeadTime-v0", COSTS, panel)
     seeds = [int(x) for x in args.seeds.split(",")]
     starts = [int(s) for s in args.starts.split(",")]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{name}.json"
+    if args.merge:
+        merged: dict = {}
+        for part in args.merge.split(","):
+            doc = json.loads((out / f"{part}.json").read_text())
+            if merged and doc["settings"] != merged["settings"]:
+                raise SystemExit(f"--merge: {part}.json was run with other settings")
+            merged.setdefault("settings", doc["settings"])
+            merged.setdefault("windows", {}).update(doc["windows"])
+        merged["windows"] = dict(sorted(merged["windows"].items()))
+        path.write_text(json.dumps(merged, indent=2) + "\n")
+        table = markdown(merged)
+        (out / f"{name}.md").write_text(table)
+        print(table)
+        return 0
+    validation = {int(s) for s in args.validation.split(",") if s}
+    variants = [int(x) for x in args.last_year.split(",")]
     settings = {
         "steps": args.steps,
         "batch_size": args.batch_size,
@@ -124,17 +158,19 @@ def main(argv: list[str] | None = None) -> int:
         "window": args.window,
         "warm_up": args.warm_up,
         "seeds": seeds,
+        "last_year": variants,
         "threads": args.threads,
     }
     settings["pto"] = pto_settings
     done = json.loads(path.read_text()) if path.is_file() else {}
     if done.get("settings") != settings:
         done = {"settings": settings, "windows": {}}
-    names = ["vn2_benchmark", *PTO, *(f"dbp_seed{s}" for s in seeds), "perfect_foresight"]
-    for k, start in enumerate(starts):
+    dbps = [f"{_family(m)}_seed{s}" for m in variants for s in seeds]
+    names = ["vn2_benchmark", *PTO, *dbps, "perfect_foresight"]
+    for start in starts:
         key = str(panel.dates[start])
         row = done["windows"].setdefault(
-            key, {"start": start, "validation": k < args.validation, "seconds": {}}
+            key, {"start": start, "validation": start in validation, "seconds": {}}
         )
         todo = [n for n in names if n not in row]
         if not todo:
@@ -142,17 +178,19 @@ def main(argv: list[str] | None = None) -> int:
         init = warm_state(panel, VN2Benchmark(inst), inst, start=start, periods=args.warm_up)
         for label in todo:
             clock = time.perf_counter()
-            if label.startswith("dbp_seed"):
+            if label.startswith("dbp"):
+                family, seed = label.rsplit("_seed", 1)
                 config = TrainConfig(
                     batch_size=args.batch_size,
                     horizon=24,
                     burn_in=8,
                     max_steps=args.steps,
                     learning_rate=args.learning_rate,
-                    seed=int(label[len("dbp_seed") :]),
+                    seed=int(seed),
                     threads=args.threads,
                 )
-                options = PanelOptions(window=args.window, kind=args.kind)
+                last = int(family[len("dbp_ly") :]) if family != "dbp" else 0
+                options = PanelOptions(window=args.window, kind=args.kind, last_year=last)
                 policy = train_panel(panel, inst, until=start, options=options, config=config)
                 row["seconds"][f"{label}_train"] = time.perf_counter() - clock
                 clock = time.perf_counter()
@@ -175,10 +213,20 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _family(last_year: int) -> str:
+    """The name of a DBP variant: ``dbp``, or ``dbp_ly<m>`` with last_year m."""
+    return "dbp" if last_year == 0 else f"dbp_ly{last_year}"
+
+
+def _families(row: dict) -> list[str]:
+    return sorted({k.rsplit("_seed", 1)[0] for k in row if k.startswith("dbp") and "_seed" in k})
+
+
 def _cost(row: dict, name: str) -> float:
-    """A policy's cost in a window; ``dbp``: the mean over its seeds."""
-    if name == "dbp":
-        return float(np.mean([v["cost"] for k, v in row.items() if k.startswith("dbp_seed")]))
+    """A policy's cost in a window; a DBP variant's: the mean over its seeds."""
+    if name.startswith("dbp"):
+        seeds = [v["cost"] for k, v in row.items() if k.rsplit("_seed", 1)[0] == name]
+        return float(np.mean(seeds))
     return float(row[name]["cost"])
 
 
@@ -196,28 +244,30 @@ def _versus(windows: list[dict], name: str, ref: str) -> str:
     )
 
 
-def best_pto(done: dict) -> str:
-    """The predict-then-optimize policy of the lowest pooled cost on the validation windows
-    (chosen there, reported on the test windows)."""
+def best_of(done: dict, names: list[str] | tuple[str, ...]) -> str:
+    """The one of ``names`` of the lowest pooled cost on the validation windows (chosen
+    there, reported on the test windows)."""
     val = [r for r in done["windows"].values() if r["validation"]]
-    have = [n for n in PTO if val and all(n in r for r in val)]
+    have = [n for n in names if val and all(n in r or n in _families(r) for r in val)]
     if not have:
-        return PTO[0]
+        return names[0]
     return min(have, key=lambda n: sum(_cost(r, n) for r in val))
 
 
 def markdown(done: dict) -> str:
     windows = list(done["windows"].values())
     complete = [r for r in windows if all(n in r for n in ("vn2_benchmark", *PTO))]
-    has_dbp = [r for r in complete if any(k.startswith("dbp_seed") for k in r)]
-    cols = ["vn2_benchmark", *PTO, *(["dbp"] if has_dbp else []), "perfect_foresight"]
-    best = best_pto(done)
+    families = sorted({f for r in complete for f in _families(r)})
+    has_dbp = [r for r in complete if families and _families(r) == families]
+    cols = ["vn2_benchmark", *PTO, *(families if has_dbp else []), "perfect_foresight"]
+    best = best_of(done, PTO)
+    best_dbp = best_of(done, families) if has_dbp else None
     head = [*cols[:-1], "perfect_foresight (bound)"]
     rows = [
         "| window (first decision) | set | "
         + " | ".join(head)
         + " | best PTO vs benchmark"
-        + (" | dbp vs best PTO |" if has_dbp else " |"),
+        + (" | best DBP vs best PTO |" if has_dbp else " |"),
         "| --- | --- | "
         + " | ".join("---" for _ in head)
         + " | ---"
@@ -233,7 +283,7 @@ def markdown(done: dict) -> str:
         extra = ""
         if has_dbp:
             p = _cost(row, best)
-            extra = f" | {100 * (_cost(row, 'dbp') - p) / p:+.1f}%"
+            extra = f" | {100 * (_cost(row, best_dbp) - p) / p:+.1f}%"
         rows.append(f"| {key} | {kind} | " + " | ".join(cells) + f" | {rel}{extra} |")
     lines = ["\n".join(rows), ""]
     for label, flag in (("validation", True), ("test", False)):
@@ -245,14 +295,19 @@ def markdown(done: dict) -> str:
         for name in cols[1:-1]:
             lines.append(f"- {name} vs vn2_benchmark: {_versus(part, name, 'vn2_benchmark')}")
         if has_dbp:
-            lines.append(f"- dbp vs {best} (best PTO): {_versus(part, 'dbp', best)}")
+            lines.append(
+                f"- {best_dbp} (best DBP) vs {best} (best PTO): {_versus(part, best_dbp, best)}"
+            )
         lines.append("")
     s = done["settings"]
     lines.append(
-        f"Best PTO (lowest pooled cost on the validation windows): {best}. PTO settings: "
+        f"Best PTO and best DBP (lowest pooled cost on the validation windows): {best}, "
+        f"{best_dbp}. PTO settings: "
         f"{json.dumps(s['pto'])}. DBP: {s['kind']}, window {s['window']}, {s['steps']} steps "
         f"of {s['batch_size']} rows, learning rate {s['learning_rate']}, seeds {s['seeds']} "
-        f"(cost: their mean), {s['threads']} thread(s). Start state: vn2_benchmark's after "
+        f"(cost: their mean), variants last_year {s.get('last_year', [0])} (dbp_ly<m>: "
+        "last season's lift as features), "
+        f"{s['threads']} thread(s). Start state: vn2_benchmark's after "
         f"{s['warm_up']} weeks. Costs in EUR over the series, weeks 3-8 of each window."
     )
     return "\n".join(lines) + "\n"

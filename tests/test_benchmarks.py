@@ -130,7 +130,7 @@ def test_vn2_benchmark_smoke(tmp_path):
     assert len(doc["windows"]) == 3 and doc["settings"]["steps"] == 3
     text = (tmp_path / "vn2_quick.md").read_text()
     assert "Pooled over the 2 test windows" in text
-    for name in ("pto_moving_average", "pto_ets", "pto_lightgbm", "dbp vs "):
+    for name in ("pto_moving_average", "pto_ets", "pto_lightgbm", "(best DBP) vs "):
         assert name in text
 
 
