@@ -95,6 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--name", default=None, help="results file name (vn2)")
     parser.add_argument(
+        "--only", default=None, help="run only the policies of these name prefixes (all)"
+    )
+    parser.add_argument(
         "--merge",
         default=None,
         metavar="NAME,NAME",
@@ -149,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         print(table)
         return 0
     validation = {int(s) for s in args.validation.split(",") if s}
+    only = tuple(x for x in (args.only or "").split(",") if x)
     variants = [int(x) for x in args.last_year.split(",")]
     settings = {
         "steps": args.steps,
@@ -163,6 +167,12 @@ def main(argv: list[str] | None = None) -> int:
     }
     settings["pto"] = pto_settings
     done = json.loads(path.read_text()) if path.is_file() else {}
+    if done.get("settings", {}).get("pto") != settings["pto"]:  # PTO rows redone, DBP kept
+        for row in done.get("windows", {}).values():
+            for label in PTO:
+                row.pop(label, None)
+        if "settings" in done:
+            done["settings"]["pto"] = settings["pto"]
     if done.get("settings") != settings:
         done = {"settings": settings, "windows": {}}
     dbps = [f"{_family(m)}_seed{s}" for m in variants for s in seeds]
@@ -172,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         row = done["windows"].setdefault(
             key, {"start": start, "validation": start in validation, "seconds": {}}
         )
-        todo = [n for n in names if n not in row]
+        todo = [n for n in names if n not in row and (not only or n.startswith(only))]
         if not todo:
             continue
         init = warm_state(panel, VN2Benchmark(inst), inst, start=start, periods=args.warm_up)

@@ -54,6 +54,7 @@ built, with an error naming the extra when they are missing.
 from __future__ import annotations
 
 import hashlib
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -396,31 +397,51 @@ class ETSForecaster:
             adi_cut=self.adi_cut,
             cv2_cut=self.cv2_cut,
         )
-        fitted = []
+        fitted: list[Any] = []
+        failed = 0
         for y, kind in zip(self._series(history, past), kinds):
             if y.size < self.min_points or kind == "empty":
                 fitted.append(None)
                 continue
             model = self._model(kind)
-            try:
-                model.fit(y=y.astype(np.float64))
-            except Exception:  # an optimiser failure on a degenerate series: moving average
-                model = None
+            if isinstance(model, _needs("statsforecast.models").AutoETS):
+                try:
+                    model.fit(y=y.astype(np.float64))
+                except Exception:  # statsforecast's optimiser fails on a degenerate series
+                    model, failed = None, failed + 1
             fitted.append(model)
+        if failed:
+            warnings.warn(
+                f"ETSForecaster: ETS failed to fit {failed} series; they use the mean of "
+                "their in-stock periods",
+                RuntimeWarning,
+                stacklevel=2,
+            )
         return fitted
 
     def predict(self, model: list[Any], history: History, k: int) -> np.ndarray:
+        """ETS: the fitted model run forward on the current history (its parameters kept);
+        Croston/TSB (no fitted parameters, or fixed ones): forecast from the current history."""
         past, coming = _seasonal(history, k, self.seasonal)
         out = np.zeros((history.sales.shape[0], k))
+        failed = 0
         for i, (y, m) in enumerate(zip(self._series(history, past), model)):
             if m is None or y.size < self.min_points:
                 out[i] = y.mean() if y.size else 0.0
                 continue
+            y = y.astype(np.float64)
             try:
-                mean = m.forward(y=y.astype(np.float64), h=k)["mean"]
-            except Exception:  # numerical trouble on forward: the series' recent mean
-                mean = np.full(k, y[-8:].mean())
-            out[i] = np.asarray(mean, dtype=np.float64)[:k]
+                mean = m.forward(y=y, h=k) if hasattr(m, "forward") else m.forecast(y=y, h=k)
+                out[i] = np.asarray(mean["mean"], dtype=np.float64)[:k]
+            except Exception:  # statsforecast fails on this history: say so, use the mean
+                out[i], failed = y.mean(), failed + 1
+        if failed:
+            warnings.warn(
+                f"ETSForecaster: the forecast failed for {failed} series; they use the mean of "
+                "their in-stock periods",
+                RuntimeWarning,
+                stacklevel=2,
+            )
         return np.maximum(np.nan_to_num(out, nan=0.0), 0.0) * coming[None, :]
 
 
