@@ -173,8 +173,14 @@ def main(argv: list[str] | None = None) -> int:
                 row.pop(label, None)
         if "settings" in done:
             done["settings"]["pto"] = settings["pto"]
-    if done.get("settings") != settings:
+    # Seeds and variants are separate entries of each window: another list keeps the others.
+    loose = ("seeds", "last_year", "pto")
+    if {k: v for k, v in done.get("settings", {}).items() if k not in loose} != {
+        k: v for k, v in settings.items() if k not in loose
+    }:
         done = {"settings": settings, "windows": {}}
+    for key in ("seeds", "last_year"):
+        done["settings"][key] = sorted(set(done["settings"].get(key, [])) | set(settings[key]))
     dbps = [f"{_family(m)}_seed{s}" for m in variants for s in seeds]
     names = ["vn2_benchmark", *PTO, *dbps, "perfect_foresight"]
     for start in starts:
@@ -265,13 +271,19 @@ def best_of(done: dict, names: list[str] | tuple[str, ...]) -> str:
 
 
 def markdown(done: dict) -> str:
+    """The table: every window whose benchmark and PTO rows are there (and the best DBP's,
+    once validation has chosen it); a variant not run on a window shows as a dash."""
     windows = list(done["windows"].values())
     complete = [r for r in windows if all(n in r for n in ("vn2_benchmark", *PTO))]
+    val = [r for r in complete if r["validation"]]
     families = sorted({f for r in complete for f in _families(r)})
-    has_dbp = [r for r in complete if families and _families(r) == families]
-    cols = ["vn2_benchmark", *PTO, *(families if has_dbp else []), "perfect_foresight"]
+    chosen = [f for f in families if val and all(f in _families(r) for r in val)]
     best = best_of(done, PTO)
-    best_dbp = best_of(done, families) if has_dbp else None
+    best_dbp = best_of(done, chosen) if chosen else None
+    if best_dbp is not None:
+        complete = [r for r in complete if best_dbp in _families(r)]
+    has_dbp = best_dbp is not None
+    cols = ["vn2_benchmark", *PTO, *(families if has_dbp else []), "perfect_foresight"]
     head = [*cols[:-1], "perfect_foresight (bound)"]
     rows = [
         "| window (first decision) | set | "
@@ -284,10 +296,11 @@ def markdown(done: dict) -> str:
         + (" | --- |" if has_dbp else " |"),
     ]
     for key, row in done["windows"].items():
-        if row not in complete or (has_dbp and row not in has_dbp):
+        if row not in complete:
             continue
         kind = "validation" if row["validation"] else "test"
-        cells = [f"{_cost(row, c):.0f}" for c in cols]
+        there = set(_families(row)) | set(row)
+        cells = [f"{_cost(row, c):.0f}" if c in there else "-" for c in cols]
         b = _cost(row, "vn2_benchmark")
         rel = f"{100 * (_cost(row, best) - b) / b:+.1f}%"
         extra = ""
@@ -297,13 +310,14 @@ def markdown(done: dict) -> str:
         rows.append(f"| {key} | {kind} | " + " | ".join(cells) + f" | {rel}{extra} |")
     lines = ["\n".join(rows), ""]
     for label, flag in (("validation", True), ("test", False)):
-        part = [r for r in (has_dbp or complete) if r["validation"] == flag]
+        part = [r for r in complete if r["validation"] == flag]
         if not part:
             continue
         lines.append(f"Pooled over the {len(part)} {label} windows (paired 95% t intervals):")
         lines.append("")
         for name in cols[1:-1]:
-            lines.append(f"- {name} vs vn2_benchmark: {_versus(part, name, 'vn2_benchmark')}")
+            if all(name in r or name in _families(r) for r in part):
+                lines.append(f"- {name} vs vn2_benchmark: {_versus(part, name, 'vn2_benchmark')}")
         if has_dbp:
             lines.append(
                 f"- {best_dbp} (best DBP) vs {best} (best PTO): {_versus(part, best_dbp, best)}"

@@ -74,6 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--starts", default=",".join(str(s) for s in VALIDATION))
     parser.add_argument("--policies", default=",".join(GRID))
     parser.add_argument("--refit", type=int, default=None, help="override every refit cadence")
+    parser.add_argument(
+        "--configs", default=None, help="only these forecaster settings (indices into GRID)"
+    )
+    parser.add_argument("--name", default="vn2_sweep", help="results file name")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", default=str(RESULTS))
@@ -90,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         d = Path(args.data)
         panel = read_panel(d / "sales.csv", in_stock=d / "in_stock.csv", master=d / "master.csv")
-        starts, name = [int(s) for s in args.starts.split(",")], "vn2_sweep"
+        starts, name = [int(s) for s in args.starts.split(",")], args.name
     inst = backtest_instance("LostSalesLeadTime-v0", COSTS, panel)
     inits = {s: warm_state(panel, VN2Benchmark(inst), inst, start=s, periods=8) for s in starts}
 
@@ -106,7 +110,10 @@ def main(argv: list[str] | None = None) -> int:
     path = Path(args.out) / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     for policy in args.policies.split(","):
-        for fsettings in GRID[policy]:
+        picks = range(len(GRID[policy]))
+        if args.configs is not None:
+            picks = [int(i) for i in args.configs.split(",")]
+        for fsettings in [GRID[policy][i] for i in picks]:
             clock = time.perf_counter()
             memos = None
             for q in QUANTILES:
