@@ -128,7 +128,10 @@ def test_vn2_benchmark_smoke(tmp_path):
     )
     doc = json.loads((tmp_path / "vn2_quick.json").read_text())
     assert len(doc["windows"]) == 3 and doc["settings"]["steps"] == 3
-    assert "pooled test windows (2)" in (tmp_path / "vn2_quick.md").read_text()
+    text = (tmp_path / "vn2_quick.md").read_text()
+    assert "Pooled over the 2 test windows" in text
+    for name in ("pto_moving_average", "pto_ets", "pto_lightgbm", "(best DBP) vs "):
+        assert name in text
 
 
 def test_nonstationary_benchmark_smoke(tmp_path):
