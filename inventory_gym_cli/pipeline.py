@@ -127,7 +127,10 @@ class Comparison:
         if best is None or best.evaluation is None:
             return None
         entry = self.entries[name]
-        paired = compare(entry.evaluation, best.evaluation)
+        try:
+            paired = compare(entry.evaluation, best.evaluation)
+        except ValueError:  # not on the same paths (another window under a season's clock)
+            return None
         scale = abs(best.evaluation.cost)
         return paired.relative, (100 * paired.ci95[0] / scale, 100 * paired.ci95[1] / scale)
 
