@@ -126,6 +126,52 @@ def train_dbp(models: list[Any], kind: str, args: argparse.Namespace, seed: int,
     )
 
 
+def trained(
+    out: Path, tag: str, models: list[Any], kind: str, args: argparse.Namespace, seed: int
+) -> tuple[Any, list[dict[str, Any]], dict[str, Any]]:
+    """A DBP policy trained once and kept in ``out/<tag>/`` with its learning curve, so that an
+    interrupted run, or a run split over processes (``--train-only`` per seed), resumes from
+    the policies already trained. A policy kept under other settings is refused."""
+    from dbp import DBPPolicy, is_saved_policy
+
+    folder = out / tag
+    meta_file = folder / "training.json"
+    settings = {
+        "kind": kind,
+        "seed": seed,
+        "steps": args.steps,
+        "batch": args.batch,
+        "lr": args.lr,
+        "products": [m.spec for m in models],
+        "lead_time": args.lead_time,
+        "window": args.window,
+        "horizon": args.horizon,
+    }
+    if is_saved_policy(folder) and meta_file.exists():
+        meta = json.loads(meta_file.read_text())
+        if meta["settings"] != settings:
+            raise SystemExit(
+                f"nonstationary.py: {folder} holds a policy trained under other settings; "
+                "remove it or choose another --out"
+            )
+        return DBPPolicy.load(folder), meta["curve"], meta
+    t0 = time.perf_counter()
+    res = train_dbp(models, kind, args, seed)
+    curve = [{"step": r.get("step"), "val_cost": r.get("val_cost")} for r in res.log]
+    meta = {
+        "settings": settings,
+        "curve": curve,
+        "trained_steps": res.steps,
+        "seconds": time.perf_counter() - t0,
+        "threads": args.threads,
+    }
+    res.policy.save(folder)
+    tmp = meta_file.with_suffix(".tmp")
+    tmp.write_text(json.dumps(meta, indent=1))
+    tmp.replace(meta_file)
+    return res.policy, curve, meta
+
+
 def choose_pto(val_insts: list[Any], args: argparse.Namespace) -> dict[str, Any]:
     """The forecaster and quantile with the lowest mean gap on the validation products."""
     gaps: dict[str, list[float]] = {}
@@ -144,7 +190,17 @@ def choose_pto(val_insts: list[Any], args: argparse.Namespace) -> dict[str, Any]
 
 
 def structure_study(args: argparse.Namespace, doc: dict[str, Any], save: Any) -> None:
-    """The three network kinds on a narrow training set, in and out of sample."""
+    """The three network kinds on a narrow training set, in and out of sample (each trained
+    for ``--structure-steps``)."""
+    steps = args.steps
+    args.steps = args.structure_steps
+    try:
+        _structure_study(args, doc, save)
+    finally:
+        args.steps = steps
+
+
+def _structure_study(args: argparse.Namespace, doc: dict[str, Any], save: Any) -> None:
     narrow = ProductGenerator(
         families=("seasonal",),
         mean=(4.0, 6.0),
@@ -167,8 +223,10 @@ def structure_study(args: argparse.Namespace, doc: dict[str, Any], save: Any) ->
             {"lost_sales_cost": 4.0},
         ),
     }
-    refs = {}
+    refs: dict[str, list[Any]] = {}
     for name, (models, more) in sets.items():
+        if args.train_only:
+            break
         refs[name] = []
         for m in models:
             inst = make_instance(ENV, kwargs_of(m, args, **more))
@@ -176,12 +234,37 @@ def structure_study(args: argparse.Namespace, doc: dict[str, Any], save: Any) ->
             refs[name].append((inst, result.cost, ev))
     out: dict[str, Any] = {"train_products": [m.spec for m in train_models], "kinds": {}}
     for kind in args.structure_kinds:
-        t0 = time.perf_counter()
-        res = train_dbp(train_models, kind, args, seed=0)
-        row: dict[str, Any] = {"steps": res.steps, "seconds": time.perf_counter() - t0}
+        policies, metas = [], []
+        for seed in args.structure_seeds:
+            policy, _, meta = trained(
+                Path(args.out),
+                f"{stem_of(args)}_structure_{kind}_seed{seed}",
+                train_models,
+                kind,
+                args,
+                seed,
+            )
+            policies.append(policy)
+            metas.append(meta)
+        if args.train_only:
+            print(f"structure {kind}: trained", flush=True)
+            continue
+        row: dict[str, Any] = {
+            "steps": metas[0]["trained_steps"],
+            "seeds": list(args.structure_seeds),
+            "seconds": [m["seconds"] for m in metas],
+        }
         for name, items in refs.items():
+            # per product, the mean gap over the seeds
             gaps = [
-                gap(score(res.policy, inst, args, args.test_seed), ev, exact)["gap"]
+                float(
+                    np.mean(
+                        [
+                            gap(score(p, inst, args, args.test_seed), ev, exact)["gap"]
+                            for p in policies
+                        ]
+                    )
+                )
                 for inst, exact, ev in items
             ]
             row[name] = {"gaps": gaps, "mean": mean_ci(gaps)}
@@ -283,15 +366,21 @@ def write_markdown(doc: dict[str, Any], path: Path) -> None:
     if st:
         lines += [
             "",
-            "| network | steps | in-sample gap % (mean ± 95%) | out-of-sample gap % |",
-            "|---|---:|---:|---:|",
+            "| network | steps | seeds | in-sample gap % (mean ± 95%) | out-of-sample gap % |",
+            "|---|---:|---:|---:|---:|",
         ]
         for kind, row in st["kinds"].items():
             i, o = row["in_sample"]["mean"], row["out_of_sample"]["mean"]
             lines.append(
-                f"| {kind} | {row['steps']} | {i[0]:.1f} ± {i[1]:.1f} | {o[0]:.1f} ± {o[1]:.1f} |"
+                f"| {kind} | {row['steps']} | {len(row.get('seeds', [0]))} "
+                f"| {i[0]:.1f} ± {i[1]:.1f} "
+                f"| {o[0]:.1f} ± {o[1]:.1f} |"
             )
     path.write_text("\n".join(lines) + "\n")
+
+
+def stem_of(args: argparse.Namespace) -> str:
+    return "nonstationary_quick" if args.quick else "nonstationary"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -315,7 +404,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--val-seed", type=int, default=17)
     parser.add_argument("--test-seed", type=int, default=29)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--structure-seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--skip-structure", action="store_true")
+    parser.add_argument(
+        "--skip-main", action="store_true", help="with --train-only: the structure study only"
+    )
+    parser.add_argument(
+        "--train-only",
+        action="store_true",
+        help="train (and keep in --out) the DBP policies of the given seeds, then stop: "
+        "run one process per seed, then the full command, which loads them",
+    )
     parser.add_argument("--quick", action="store_true", help="smoke test")
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
@@ -323,11 +422,12 @@ def main(argv: list[str] | None = None) -> int:
         args.train_products, args.val_products, args.test_products = 3, 1, 2
         args.seeds, args.steps, args.batch, args.paths = [0], 2, 48, 20
         args.structure_train, args.structure_test, args.structure_steps = 2, 1, 2
+        args.structure_seeds = [0]
         args.horizon = 20
     set_threads(args.threads, torch=True)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    stem = "nonstationary_quick" if args.quick else "nonstationary"
+    stem = stem_of(args)
     doc: dict[str, Any] = {"settings": {k: v for k, v in vars(args).items() if k != "out"}}
     doc["settings"]["machine"] = "shared 2-core CPU, loaded by other jobs (1 thread)"
 
@@ -338,24 +438,45 @@ def main(argv: list[str] | None = None) -> int:
     train_models = gen.models(np.random.default_rng(1), args.train_products)
     val_models = gen.models(np.random.default_rng(2), args.val_products)
     test_models = gen.models(np.random.default_rng(3), args.test_products)
+    if args.train_only:
+        val_models = []
     t0 = time.perf_counter()
     val_insts = [make_instance(ENV, kwargs_of(m, args)) for m in val_models]
-    doc["pto_selection"] = choose_pto(val_insts, args)
-    chosen = doc["pto_selection"]["chosen"]
-    dist = chosen.partition("/")[2]
-    (fc, opts) = next((f, o) for f, o in FORECASTS if label(f, o, dist) == chosen)
-    print(f"PTO chosen on validation: {chosen} ({time.perf_counter() - t0:.0f} s)", flush=True)
-    save()
+    if not args.train_only:
+        doc["pto_selection"] = choose_pto(val_insts, args)
+        chosen = doc["pto_selection"]["chosen"]
+        dist = chosen.partition("/")[2]
+        (fc, opts) = next((f, o) for f, o in FORECASTS if label(f, o, dist) == chosen)
+        print(f"PTO chosen on validation: {chosen} ({time.perf_counter() - t0:.0f} s)", flush=True)
+        save()
 
-    policies, curves = [], {}
+    if args.train_only and args.skip_main:
+        structure_study(args, doc, save)
+        return 0
+    policies, curves, seconds = [], {}, {}
     for seed in args.seeds:
-        t1 = time.perf_counter()
-        res = train_dbp(train_models, args.kind, args, seed)
-        policies.append(res.policy)
-        curves[seed] = [{"step": r.get("step"), "val_cost": r.get("val_cost")} for r in res.log]
-        print(f"DBP seed {seed}: {res.steps} steps in {time.perf_counter() - t1:.0f} s", flush=True)
+        policy, curve, meta = trained(
+            out, f"{stem}_dbp_seed{seed}", train_models, args.kind, args, seed
+        )
+        policies.append(policy)
+        curves[seed] = curve
+        seconds[seed] = meta["seconds"]
+        print(
+            f"DBP seed {seed}: {meta['trained_steps']} steps in {meta['seconds']:.0f} s", flush=True
+        )
+    if args.train_only:
+        if not args.skip_structure:
+            structure_study(args, doc, save)
+        return 0
     doc["learning_curves"] = curves
-    doc["dbp_training"] = {"steps": args.steps, "batch": args.batch, "seeds": args.seeds}
+    doc["dbp_training"] = {
+        "steps": args.steps,
+        "batch": args.batch,
+        "seeds": args.seeds,
+        "train_products": args.train_products,
+        "seconds_per_seed": seconds,
+        "threads": args.threads,
+    }
     save()
 
     rows = []
@@ -415,10 +536,7 @@ def main(argv: list[str] | None = None) -> int:
     if demo is not None:
         doc["demo_path"] = demo
     if not args.skip_structure:
-        steps = args.steps
-        args.steps = args.structure_steps
         structure_study(args, doc, save)
-        args.steps = steps
     save()
     write_markdown(doc, out / f"{stem}.md")
     if demo is not None:
