@@ -164,8 +164,8 @@ def main(argv: list[str] | None = None) -> int:
             add(entry.name, policy, time.perf_counter() - t0, steps="", threads=1, seed="")
         if name == "default":
             pictures["optimal"] = best.policy()
-        for kind in ("mlp", "interval"):
-            for seed in range(args.seeds):
+        for seed in range(args.seeds):  # seed-major: a cut-short run has every network
+            for kind in ("mlp", "interval"):
                 config = season_dbp_config(kind, args.dbp_steps, seed, args.threads, args.quick)
                 t0 = time.perf_counter()
                 result = train((ENV, kwargs), kind, config, progress=False)
@@ -184,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
                     row["order_and_remove_pct"] = 100.0 * broken["both"]
                 if name == "default" and seed == 0:
                     pictures[f"dbp_{kind}"] = result.policy
+                write(rows, pictures, args)  # the table so far, after every run
         if name in ppo_on:
             t0 = time.perf_counter()
             result = train_ppo(
