@@ -296,3 +296,15 @@ def test_dbp_lands_within_two_percent_of_the_optimum():
     optimum = dp.solve(params).cost
     cost = dp.season_cost(params, result.policy)
     assert cost <= 1.02 * optimum, f"DBP {cost:.4f} vs optimum {optimum:.4f}"
+
+
+def test_with_lead_time_1_the_optimum_is_not_an_interval_policy_in_the_stock():
+    """The interval form is the L = 0 theorem's: with L = 1 the optimal order stays flat over
+    the low stocks that demand will clear anyway (so the interval network is misspecified)."""
+    from baselines.procurement_removal import dp
+    from baselines.procurement_removal.structure import interval_levels
+    from inventory_gym.envs.procurement_removal import ProcurementRemovalParams
+
+    best = dp.solve(ProcurementRemovalParams(lead_time=1))
+    assert best.orders[0, 12, 0] == best.orders[4, 12, 0] > 0
+    assert sum(interval_levels(best.orders[:, tau]) is None for tau in range(1, 53)) > 40
