@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all lint format bench bench-zipkin bench-dbp bench-ppo bench-dual bench-perishable bench-vn2 bench-nonstationary clean
+.PHONY: demo test test-all lint format bench bench-zipkin bench-dbp bench-ppo bench-dual bench-perishable bench-vn2 bench-nonstationary bench-dp-scaling clean
 
 # torch is pinned to 2.13.0 for the install step only: on the project's machines that release is a
 # local CPU wheel, while an unpinned `torch` would pull a multi-GB CUDA build. The package itself
@@ -60,6 +60,11 @@ bench-dual: $(STAMP)
 bench-perishable: $(STAMP)
 	OMP_NUM_THREADS=1 $(PY) benchmarks/perishable_demoor.py
 
+# Time and peak memory of every exact solver against its state count (benchmarks/README.md);
+# each instance in its own process, cached in benchmarks/results/dp_scaling/ (a rerun resumes).
+bench-dp-scaling: $(STAMP)
+	OMP_NUM_THREADS=1 $(PY) benchmarks/dp_scaling.py
+
 # VN2 pseudo-competitions: vn2_benchmark against DBP trained before each of 10 windows (needs
 # ../shared/data/vn2; about 30 minutes at one thread on the shared 2-core machine).
 bench-vn2: $(STAMP)
@@ -67,6 +72,12 @@ bench-vn2: $(STAMP)
 
 bench-nonstationary: $(STAMP)
 	OMP_NUM_THREADS=1 $(PY) benchmarks/nonstationary.py
+
+# Joint procurement and removal: season DP, heuristics, DBP (two networks x 3 seeds), PPO on
+# four instances (benchmarks/README.md, "Joint procurement and removal").
+.PHONY: bench-procurement
+bench-procurement: $(STAMP)
+	OMP_NUM_THREADS=1 $(PY) benchmarks/procurement_removal.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache .hypothesis

@@ -155,6 +155,28 @@ class ExactSolver(ABC):
         by :func:`~baselines.tables.read_table`)."""
         return TablePolicy.from_file(self.grid, header, arrays)
 
+    def scaling_series(self) -> tuple[ScalingCase, ...]:
+        """Instances of growing size that ``benchmarks/dp_scaling.py`` times (a solver that
+        declares none is timed on its problem's first registered id with its defaults)."""
+        registrations = self.problem.registrations
+        if not registrations:
+            return ()
+        return (ScalingCase("defaults", registrations[0].id, {}),)
+
+
+@dataclass(frozen=True)
+class ScalingCase:
+    """One instance of a solver's :meth:`~ExactSolver.scaling_series`."""
+
+    label: str
+    """What distinguishes it in the series (``"L=4"``)."""
+    env_id: str
+    """The Gymnasium id whose defaults it starts from."""
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    """The env keyword arguments that make the instance."""
+    discount: float | None = None
+    """The discount it is solved with (``None``: the average cost)."""
+
 
 def _as_problem(problem: Problem | str) -> Any:
     """A problem, or a stand-in with the name of a packaged problem (``baselines.<name>``)."""
@@ -174,6 +196,19 @@ def solver(problem: Problem | str) -> ExactSolver | None:
     if not isinstance(found, ExactSolver):
         raise TypeError(f"{module.__name__}.SOLVER must be an ExactSolver, got {found!r}")
     return found
+
+
+def solvers() -> tuple[tuple[Problem, ExactSolver], ...]:
+    """Every packaged problem (:data:`inventory_gym.registration.PROBLEMS`) that declares an
+    exact solver, with it."""
+    from inventory_gym.registration import PROBLEMS
+
+    found = []
+    for problem in PROBLEMS:
+        declared = solver(problem)
+        if declared is not None:
+            found.append((problem, declared))
+    return tuple(found)
 
 
 def _name(problem: Problem | str) -> str:
@@ -258,6 +293,7 @@ def load_table(path: str | Path, problem: Problem | None = None) -> TablePolicy:
 __all__ = [
     "ExactResult",
     "ExactSolver",
+    "ScalingCase",
     "available_memory",
     "check_memory",
     "format_bytes",
@@ -265,5 +301,6 @@ __all__ = [
     "memory_refusal",
     "policy_cost",
     "solver",
+    "solvers",
     "unavailable",
 ]

@@ -460,10 +460,18 @@ def evaluate_entries(result: Comparison, *, progress: bool = False) -> None:
     """Score every entry not yet scored on the comparison's test paths (and exactly)."""
     inst, scoring = result.instance, result.scoring
     todo = [e for e in result.entries.values() if e.evaluation is None]
-    bar = _bar(todo, "evaluating", progress)
+    # One policy: a bar over its periods (a long evaluation shows its rate and time left);
+    # several: one bar over the policies, never nested bars.
+    per_period = progress and len(todo) == 1
+    bar = _bar(todo, "evaluating", progress and not per_period)
     for entry in bar:
         entry.evaluation = evaluate(
-            entry.policy, inst.env_id, inst.kwargs, name=entry.name, **scoring.harness()
+            entry.policy,
+            inst.env_id,
+            inst.kwargs,
+            name=entry.name,
+            progress=per_period,
+            **scoring.harness(),
         )
         if scoring.exact:
             entry.exact_cost, entry.exact_note = exact_cost(inst, entry.policy, scoring)

@@ -75,6 +75,42 @@ def test_operator_matches_the_kernel_on_every_state():
         np.testing.assert_allclose(q.reshape(-1, grid.max_order + 1)[:, z], expected)
 
 
+@pytest.mark.parametrize("lead_time", [2, 3, 4])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_blockwise_minimum_is_the_minimum_of_the_q_values(lead_time, dtype):
+    """minimise (no (states x orders) array) = the feasible minimum and its smallest argmin of
+    stage + gamma E[V(next)] (with a purchase cost, a discount and the position bound binding),
+    to float32's rounding in float32."""
+    params = params_of(lead_time, 9, unit_cost=0.5, demand="uniform(0,6)")
+    grid = dp.StateGrid(params, 12, 4)
+    op = dp.BellmanOperator(params, grid)
+    value = np.random.default_rng(lead_time).normal(size=grid.shape) * 10
+    q = np.where(op.feasible(), op.stage_cost() + 0.9 * op.expected_next_value(value), np.inf)
+    new, orders = op.minimise(value, 0.9, dtype=dtype, orders=True)
+    assert new.dtype == dtype
+    np.testing.assert_allclose(
+        new, q.min(axis=-1), rtol=0, atol=1e-4 if dtype == np.float32 else 1e-12
+    )
+    if dtype == np.float64:
+        np.testing.assert_array_equal(orders, q.argmin(axis=-1))
+
+
+@pytest.mark.parametrize(
+    ("p", "lead_time", "discount"), [(9, 3, None), (39, 4, None), (4, 3, 0.95)]
+)
+def test_mixed_precision_meets_the_float64_solution(p, lead_time, discount):
+    """Float32 sweeps then float64 ones give the float64 solve's orders and a cost within
+    its tolerance; the bounds come from float64 sweeps, so they still contain the cost."""
+    params = params_of(lead_time, p)
+    mixed = dp.solve(params, discount=discount)
+    exact = dp.solve(params, discount=discount, precision="float64")
+    np.testing.assert_array_equal(mixed.orders, exact.orders)
+    assert mixed.cost == pytest.approx(exact.cost, abs=1e-9)
+    assert mixed.value.dtype == np.float64
+    low, high = mixed.bounds
+    assert low <= exact.cost + 1e-9 and exact.cost - 1e-9 <= high and high - low < 1e-9
+
+
 def test_operator_matches_the_kernel_for_lead_times_zero_and_one():
     for lead_time in (0, 1):
         params = params_of(lead_time, 4, demand="uniform(0,4)")

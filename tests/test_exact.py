@@ -129,15 +129,16 @@ def test_memory_limit_accepts_what_fits():
 def test_memory_limit_refuses_with_both_numbers(monkeypatch):
     from inventory_gym.core import memory
 
-    monkeypatch.setattr(memory, "available_memory", lambda: 200_000_000)
+    # L = 5, p = 39 needs about 84 MB since the DP builds no (states x orders) array.
+    monkeypatch.setattr(memory, "available_memory", lambda: 60_000_000)
     problem, params = instance("LostSalesLeadTime-v0", {"lead_time": 5, "lost_sales_cost": 39})
     reason = exact.unavailable(problem, params)
     needed = exact.format_bytes(exact.solver(problem).memory(params))
-    assert reason == f"the lost_sales DP needs about {needed}, 200 MB available"
+    assert reason == f"the lost_sales DP needs about {needed}, 60 MB available"
     # dp.solve refuses too, before allocating anything.
     from baselines.lost_sales import dp
 
-    with pytest.raises(ValueError, match=r"too large for exact DP here: .*, 200 MB available"):
+    with pytest.raises(ValueError, match=r"too large for exact DP here: .*, 60 MB available"):
         dp.solve(params)
     # The small instances still fit.
     problem, params = instance("DualSourcing-v0")
@@ -228,3 +229,31 @@ def test_table_of_wrong_shape_is_refused(tmp_path, saved):
     path = _write(tmp_path / "shape.npz", header, orders=arrays["orders"][:2])
     with pytest.raises(ValueError, match="orders must have shape"):
         exact.load_table(path)
+
+
+# -- the scaling benchmark's discovery --------------------------------------------------------
+def test_solvers_are_discovered_with_series_of_growing_size():
+    """benchmarks/dp_scaling.py finds the solvers through exact.solvers() (no list of
+    problems); each series is made of valid instances, smallest first."""
+    found = {problem.name: solver for problem, solver in exact.solvers()}
+    assert {"lost_sales", "perishable", "dual_sourcing"} <= set(found)
+    for name, solver in found.items():
+        series = solver.scaling_series()
+        assert series, name
+        sizes = [solver.memory(make_instance(case.env_id, case.kwargs).params) for case in series]
+        assert sizes == sorted(sizes), name
+
+
+def test_scaling_measurement_of_one_instance():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "benchmarks" / "dp_scaling.py"
+    spec = importlib.util.spec_from_file_location("dp_scaling", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    row = module.measure("lost_sales", 1, threads=1)  # p = 39, L = 2: 264 states
+    assert row["states"] == 264 and row["threads"] == 1
+    assert row["traced_peak_bytes"] > 0 and row["max_rss_bytes"] >= row["rss_before_solve_bytes"]
+    assert row["bounds"][0] <= row["cost"] <= row["bounds"][1]
+    json.dumps(row)  # the result file's row

@@ -9,7 +9,8 @@ import pytest
 
 import inventory_gym  # noqa: F401
 from baselines.perishable import dp
-from inventory_gym.envs.perishable import PerishableParams, PerishableState, transition
+from inventory_gym.envs.perishable import PerishableParams, PerishableState, dynamics, transition
+from inventory_gym.envs.perishable.env import PERISHABLE
 from inventory_gym.evaluation import evaluate
 
 ENV = "Perishable-v0"
@@ -198,6 +199,60 @@ def test_value_iteration_agrees_with_the_policy_chain(m, lead, issuing):
     assert dp.PolicyModel(model, average.policy()).average_cost() == pytest.approx(
         average.cost, abs=1e-6
     )
+
+
+def test_model_built_in_blocks_is_the_model_built_at_once(monkeypatch):
+    """The transitions are built in blocks of states (no (states x demand values) array of
+    the whole grid): blocks of 7 states give the same matrix, costs and optimum."""
+    params = PerishableParams(useful_life=3, lead_time=1, issuing="FIFO")
+    whole = dp.Model(params)
+    monkeypatch.setattr(dp, "BLOCK_PAIRS", 7 * whole.probs.size)
+    blocks = dp.Model(params)
+    assert (whole.rest != blocks.rest).nnz == 0
+    np.testing.assert_array_equal(whole.cost_weight, blocks.cost_weight)
+    np.testing.assert_array_equal(whole.expected, blocks.expected)
+    np.testing.assert_array_equal(whole.expected_sq, blocks.expected_sq)
+    np.testing.assert_array_equal(dp.solve(blocks).orders, dp.solve(whole).orders)
+
+
+@pytest.mark.parametrize("issuing", ["FIFO", "LIFO"])
+def test_farrington_moments_match_a_recursion_over_every_demand_value(issuing):
+    """The merged transitions give the same first two moments as the recursion over every
+    (state, demand value) pair through the kernel, and the GMRES policy iteration's value
+    lies in its MacQueen bounds and equals the policy's discounted cost."""
+    params = PerishableParams(useful_life=2, lead_time=2, issuing=issuing, unit_cost=1.5)
+    model = dp.Model(params)
+    solution = dp.solve(model)
+    low, high = solution.bounds
+    assert low - 1e-9 <= solution.cost <= high + 1e-9 and high - low < 1e-6
+    chain = dp.PolicyModel(model, solution.policy())
+    assert chain.discounted_cost() == pytest.approx(solution.cost, abs=1e-6)
+    value = chain.farrington(burn_in=5, periods=30)
+    # The reference: every state and demand value through the kernel, no merging.
+    states = model.states.astype(float)
+    n, outcomes = states.shape[0], model.probs.size
+    state = PERISHABLE.state_from_features(np.repeat(states, outcomes, axis=0), params)
+    order = np.repeat(chain.orders.astype(float), outcomes)
+    demand = np.tile(np.arange(outcomes, dtype=float), n)
+    nxt, costs, _ = dynamics.transition(state, order, demand, params, np)
+    nxt_index, inside = model.grid.locate(nxt)
+    assert inside.all()
+    nxt_index = nxt_index.reshape(n, outcomes)
+    step = costs.total().reshape(n, outcomes)
+    mu = np.zeros(n)
+    mu[model.start] = 1.0
+    for _ in range(5):
+        mu = np.bincount(nxt_index.ravel(), (mu[:, None] * model.probs).ravel(), minlength=n)
+    first, second = np.zeros(n), np.zeros(n)
+    for _ in range(30):
+        w1, w2 = first[nxt_index], second[nxt_index]
+        first, second = (
+            (step + 0.99 * w1) @ model.probs,
+            (step**2 + 2 * 0.99 * step * w1 + 0.99**2 * w2) @ model.probs,
+        )
+    mean = mu @ first
+    assert value.mean == pytest.approx(mean, rel=1e-12)
+    assert value.std == pytest.approx(np.sqrt(mu @ second - mean**2), rel=1e-9)
 
 
 def test_lifo_m2_order_ignores_the_expiring_class(solved):

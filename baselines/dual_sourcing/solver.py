@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from baselines.dual_sourcing import dp
-from baselines.exact import ExactResult, ExactSolver
+from baselines.exact import ExactResult, ExactSolver, ScalingCase
 from inventory_gym.envs.dual_sourcing.env import DUAL_SOURCING
 
 
@@ -34,6 +34,13 @@ class DualSourcingSolver(ExactSolver):
 
     def average_cost(self, params, policy) -> float:
         return dp.policy_cost(params, policy)
+
+    def scaling_series(self) -> tuple[ScalingCase, ...]:
+        """The default instance (c_e = 10) at regular lead times 1 to 4."""
+        return tuple(
+            ScalingCase(f"l_r={lead}", "DualSourcing-v0", {"regular_lead_time": lead})
+            for lead in range(1, 5)
+        )
 
 
 SOLVER = DualSourcingSolver()

@@ -46,13 +46,26 @@ from inventory_gym.envs.lost_sales.params import LostSalesParams
 _OWNER = "lost-sales DP"
 
 BYTES_PER_ENTRY = 4 * 8
-"""Peak bytes per (state, order) value of :func:`solve`: the stage costs, the new and the
-previous Q-values and the feasibility mask while they are built (float64). Measured: 3.5
-arrays at L = 5, p = 39 (6.8 million entries, 188 MB traced by tracemalloc, 297 MB resident
-with the interpreter and its libraries; the estimate says 266 MB)."""
+"""Peak bytes per (state, order) value of the (states x orders) Q-value arrays that
+:meth:`BellmanOperator.expected_next_value` and ``stage_cost`` build (the finite-horizon DP and
+:func:`solve` at ``L <= 1`` use them): the stage costs, the new and the previous Q-values and
+the feasibility mask (float64). Measured: 3.5 arrays at L = 5, p = 39 (6.8 million entries,
+188 MB traced by tracemalloc)."""
+
+BYTES_PER_STATE = 7 * 8
+"""Peak bytes per grid state of :func:`solve` at ``L >= 2``, which never builds a (states x
+orders) array (:meth:`BellmanOperator.minimise`): the values, the new values, their copy with
+the last pipeline axis moved, one block of ``E[V(next)]`` and its gathered input (one grid's
+worth each), the orders (int64) and the float32 copies of the first phase."""
 
 MEMORY_OVERHEAD = 50_000_000
 """Bytes beyond the per-entry arrays (value functions, index arrays, the operator's tables)."""
+
+FLOAT32_SPAN = 1e-3
+""":func:`solve` sweeps in float32 until the span of its bounds is below this (or stops
+shrinking), then in float64 until ``tol``: float32's rounding (a relative 6e-8 on values of a
+few hundred) leaves the bounds about 1e-4 wide, so the bounds it reports always come from
+float64 sweeps."""
 
 
 def _check_params(params: Any) -> LostSalesParams:
@@ -152,6 +165,97 @@ class BellmanOperator:
         expand = (slice(None),) + (None,) * (len(grid.shape) - 1)
         return (self.cost[expand] + np.zeros(grid.shape))[..., None] + purchase
 
+    def minimise(
+        self, value: np.ndarray, gamma: float, *, dtype: Any = np.float64, orders: bool = False
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """``min_z Q[s, z]`` over the feasible orders of every state (and the smallest
+        minimising order when ``orders``), without a (states x orders) array for ``L >= 2``.
+
+        The next state of ``(y, q_1, q_2, ..., q_{L-1})`` under the order ``z`` is
+        ``((y - D)^+ + q_1, q_2, ..., q_{L-1}, z)``. With the values' last axis moved next to
+        the stock axis (``V[u, z, q_2, ..., q_{L-1}]``), the states that share ``q_1 = a``
+        need one matrix product, ``K_a @ V`` (``K_a``: the depletion and the arrival of
+        ``a``), whose result has the order ``z`` as its middle axis: the minimum over ``z``
+        is then a running minimum over contiguous slices, with the position bound as a 0/inf
+        penalty per slice. The arithmetic is in ``dtype`` (float32 halves the memory
+        traffic)."""
+        grid = self.grid
+        if grid.lead_time <= 1:
+            q = self.expected_next_value(value.astype(np.float64, copy=False))
+            q *= gamma
+            q += self._masked_stage()
+            return q.min(axis=-1), (q.argmin(axis=-1) if orders else None)
+        y_size, z_size = grid.max_stock + 1, grid.max_order + 1
+        rest_shape = grid.shape[2:]
+        value = value.astype(dtype, copy=False)
+        moved = np.ascontiguousarray(np.moveaxis(value, -1, 1)).reshape(y_size, -1)
+        kernels = self._shifted_kernels(dtype)
+        cost = self.cost.astype(dtype)[:, None]
+        penalty = self._penalties(dtype)
+        purchase = self.params.unit_cost / gamma
+        new = np.empty(grid.shape, dtype=dtype)
+        best = np.zeros(grid.shape, dtype=np.int64) if orders else None
+        top = grid.max_stock
+        for a in self.orders:
+            block = (kernels[a] @ moved).reshape(y_size, z_size, -1)
+            run = block[:, 0, :].copy()
+            arg = np.zeros(run.shape, dtype=np.int64) if orders else None
+            for z in range(1, z_size):
+                limit = top - a - z  # z is allowed where y + q_2 + ... + q_{L-1} <= limit
+                if limit < 0:
+                    break
+                cand = block[:, z, :]
+                if limit in penalty:
+                    cand += penalty[limit]
+                if purchase:
+                    cand += purchase * z
+                if arg is not None:
+                    arg[cand < run] = z
+                np.minimum(run, cand, out=run)
+            run *= gamma
+            run += cost
+            new[:, a] = run.reshape(y_size, *rest_shape)
+            if best is not None:
+                best[:, a] = arg.reshape(y_size, *rest_shape)
+        return new, best
+
+    def _shifted_kernels(self, dtype: Any) -> np.ndarray:
+        """``K_a[y, u] = P(min((y - D)^+ + a, max_stock) = u)`` for every arrival ``a``: the
+        depletion and the arrival in one (Y, Y) matrix, so a sweep gathers no rows."""
+        y_size = self.grid.max_stock + 1
+        out = np.zeros((self.orders.size, y_size, y_size))
+        for a in self.orders:
+            np.add.at(out[a], (slice(None), self._shift[a]), self.depletion)
+        return out.astype(dtype)
+
+    def _masked_stage(self) -> np.ndarray:
+        if not hasattr(self, "_stage"):
+            self._stage = np.where(self.feasible(), self.stage_cost(), np.inf)
+        return self._stage
+
+    def _penalties(self, dtype: Any) -> dict[int, np.ndarray]:
+        """0/inf over ``(y, q_2, ..., q_{L-1})`` for each limit ``max_stock - a - z`` on
+        ``y + q_2 + ... + q_{L-1}`` that some but not all of them exceed (the position bound,
+        :meth:`minimise`); kept for the last dtype asked."""
+        key = np.dtype(dtype).name
+        cached = getattr(self, "_penalty", None)
+        if cached is None or cached[0] != key:
+            grid = self.grid
+            shape = (grid.max_stock + 1, *grid.shape[2:])
+            mesh = np.meshgrid(*[np.arange(n) for n in shape], indexing="ij", sparse=True)
+            total = sum(mesh, np.zeros(shape, dtype=np.int64)).reshape(shape[0], -1)
+            high = int(total.max())
+            lowest = max(grid.max_stock - 2 * grid.max_order, 0)
+            self._penalty = None  # free the other dtype's arrays first
+            self._penalty = (
+                key,
+                {
+                    limit: np.where(total <= limit, 0.0, np.inf).astype(dtype)
+                    for limit in range(lowest, min(high, grid.max_stock))
+                },
+            )
+        return self._penalty[1]
+
     def feasible(self) -> np.ndarray:
         """Orders allowed by the position bound: ``y + sum q + z <= max_stock`` (``z = 0`` is
         always allowed)."""
@@ -168,9 +272,12 @@ def make_grid(params: LostSalesParams, margin: int = 0) -> StateGrid:
 
 
 def memory_needed(params: LostSalesParams, margin: int = 0) -> int:
-    """An estimate of the peak bytes :func:`solve` needs (see :data:`BYTES_PER_ENTRY`)."""
+    """An estimate of the peak bytes :func:`solve` needs (see :data:`BYTES_PER_STATE` and
+    :data:`BYTES_PER_ENTRY`)."""
     grid = make_grid(params, margin)
-    return BYTES_PER_ENTRY * grid.size * (grid.max_order + 1) + MEMORY_OVERHEAD
+    if params.lead_time <= 1:
+        return BYTES_PER_ENTRY * grid.size * (grid.max_order + 1) + MEMORY_OVERHEAD
+    return BYTES_PER_STATE * grid.size + MEMORY_OVERHEAD
 
 
 def solve(
@@ -180,9 +287,17 @@ def solve(
     margin: int = 0,
     tol: float = 1e-9,
     max_iter: int = 100_000,
+    precision: str = "mixed",
     progress: bool = False,
 ) -> ExactResult:
     """Solve a lost-sales instance exactly.
+
+    Each sweep is :meth:`BellmanOperator.minimise` (no (states x orders) array for
+    ``L >= 2``). With ``precision="mixed"`` the sweeps run in float32 until the bounds are
+    :data:`FLOAT32_SPAN` wide (or stop shrinking), then in float64 until ``tol``: the bounds
+    returned, and the orders (from one last sweep), always come from float64 sweeps, and
+    Odoni's (MacQueen's) bounds hold for any starting values, so float32 changes the time,
+    never what the bounds certify. ``precision="float64"`` sweeps in float64 throughout.
 
     Args:
         params: the instance (discrete demand).
@@ -191,6 +306,7 @@ def solve(
         margin: widen Zipkin's bounds by this many units (a check that they do not bind).
         tol: stop when the bounds on the optimal cost are this close (absolute).
         max_iter: give up (``RuntimeError``) after this many iterations.
+        precision: ``"mixed"`` or ``"float64"`` (above).
         progress: show a progress bar with the current gap between the bounds.
 
     Returns:
@@ -208,45 +324,53 @@ def solve(
         raise ValueError(f"{_OWNER}: discount must be in (0, 1) or None, got {discount!r}")
     if not (isinstance(tol, (int, float)) and tol > 0):
         raise ValueError(f"{_OWNER}: tol must be a positive number, got {tol!r}")
+    if precision not in ("mixed", "float64"):
+        raise ValueError(f"{_OWNER}: precision must be 'mixed' or 'float64', got {precision!r}")
     start = time.perf_counter()
     grid = make_grid(params, margin)
-    entries = grid.size * (grid.max_order + 1)
     refusal = memory_refusal(memory_needed(params, margin), "it")
     if refusal is not None:
         raise ValueError(
             f"{_OWNER}: the state space is too large for exact DP here: {grid.size:,} states "
-            f"x {grid.max_order + 1} orders = {entries:,} values ({refusal}); grid "
-            f"{grid.shape} from lead_time={params.lead_time} and Zipkin's bounds"
+            f"x {grid.max_order + 1} orders ({refusal}); grid {grid.shape} from "
+            f"lead_time={params.lead_time} and Zipkin's bounds"
         )
     op = BellmanOperator(params, grid)
-    stage = op.stage_cost()
-    stage = np.where(op.feasible(), stage, np.inf)
     gamma = 1.0 if discount is None else float(discount)
-    value = np.zeros(grid.shape)
     start_state = _start_index(params, grid)
+    mixed = precision == "mixed" and grid.lead_time >= 2
+    dtype = np.float32 if mixed else np.float64
+    value = np.zeros(grid.shape, dtype=dtype)
     bar = _bar(progress, max_iter)
     lower = upper = math.nan
-    for iteration in range(1, max_iter + 1):
-        # In place: one (state, order) array fewer than `stage + gamma * E`, same numbers.
-        q = op.expected_next_value(value)
-        q *= gamma
-        q += stage
-        new = q.min(axis=-1)
+    span = math.inf
+    orders = None
+    iteration = 0
+    while iteration < max_iter:
+        iteration += 1
+        final = dtype == np.float64 and span < tol
+        new, orders = op.minimise(value, gamma, dtype=dtype, orders=final)
         delta = new - value
         low, high = float(delta.min()), float(delta.max())
         if discount is None:
             lower, upper = low, high
-            value = new - new[start_state]
+            new -= new[start_state]
         else:
             factor = gamma / (1.0 - gamma)
             lower = float(new[start_state] + factor * low)
             upper = float(new[start_state] + factor * high)
-            value = new
-        if bar is not None and iteration % 10 == 0:
-            bar.update(10)
-            bar.set_postfix(gap=f"{upper - lower:.2e}")
-        if upper - lower < tol:
+        value = new
+        del delta
+        previous, span = span, upper - lower
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(gap=f"{span:.2e}", dtype=np.dtype(dtype).name)
+        if final:
             break
+        if dtype == np.float32 and (span < FLOAT32_SPAN or span >= previous):
+            dtype = np.float64
+            value = value.astype(np.float64)
+            span = math.inf  # float32's bounds certify nothing: sweep again in float64
     else:
         raise RuntimeError(
             f"{_OWNER}: no convergence in max_iter={max_iter} iterations "
@@ -254,7 +378,6 @@ def solve(
         )
     if bar is not None:
         bar.close()
-    orders = q.argmin(axis=-1)
     name = "dp_optimal" if discount is None else f"dp_discounted({discount:g})"
     return ExactResult(
         grid=grid,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from baselines.exact import ExactResult, ExactSolver
+from baselines.exact import ExactResult, ExactSolver, ScalingCase
 from baselines.lost_sales import dp, horizon
 from baselines.tables import TablePolicy
 from inventory_gym.demand import Seasonal
@@ -65,6 +65,15 @@ class LostSalesSolver(ExactSolver):
         if "periods" in header.get("grid", {}):
             return horizon.HorizonPolicy.from_file(horizon.HorizonGrid, header, arrays)
         return super().load(header, arrays)
+
+    def scaling_series(self) -> tuple[ScalingCase, ...]:
+        """Zipkin's p = 39 (Poisson(5)) at lead times 1 to 6: 31 to 7.7 million states."""
+        return tuple(
+            ScalingCase(
+                f"p=39 L={lead}", "LostSalesLeadTime-v0", {"lead_time": lead, "lost_sales_cost": 39}
+            )
+            for lead in range(1, 7)
+        )
 
 
 SOLVER = LostSalesSolver()

@@ -1,9 +1,10 @@
 """Zipkin (2008), "Old and new methods for lost-sales inventory systems", Operations Research
-56(5), Table 3: the published numbers we reproduce (SCENARIOS.md section 1).
+56(5), Tables 3 and 4: the published numbers we reproduce (SCENARIOS.md section 1).
 
-Instances: Poisson(5) demand, h = 1, c = 0, p in {4, 9, 19, 39}, L in {1, 2, 3, 4}. Each table
-maps p to the costs for L = 1..4. These are reference values to compare against, never inputs
-of a computation.
+Instances: Poisson(5) demand (Table 3) or geometric demand of mean 5 (Table 4), h = 1, c = 0,
+p in {4, 9, 19, 39}, L in {1, 2, 3, 4}. Each table maps p to the costs for L = 1..4. These are
+reference values to compare against, never inputs of a computation. Of Table 4, SCENARIOS.md
+gives only the constant-order row; its other values are not available here.
 """
 
 from __future__ import annotations
@@ -41,6 +42,11 @@ BEST_BASE_STOCK = {
 }
 BEST_CONSTANT_ORDER = {4: 5.27, 9: 10.27, 19: 15.78, 39: 18.21}
 """Independent of L."""
+TABLE4_CONSTANT_ORDER = {4: 11.00, 9: 18.19, 19: 28.60, 39: 36.73}
+"""Table 4 (geometric demand): the best constant order as published (Zipkin's truncated
+state space, as for Table 3's row; independent of L)."""
+DEMAND = {3: "poisson(5)", 4: "geometric(5)"}
+"""Table -> the demand of its instances."""
 NEWSVENDOR = {4: 3.2774, 9: 4.2211, 19: 5.0803, 39: 5.8875}
 """L = 0: the optimal (newsvendor) cost."""
 
@@ -53,10 +59,13 @@ PUBLISHED = {
 """Policy name (as in :mod:`baselines.registry`) -> published table."""
 
 
-def published(policy: str, p: int, lead_time: int) -> float | None:
-    """The published cost of a policy on an instance, or None when the table has none."""
+def published(policy: str, p: int, lead_time: int, table: int = 3) -> float | None:
+    """The published cost of a policy on an instance of Table 3 or 4, or None when the table
+    has none (here: every Table 4 value but the constant order's)."""
     if policy == "constant_order":
-        return BEST_CONSTANT_ORDER.get(p)
+        return (BEST_CONSTANT_ORDER if table == 3 else TABLE4_CONSTANT_ORDER).get(p)
+    if table != 3:
+        return None
     table = PUBLISHED.get(policy)
     if table is None or p not in table or not 1 <= lead_time <= 4:
         return None

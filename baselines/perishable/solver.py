@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from baselines.exact import ExactResult, ExactSolver
+from baselines.exact import ExactResult, ExactSolver, ScalingCase
 from baselines.perishable import dp
 from inventory_gym.envs.perishable.env import PERISHABLE
+from inventory_gym.envs.perishable.params import DE_MOOR_DISCOUNT
 
 
 class PerishableSolver(ExactSolver):
@@ -37,6 +38,19 @@ class PerishableSolver(ExactSolver):
     def horizon_cost(self, params, policy, *, discount, burn_in, periods) -> float:
         value = dp.PolicyModel(params, policy).farrington(discount, burn_in, periods)
         return value.mean
+
+    def scaling_series(self) -> tuple[ScalingCase, ...]:
+        """De Moor's scenario A, FIFO, w = 7, from m = 2, L = 1 (121 states) to m = 5, L = 2
+        (1.77 million), discounted (gamma 0.99)."""
+        return tuple(
+            ScalingCase(
+                f"m={m} L={lead}",
+                "Perishable-v0",
+                {"useful_life": m, "lead_time": lead, "issuing": "FIFO", "waste_cost": 7.0},
+                discount=DE_MOOR_DISCOUNT,
+            )
+            for m, lead in ((2, 1), (3, 1), (4, 1), (5, 1), (5, 2))
+        )
 
 
 SOLVER = PerishableSolver()

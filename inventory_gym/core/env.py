@@ -16,6 +16,7 @@ from inventory_gym.core.shell import (
     prepare_actions,
     split_kwargs,
 )
+from inventory_gym.core.start import start_key, start_state
 from inventory_gym.core.validation import check_render_mode
 from inventory_gym.core.xp import python_scalars
 from inventory_gym.demand import DEMAND_SAMPLERS
@@ -86,7 +87,7 @@ class InventoryEnv(gym.Env):
         # sequence of numbers); every other case goes through the shared prepare_actions.
         static = not self.problem.state_dependent_bounds
         self._fast_action = self._scalar_action and static
-        self._fast_orders = not self._scalar_action and static
+        self._fast_orders = not self._fast_action
         # With integer actions, a rounded order above a fractional max_order comes back to the
         # largest integer below it (as prepare_actions does).
         self._round_high = float(math.floor(self._action_high_list[0]))
@@ -94,6 +95,8 @@ class InventoryEnv(gym.Env):
         self._state = None
         self._t = 0
         self._last: dict[str, Any] | None = None
+        # Random starting states (Problem.start_draws): one counter-based draw per episode.
+        self._start_draws = self.problem.start_draws(self.params)
 
     # -- episode ---------------------------------------------------------------------------
     def reset(
@@ -106,7 +109,6 @@ class InventoryEnv(gym.Env):
             options: unused.
         """
         super().reset(seed=seed)
-        self._state = self.problem.initial_state(self.params, 1, python_scalars)
         window = self.config.demand_window
         self._t = 0
         self._offset = window
@@ -116,6 +118,18 @@ class InventoryEnv(gym.Env):
             # The starting demand window comes from its own stream (spawn() draws nothing from
             # the parent), so the demand path of a seed does not depend on demand_window.
             self._history_rng = self.np_random.spawn(1)[0]
+            self._start_key = self._start_draws and start_key(self.np_random)
+            self._episode = 0
+        else:
+            self._episode += 1
+        self._state = start_state(
+            self.problem,
+            self.params,
+            1,
+            python_scalars,
+            key=self._start_key if self._start_draws else None,
+            episodes=np.array([self._episode]),
+        )
         self._history = tuple(self._sample(0, window, self._history_rng)) if window else ()
         self._last = None
         return self._observe(), {}
@@ -204,7 +218,7 @@ class InventoryEnv(gym.Env):
         if self._fast_orders:
             orders = self._orders_on_floats(action)
             if orders is not None:
-                return orders
+                return orders[0] if self._scalar_action else orders
         if isinstance(action, (str, bytes)) or action is None:
             raise ValueError(f"action must be an array of numbers, got {action!r}")
         try:
@@ -227,37 +241,63 @@ class InventoryEnv(gym.Env):
         return order[0] if self._scalar_action else tuple(order)
 
     def _orders_on_floats(self, action: Any) -> tuple[float, ...] | None:
-        """Several decisions on Python floats, as :func:`prepare_actions` computes them (clip,
-        round half to even), or ``None`` for anything but a flat sequence of ``action_dim``
-        finite numbers inside the discrete bounds: the shared path then handles it (another
-        shape) or raises its error."""
-        if type(action) is np.ndarray:
+        """The decisions on Python floats, as :func:`prepare_actions` computes them (the static
+        box, then the state's bounds of :meth:`~Problem.action_bounds`, then rounding half to
+        even), or ``None`` for anything but a flat sequence (or a scalar, for one decision) of
+        ``action_dim`` finite numbers inside the discrete bounds, or state bounds that are not
+        plain numbers: the shared path then handles it or raises its error."""
+        kind = type(action)
+        if kind is np.ndarray:
             values = action.tolist()
-        elif type(action) in (list, tuple):
+            if type(values) is not list:  # a 0-d array
+                values = [values]
+        elif kind is list or kind is tuple:
             values = action
-        else:  # a scalar, None, a string, another sequence
+        elif kind is float or kind is int:
+            values = [action]
+        else:  # None, a string, a numpy scalar, another sequence
             return None
-        if len(values) != len(self._action_high_list):
+        n = len(self._action_high_list)
+        if len(values) != n:
             return None
-        try:
-            values = [float(v) for v in values if isinstance(v, (float, int))]
-        except (TypeError, ValueError):
-            return None
-        if len(values) != len(self._action_high_list):  # nested lists, strings, None
-            return None
+        for v in values:
+            if type(v) is not float and type(v) is not int:  # nested lists, strings, None
+                return None
+        discrete, integer = self.config.discrete_actions, self.config.integer_actions
+        s_low = s_high = None
+        if self.problem.state_dependent_bounds:
+            s_low, s_high = self.problem.action_bounds(self._state, self.params, python_scalars)
+            if len(s_low) != n or len(s_high) != n:
+                return None
+            for b in (*s_low, *s_high):
+                if type(b) is not float and type(b) is not int:  # arrays: the shared path
+                    return None
         out = []
-        for value, high in zip(values, self._action_high_list):
+        for i in range(n):
+            value, high = float(values[i]), self._action_high_list[i]
             if not math.isfinite(value):
                 return None
-            if self.config.discrete_actions:
+            if discrete:
                 if not (0.0 <= value <= high and value.is_integer()):
                     return None
             else:
                 value = min(max(value, 0.0), high)
-                if self.config.integer_actions:
-                    value = float(round(value))
-                    if value > high:
-                        value = float(math.floor(high))
+            low = 0.0
+            if s_low is not None:
+                # The state's bound where it is the tighter one (ties included), as
+                # prepare_actions picks them; then clipped again.
+                state_low, state_high = float(s_low[i]), float(s_high[i])
+                if state_low >= 0.0:
+                    low = state_low
+                if state_high <= high:
+                    high = state_high
+                value = min(max(value, low), high)
+            if integer and not discrete:
+                value = float(round(value))
+                if s_low is not None:
+                    value = min(max(value, float(math.ceil(low))), float(math.floor(high)))
+                elif value > high:
+                    value = float(math.floor(high))
             out.append(value)
         return tuple(out)
 
