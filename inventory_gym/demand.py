@@ -53,7 +53,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEMAND_FORMS",
+    "DEMAND_SAMPLERS",
     "FAMILIES",
+    "AliasTable",
     "DemandModel",
     "DiscreteDemand",
     "Empirical",
@@ -312,6 +314,11 @@ class DemandModel(abc.ABC):
         self, rng: np.random.Generator, batch: int, periods: int, start: int | np.ndarray
     ) -> np.ndarray: ...
 
+    def alias_table(self) -> AliasTable | None:
+        """The exact table sampler of a stationary discrete law (:class:`AliasTable`), or
+        ``None`` (this model: continuous, non-stationary or replayed)."""
+        return None
+
     def sample_torch(
         self,
         generator: torch.Generator | None,
@@ -459,6 +466,22 @@ class DiscreteDemand(DemandModel):
         idx = min(int(np.searchsorted(cdf, q, side="left")), len(values) - 1)
         return float(values[idx])
 
+    def alias_table(self) -> AliasTable | None:
+        """The exact table sampler of this law (:class:`AliasTable`, cached), built on its pmf
+        truncated at a tail mass of ``2^-60``; ``None`` when that support has more than
+        65,536 points (the model's own sampler is then the fast one)."""
+
+        def build() -> AliasTable | None:
+            try:
+                values, probs, _ = self._tables(_SAMPLER_TOL)
+            except ValueError:  # a table too large to build
+                return None
+            if values.size > _MAX_ALIAS:
+                return None
+            return AliasTable(values, probs)
+
+        return self._cached("alias", build)
+
     def _torch_tables(self, device: torch.device, dtype: torch.dtype) -> tuple[Any, Any]:
         import torch
 
@@ -486,6 +509,147 @@ class DiscreteDemand(DemandModel):
         # last cdf entry is exactly 1 and u < 1, but clamp anyway against rounding.
         idx = torch.searchsorted(cdf_t, u, right=True).clamp_(max=cdf_t.numel() - 1)
         return values_t[idx]
+
+
+_SAMPLER_TOL = 2.0**-60
+"""Tail mass an :class:`AliasTable` may fold into its last point: below the resolution of the
+64-bit draws it is built on, so its law is the model's to that resolution."""
+_MAX_ALIAS = 1 << 16
+"""Largest support an :class:`AliasTable` is built for (the construction is a Python loop);
+models with more points keep their own sampler."""
+
+
+DEMAND_SAMPLERS = ("table", "model")
+"""The values of the shells' ``demand_sampler`` option: ``"table"``, a stationary discrete
+model's :class:`AliasTable` (other models: their own sampler); ``"model"``, the model's own
+:meth:`DemandModel.sample`."""
+
+_RAW_64 = (np.random.PCG64, np.random.PCG64DXSM, np.random.SFC64, np.random.Philox)
+"""Bit generators whose ``random_raw`` gives 64 random bits a draw."""
+
+
+class AliasTable:
+    """Walker's alias method (Vose's construction) over a pmf: an exact table sampler.
+
+    The ``K = 2^k`` cells (the support padded with zero-probability points) each hold a point,
+    an alias and a threshold. One 64-bit draw ``r`` picks the cell ``i = r >> (64 - k)`` (its
+    top bits) and compares the whole of ``r`` with the cell's threshold (its low bits, the
+    acceptance probability): the point below it, the alias above. The law is the pmf's to
+    ``2^-64`` per cell, plus the rounding of the construction (about ``1e-16``); each draw costs
+    a few numpy passes (no Poisson or gamma sampler, no int-to-float copy).
+
+    Built by :meth:`DiscreteDemand.alias_table`, shared by every env of the model (the table
+    is read-only).
+    """
+
+    CHUNK = 1 << 14
+    """Draws per pass: the buffers of one chunk stay in the cache."""
+
+    def __init__(self, values: np.ndarray, probs: np.ndarray):
+        values = np.asarray(values, dtype=np.float64)
+        probs = np.asarray(probs, dtype=np.float64)
+        k = max(1, (len(values) - 1).bit_length())
+        n_cells = 1 << k
+        shift = 64 - k
+        q = np.zeros(n_cells)
+        q[: len(probs)] = probs / probs.sum() * n_cells
+        point = np.zeros(n_cells)
+        point[: len(values)] = values
+        alias = np.arange(n_cells)
+        small = [i for i in range(n_cells) if q[i] < 1.0]
+        large = [i for i in range(n_cells) if q[i] >= 1.0]
+        while small and large:
+            s, g = small.pop(), large.pop()
+            alias[s] = g
+            q[g] -= 1.0 - q[s]
+            (small if q[g] < 1.0 else large).append(g)
+        # What is left is full up to rounding: it keeps its own point.
+        for i in small + large:
+            q[i], alias[i] = 1.0, i
+        scale = 1 << shift
+        thresholds = []
+        for i in range(n_cells):
+            accept = min(round(float(q[i]) * scale), scale)
+            if accept == scale:
+                alias[i] = i  # always the point itself, whatever the threshold
+                accept = scale - 1
+            thresholds.append((i << shift) + accept)
+        self.values = _readonly(values)
+        self.probs = _readonly(probs / probs.sum())
+        self._shift = np.uint64(shift)
+        self._thresholds = _readonly(np.array(thresholds, dtype=np.uint64))
+        # Cell i's point at 2 i, its alias at 2 i + 1: the result is one gather.
+        pair = np.empty(2 * n_cells)
+        pair[0::2], pair[1::2] = point, point[alias]
+        self._pair = _readonly(pair)
+
+    @property
+    def cells(self) -> int:
+        """The number of cells ``K`` (a power of two)."""
+        return self._thresholds.size
+
+    def law(self) -> np.ndarray:
+        """The probability of each point of :attr:`values` under the table (for tests)."""
+        k = self._thresholds.size
+        scale = float(1 << int(self._shift))
+        accept = (self._thresholds - (np.arange(k, dtype=np.uint64) << self._shift)) / scale
+        accept[self._pair[0::2] == self._pair[1::2]] = 1.0
+        mass = np.zeros(k)
+        index = {v: j for j, v in enumerate(self.values.tolist())}
+        for i in range(k):
+            point, alias = self._pair[2 * i], self._pair[2 * i + 1]
+            for value, p in ((point, accept[i]), (alias, 1.0 - accept[i])):
+                if p > 0:
+                    mass[index[float(value)]] += p / k
+        return mass[: self.values.size]
+
+    def fill(self, rng: np.random.Generator, out: np.ndarray) -> np.ndarray:
+        """Fill the C-contiguous float64 array ``out`` (any shape) with draws, in memory order.
+
+        Args:
+            rng: a numpy ``Generator``: the draws are its bit generator's raw 64-bit
+                output (PCG64, the default, and the others of 64 bits), else its
+                ``integers`` over the full 64-bit range.
+            out: where the draws go, e.g. a ``(periods, batch)`` block in the layout the
+                kernel reads.
+
+        Returns:
+            ``out``.
+        """
+        if not isinstance(rng, np.random.Generator):
+            raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        if out.dtype != np.float64 or not out.flags.c_contiguous or not out.flags.writeable:
+            raise ValueError(
+                f"out must be a writeable C-contiguous float64 array, got {out.dtype} "
+                f"(contiguous {out.flags.c_contiguous}, writeable {out.flags.writeable})"
+            )
+        flat = out.reshape(-1)
+        n = flat.size
+        chunk = min(self.CHUNK, n)
+        top = np.iinfo(np.uint64).max
+        cell = np.empty(chunk, dtype=np.uint64)
+        bound = np.empty(chunk, dtype=np.uint64)
+        above = np.empty(chunk, dtype=bool)
+        shift, one = self._shift, np.uint64(1)
+        bits = rng.bit_generator
+        # The raw output where it is 64 bits wide (about twice as fast as ``integers``); MT19937
+        # gives 32, and other bit generators go through ``integers`` too.
+        raw = isinstance(bits, _RAW_64) and not isinstance(bits, np.random.MT19937)
+        for a in range(0, n, chunk):
+            c = min(chunk, n - a)
+            if raw:
+                r = bits.random_raw(c)
+            else:
+                r = rng.integers(0, top, size=c, dtype=np.uint64, endpoint=True)
+            i, t, m = cell[:c], bound[:c], above[:c]
+            np.right_shift(r, shift, out=i)
+            # mode="clip": the indices are in range, and mode="raise" would buffer out.
+            np.take(self._thresholds, i.view(np.int64), out=t, mode="clip")
+            np.greater_equal(r, t, out=m)
+            np.left_shift(i, one, out=i)
+            np.bitwise_or(i, m, out=i, casting="unsafe")
+            np.take(self._pair, i.view(np.int64), out=flat[a : a + c], mode="clip")
+        return out
 
 
 def _table_from_scipy(

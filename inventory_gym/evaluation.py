@@ -161,7 +161,11 @@ def make_eval_env(
     backend: str = "numpy",
     device: Any = None,
 ) -> Any:
-    """The native vector env the harness runs: ``num_paths`` rows, no autoreset."""
+    """The native vector env the harness runs: ``num_paths`` rows, no autoreset.
+
+    Its demand is drawn with the model's own sampler (``demand_sampler="model"``), not the
+    vector env's faster table: the same law, and the demand paths of a seed stay those that
+    every published figure of the harness was computed on."""
     try:
         return gym.make_vec(
             env_id,
@@ -171,6 +175,7 @@ def make_eval_env(
             autoreset_mode="Disabled",
             backend=backend,
             device=device,
+            demand_sampler="model",
             **dict(env_kwargs or {}),
         )
     except gym.error.Error as err:

@@ -36,6 +36,7 @@ __all__ = [
     "check_bad_input",
     "check_conformance",
     "check_demand_clock",
+    "check_demand_law",
     "check_determinism",
     "check_gradients",
     "check_gymnasium_api",
@@ -506,6 +507,65 @@ def _check_clock_run(
     assert (clock != clock[0]).any(), "the clocks were not staggered"
 
 
+def _chi_square_pvalue(draws: np.ndarray, values: np.ndarray, probs: np.ndarray) -> float:
+    """Pearson's chi-square p-value of integer draws against a pmf table (draws beyond it
+    folded into its last point, as the table folds its tail; cells expecting fewer than 20
+    draws pooled)."""
+    from scipy import stats
+
+    draws = np.minimum(draws.ravel(), values[-1])
+    assert np.isin(draws, values).all(), f"draws outside the support: {np.setdiff1d(draws, values)}"
+    counts = np.bincount(np.searchsorted(values, draws), minlength=len(values))
+    expected = probs * draws.size
+    big = expected >= 20
+    observed = np.append(counts[big], counts[~big].sum())
+    expected = np.append(expected[big], expected[~big].sum())
+    if expected[-1] == 0:
+        observed, expected = observed[:-1], expected[:-1]
+    stat = float(((observed - expected) ** 2 / expected).sum())
+    return float(stats.chi2.sf(stat, len(observed) - 1))
+
+
+def check_demand_law(
+    env_id: str, *, num_envs: int = 1000, steps: int = 60, seed: int = 17, **kwargs: Any
+) -> None:
+    """The demand the shells draw has the model's law: for a stationary discrete model, the
+    demands of the numpy vector env (its table sampler), of the torch vector env and of the
+    single env (``info["demand"]``) pass a chi-square test against the model's pmf
+    (p > 1e-6). Other models are left to the demand module's own tests."""
+    found = make_instance(env_id, kwargs)
+    model = found.problem.demand(found.params)
+    if not (model.is_stationary and model.is_integer and model.alias_table() is not None):
+        return
+    values, probs = model.pmf()
+    draws = {}
+    for backend in ("numpy", "torch"):
+        vec = _make_vec(env_id, num_envs, backend=backend, **kwargs)
+        vec.reset(seed=seed)
+        action = np.zeros(vec.action_space.shape, dtype=np.float32)
+        if backend == "torch":
+            import torch
+
+            action = torch.as_tensor(action)
+        draws[f"vector env ({backend})"] = np.concatenate(
+            [_as_numpy(vec.step(action)[4]["demand"]) for _ in range(steps)]
+        )
+    single = gym.make(env_id, **kwargs)
+    single.reset(seed=seed)
+    action = np.zeros(single.action_space.shape, dtype=np.float32)
+    if not action.shape:
+        action = 0
+    draws["single env"] = np.array(
+        [single.step(action)[4]["demand"] for _ in range(20 * steps)], dtype=np.float64
+    )
+    for shell, x in draws.items():
+        pvalue = _chi_square_pvalue(x, values, probs)
+        assert pvalue > 1e-6, (
+            f"{env_id}: the {shell}'s demand does not follow {model.spec} (chi-square p = "
+            f"{pvalue:.2e} over {x.size} draws)"
+        )
+
+
 # -- the dynamics ---------------------------------------------------------------------------
 def random_features(problem: Problem, params: Any, n: int, rng: np.random.Generator):
     """``n`` random states as feature rows within the state bounds (inf bounds -> 4x the cap)."""
@@ -730,6 +790,7 @@ CHECKS: tuple[Callable[..., None], ...] = tuple(
         check_backend_parity,
         check_single_matches_vector,
         check_demand_clock,
+        check_demand_law,
         check_random_invariants,
         check_gradients,
         check_bad_input,

@@ -376,3 +376,63 @@ def test_check_invariants_prepares_actions_with_the_state_bound():
     actions = rng.uniform(-2.0, 12.0, size=(n, 2))
     assert (actions[:, 1] > features[:, 0]).mean() > 0.3
     check_invariants(TOY, ToyParams(), features, actions, rng.poisson(3.0, n).astype(float))
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"integer_actions": True},
+        {"integer_actions": True, "max_order": 6.5},
+        {"discrete_actions": True},
+    ],
+)
+@pytest.mark.parametrize("env_id", ["DualSourcing-v0", "ProcurementRemoval-v0"])
+def test_single_env_orders_on_floats_match_prepare_actions(env_id, kwargs):
+    """The Python-float action path of a two-decision single env (static bounds, or a removal
+    bounded by the stock on hand) gives what the shared prepare_actions gives, and leaves
+    every other input to it (errors included)."""
+    from inventory_gym.core.xp import python_scalars
+
+    env = gym.make(env_id, **kwargs).unwrapped
+    env.reset(seed=0)
+    rng = np.random.default_rng(0)
+
+    def shared(action):
+        return tuple(
+            prepare_actions(
+                np.asarray(action, dtype=np.float64),
+                env.problem,
+                env.params,
+                env._state,
+                env._box,
+                np,
+                batch=None,
+                integer=env.config.integer_actions,
+                discrete=env.config.discrete_actions,
+                state_xp=python_scalars,
+            )[0].tolist()
+        )
+
+    high = env.layout.action_high
+    for _ in range(200):
+        if env.config.discrete_actions:
+            raw = rng.integers(0, high.astype(int) + 1)
+        else:
+            raw = rng.normal(3, 6, size=2) * [1, 2]
+        for action in (raw, raw.astype(np.float32), raw.tolist(), tuple(raw.tolist())):
+            fast = env._orders_on_floats(action)
+            assert fast is not None and fast == shared(action), action
+            assert env._to_order(action) == fast
+        env.step(raw)  # a new state: new bounds for the removal
+    for bad in ([np.nan, 1.0], [1.0, np.inf], [[1.0, 2.0]], [1.0, 2.0, 3.0], "12", None):
+        assert env._orders_on_floats(bad) is None
+    with pytest.raises(ValueError, match="finite"):
+        env.step(np.array([np.nan, 1.0]))
+    with pytest.raises(ValueError, match=r"shape \(2,\)"):
+        env.step(np.array([1.0, 2.0, 3.0]))
+    assert env._to_order(np.array([[1.0, 2.0]])) == shared([[1.0, 2.0]])  # (1, 2): the shared path
+    if env.config.discrete_actions:
+        with pytest.raises(ValueError, match="discrete action"):
+            env.step(np.array([high[0] + 1, 0]))
+    env.close()

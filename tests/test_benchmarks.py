@@ -14,18 +14,30 @@ SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "throughput.py"
 
 
 def test_throughput_benchmark_smoke(tmp_path):
+    import inventory_gym
+
     out = tmp_path / "throughput.json"
-    args = ["--quick", "--groups", "single,vector", "--repeats", "1", "--target-seconds", "0.002"]
+    groups = "single,vector,reference,cartpole"
+    args = ["--quick", "--groups", groups, "--sizes", "1,64", "--repeats", "1"]
     subprocess.run(
-        [sys.executable, str(SCRIPT), *args, "--out", str(out)],
+        [sys.executable, str(SCRIPT), *args, "--target-seconds", "0.002", "--out", str(out)],
         check=True,
         capture_output=True,
         text=True,
     )
     result = json.loads(out.read_text())
     configurations = {row["configuration"] for row in result["rows"]}
-    assert {"gym.make CartPole-v1", "gym.make LostSalesLeadTime-v0"} <= configurations
+    # Every registered id, found through the registration, in the single and vector groups.
+    for env_id in inventory_gym.ENV_IDS:
+        assert {f"gym.make {env_id}", f"native vector {env_id}"} <= configurations
+        assert f"single_env_vs_cartpole[{env_id}]" in result["ratios"]
+        assert f"vector_vs_cartpole_vector[{env_id},64]" in result["ratios"]
+    assert "gym.make CartPole-v1" in configurations
+    assert "native vector CartPole-v1" in configurations
+    assert "vector_vs_reference_presampled[64]" in result["ratios"]
+    assert "vector_vs_reference_own_sampler[64]" in result["ratios"]
     assert all(row["median_steps_per_s"] > 0 for row in result["rows"])
+    assert result["settings"]["sizes"] == [1, 64] and result["settings"]["threads"] == 1
     assert "/" not in json.dumps(result["machine"])  # no paths in the machine description
 
 

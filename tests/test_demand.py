@@ -757,3 +757,76 @@ def test_replay_row_and_pickle() -> None:
     assert not clone.series.flags.writeable
     assert "_cache" not in clone.__dict__
     assert clone.is_integer and clone.horizon == 4
+
+
+# ----------------------------------------------------------------------------------------------
+# The alias table (the shells' default sampler of stationary discrete demand)
+# ----------------------------------------------------------------------------------------------
+
+
+def _alias_draws(model: DiscreteDemand, rng: np.random.Generator) -> np.ndarray:
+    table = model.alias_table()
+    assert table is not None
+    return table.fill(rng, np.empty((N_PERIODS, N_BATCH)))
+
+
+@pytest.mark.parametrize("model", DISCRETE, ids=_ids(DISCRETE))
+def test_alias_table_holds_the_pmf_exactly(model: DiscreteDemand) -> None:
+    # The law the cells encode, point by point, is the pmf (truncated at 2^-60) to rounding.
+    table = model.alias_table()
+    assert table.cells >= table.values.size and table.cells & (table.cells - 1) == 0
+    np.testing.assert_allclose(table.law(), table.probs, rtol=0, atol=1e-15)
+    values, probs = model.pmf()  # the default table (tail folded at 1e-9) is a prefix of it
+    np.testing.assert_array_equal(table.values[: values.size - 1], values[:-1])
+    np.testing.assert_allclose(table.probs[: values.size - 1], probs[:-1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("model", DISCRETE, ids=_ids(DISCRETE))
+@pytest.mark.parametrize("bits", ["PCG64", "MT19937"])
+def test_alias_table_frequencies_match_pmf(model: DiscreteDemand, bits: str) -> None:
+    # PCG64's raw 64-bit output, and Generator.integers for MT19937 (32-bit raw output).
+    rng = np.random.Generator(getattr(np.random, bits)(11))
+    x = _alias_draws(model, rng)
+    values, probs = model.pmf()
+    assert _chi_square_pvalue(x, values, probs) > 1e-4
+    freq = np.bincount(
+        np.searchsorted(values, np.minimum(x.ravel(), values[-1])), minlength=len(values)
+    )
+    stderr = np.sqrt(probs * (1 - probs) / x.size)
+    assert np.all(np.abs(freq / x.size - probs) <= 5 * stderr + 1e-6)
+    stderr_mean = x.std() / math.sqrt(x.size)
+    assert abs(x.mean() - model.pmf_mean) < 5 * stderr_mean
+
+
+def test_alias_table_check_detects_a_wrong_pmf() -> None:
+    # Not vacuous: the table's draws of Poisson(5) are rejected as Poisson(5.1).
+    x = _alias_draws(Poisson(5), np.random.default_rng(0))
+    values, probs = Poisson(5.1).pmf()
+    assert _chi_square_pvalue(x, values, probs) < 1e-6
+
+
+def test_alias_table_is_seeded_and_fills_in_memory_order() -> None:
+    table = Poisson(5).alias_table()
+    a = table.fill(np.random.default_rng(3), np.empty((7, 50_000)))
+    b = table.fill(np.random.default_rng(3), np.empty(350_000))
+    np.testing.assert_array_equal(a.ravel(), b)  # chunks do not depend on the shape
+    assert not np.array_equal(a, table.fill(np.random.default_rng(4), np.empty((7, 50_000))))
+
+
+def test_alias_table_rejects_bad_output() -> None:
+    table = Poisson(5).alias_table()
+    with pytest.raises(ValueError, match="float64"):
+        table.fill(np.random.default_rng(), np.empty(5, dtype=np.float32))
+    with pytest.raises(ValueError, match="contiguous"):
+        table.fill(np.random.default_rng(), np.empty((4, 4)).T)
+    with pytest.raises(ValueError, match="Generator"):
+        table.fill(np.random.RandomState(0), np.empty(5))  # type: ignore[arg-type]
+
+
+def test_models_without_a_table_keep_their_sampler() -> None:
+    assert TruncatedNormal(5, 2).alias_table() is None
+    assert make_demand("seasonal(5,0.5,12)").alias_table() is None
+    assert Replay(np.ones((2, 3))).alias_table() is None
+    assert Uniform(0, 100_000).alias_table() is None  # more than 65,536 points
+    model = Poisson(5)
+    assert model.alias_table() is model.alias_table()

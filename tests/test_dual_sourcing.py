@@ -178,3 +178,33 @@ def test_fitted_heuristics_are_the_best_of_their_class():
     assert exact(h.fit_single_index(ENV)) == pytest.approx(best_si)
     # The capped dual index's best is 0.335% above the optimum (19.7994 vs 19.7333).
     assert 100 * (best_cdi / dp.solve(params).cost - 1) == pytest.approx(0.335, abs=0.001)
+
+
+def test_vector_env_two_decisions_on_numpy_match_prepare_actions():
+    from inventory_gym.core.shell import prepare_actions
+
+    for kwargs in ({}, {"integer_actions": True, "max_order": 6.5}):
+        env = gym.make_vec(ENV, num_envs=5, vectorization_mode="vector_entry_point", **kwargs)
+        env = env.unwrapped
+        env.reset(seed=0)
+        raw = np.random.default_rng(2).normal(3, 6, size=(5, 2)).astype(np.float32)
+        raw[0, 1] = 1e30
+        fast = env._to_action(raw)
+        shared = prepare_actions(
+            np.asarray(raw, dtype=np.float64),
+            env.problem,
+            env.params,
+            env._state,
+            env._box,
+            np,
+            batch=5,
+            integer=env.config.integer_actions,
+        )
+        assert len(fast) == 2
+        for i in range(2):
+            np.testing.assert_array_equal(fast[i], shared[:, i])
+        raw[2, 0] = np.nan
+        with pytest.raises(ValueError, match="finite"):
+            env.step(raw)
+        with pytest.raises(ValueError, match="shape"):
+            env.step(np.ones((5, 3)))

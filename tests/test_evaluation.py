@@ -25,13 +25,15 @@ def base_stock(level: float, columns: int | None = None):
 
 
 def manual_costs(policy, kwargs, *, num_paths, periods, burn_in, seed, discount=None):
-    """An independent loop over the vector env, for comparison."""
+    """An independent loop over the vector env, for comparison (with the harness's demand
+    sampler, the model's own: the same paths for a seed)."""
     env = gym.make_vec(
         ENV,
         num_envs=num_paths,
         vectorization_mode="vector_entry_point",
         max_episode_steps=periods + burn_in,
         autoreset_mode="Disabled",
+        demand_sampler="model",
         **kwargs,
     )
     obs, _ = env.reset(seed=seed)

@@ -199,3 +199,104 @@ def test_vector_render_lists_envs():
     env.step(np.full(3, 5.0))
     lines = env.render().splitlines()
     assert len(lines) == 3 and lines[0].startswith("env 0 t=1 order=")
+
+
+# -- the demand sampler, the observation buffer, the numpy action path ---------------------------
+def _demands(env, steps, action=5.0):
+    out = []
+    for _ in range(steps):
+        info = env.step(np.full(env.num_envs, action))[4]
+        out.append(info["demand"])
+    return np.array(out)
+
+
+def test_table_sampler_is_the_models_law_in_the_kernels_layout():
+    from inventory_gym.demand import Poisson
+
+    n, steps = 64, 300  # two blocks of 256 periods, the second one partly
+    env = gym.make_vec(ID, num_envs=n, vectorization_mode="vector_entry_point")
+    env.reset(seed=9)
+    demand = _demands(env, steps)
+    # The table's draws, (periods, envs) in memory order: each step reads one row.
+    block = Poisson(5).alias_table().fill(np.random.default_rng(9), np.empty((256, n)))
+    np.testing.assert_array_equal(demand[:256], block)
+    assert abs(demand.mean() - 5.0) < 5 * np.sqrt(5.0 / demand.size)
+
+
+def test_model_sampler_keeps_the_models_own_draws():
+    from inventory_gym.demand import Poisson
+
+    n = 16
+    env = gym.make_vec(
+        ID, num_envs=n, vectorization_mode="vector_entry_point", demand_sampler="model"
+    )
+    env.reset(seed=4)
+    expected = Poisson(5).sample(np.random.default_rng(4), n, 256).T
+    np.testing.assert_array_equal(_demands(env, 40), expected[:40])
+
+
+def test_single_env_and_one_row_vector_env_see_the_same_demand():
+    single = gym.make(ID)
+    vec = gym.make_vec(ID, num_envs=1, vectorization_mode="vector_entry_point")
+    single.reset(seed=2)
+    vec.reset(seed=2)
+    a = [single.step(np.array([5.0]))[4]["demand"] for _ in range(300)]
+    np.testing.assert_array_equal(a, _demands(vec, 300)[:, 0])
+
+
+@pytest.mark.parametrize("sampler", ["none", "Table"])
+def test_bad_demand_sampler(sampler):
+    for make in (gym.make, lambda i, **k: gym.make_vec(i, num_envs=2, **k)):
+        with pytest.raises(ValueError, match=r"demand_sampler must be one of .*'table'"):
+            make(ID, demand_sampler=sampler)
+
+
+def test_observations_and_infos_never_share_memory_across_steps():
+    env = gym.make_vec(ID, num_envs=8, vectorization_mode="vector_entry_point", demand_window=2)
+    obs0, _ = env.reset(seed=0)
+    obs1, _, _, _, info1 = env.step(np.full(8, 5.0))
+    obs2, _, _, _, info2 = env.step(np.full(8, 5.0))
+    assert obs1.dtype == np.float32 and obs1.flags.c_contiguous
+    for a, b in ((obs0, obs1), (obs1, obs2), (info1["demand"], info2["demand"])):
+        assert not np.shares_memory(a, b)
+    kept = info1["demand"].copy()
+    for _ in range(600):  # past several demand blocks
+        env.step(np.full(8, 5.0))
+    np.testing.assert_array_equal(info1["demand"], kept)
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{}, {"integer_actions": True}, {"integer_actions": True, "max_order": 7.5}]
+)
+def test_numpy_action_path_matches_prepare_actions(kwargs):
+    from inventory_gym.core.shell import prepare_actions
+
+    env = gym.make_vec(ID, num_envs=6, vectorization_mode="vector_entry_point", **kwargs).unwrapped
+    env.reset(seed=0)
+    rng = np.random.default_rng(1)
+    for dtype, shape in ((np.float32, (6,)), (np.float64, (6, 1)), (np.float16, (6,))):
+        raw = (rng.normal(4, 8, size=shape) * 1.7).astype(dtype)
+        raw[0] = 1e30 if dtype != np.float16 else 6e4  # far above the bound
+        raw[1] = -0.0
+        fast = env._to_action(raw)
+        shared = prepare_actions(
+            np.asarray(raw, dtype=np.float64),
+            env.problem,
+            env.params,
+            env._state,
+            env._box,
+            np,
+            batch=6,
+            integer=env.config.integer_actions,
+        )[:, 0]
+        np.testing.assert_array_equal(fast, shared)
+        assert fast.dtype == np.float64
+    for bad in (np.inf, -np.inf, np.nan):
+        raw = np.full(6, 3.0, dtype=np.float32)
+        raw[3] = bad
+        with pytest.raises(ValueError, match="finite"):
+            env.step(raw)
+    # Finite actions far above the bound are clipped, as the shared path does.
+    huge = np.full(6, 1e308)
+    high = np.floor(env.layout.action_high[0]) if kwargs else env.layout.action_high[0]
+    np.testing.assert_array_equal(env._to_action(huge), np.full(6, high))

@@ -19,6 +19,7 @@ from inventory_gym.core.shell import (
 from inventory_gym.core.start import start_key, start_state
 from inventory_gym.core.validation import check_render_mode
 from inventory_gym.core.xp import python_scalars
+from inventory_gym.demand import DEMAND_SAMPLERS
 
 DEMAND_BLOCK = 256
 """Periods of demand sampled at a time: one sampler call per step would cost more than the
@@ -33,12 +34,29 @@ class InventoryEnv(gym.Env):
     numpy's per-call overhead). The episode never terminates (the problems have no terminal
     state); ``gym.make`` adds the ``TimeLimit`` that truncates it.
     For the torch backend, use the native vector env (``gym.make_vec``), also with one env.
+
+    Demand is drawn as the numpy vector env draws it (``demand_sampler``, the same option): a
+    stationary discrete model from its exact table (:class:`~inventory_gym.demand.AliasTable`)
+    by default, so that ``gym.make(id)`` and ``gym.make_vec(id, num_envs=1)`` reset with the
+    same seed see the same demand path; ``demand_sampler="model"`` uses the model's own
+    sampler.
     """
 
     problem: ClassVar[Problem]
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 4}
 
-    def __init__(self, render_mode: str | None = None, backend: str = "numpy", **kwargs: Any):
+    def __init__(
+        self,
+        render_mode: str | None = None,
+        backend: str = "numpy",
+        demand_sampler: str = "table",
+        **kwargs: Any,
+    ):
+        if demand_sampler not in DEMAND_SAMPLERS:
+            raise ValueError(
+                f"env: demand_sampler must be one of {DEMAND_SAMPLERS}, got {demand_sampler!r}"
+            )
+        self.demand_sampler = demand_sampler
         if backend != "numpy":
             raise ValueError(
                 f"backend={backend!r}: the single env runs on the CPU in float64; for the "
@@ -53,6 +71,9 @@ class InventoryEnv(gym.Env):
         self.observation_space = layout.observation_space
         self.action_space = layout.action_space
         self._demand_model = self.problem.demand(self.params)
+        self._alias = None
+        if demand_sampler == "table" and self._demand_model.is_stationary:
+            self._alias = self._demand_model.alias_table()
         n_series = getattr(self._demand_model, "n_series", 1)
         if n_series != 1:
             raise ValueError(
@@ -62,9 +83,11 @@ class InventoryEnv(gym.Env):
         self._box = action_box(np.zeros_like(layout.action_high), layout.action_high)
         self._action_high_list = layout.action_high.tolist()
         self._scalar_action = self.problem.action_dim == 1
-        # The Python-float path serves one decision with static bounds; every other case goes
-        # through the shared prepare_actions.
-        self._fast_action = self._scalar_action and not self.problem.state_dependent_bounds
+        # The Python-float paths serve static bounds (one decision, or several as a flat
+        # sequence of numbers); every other case goes through the shared prepare_actions.
+        static = not self.problem.state_dependent_bounds
+        self._fast_action = self._scalar_action and static
+        self._fast_orders = not self._fast_action
         # With integer actions, a rounded order above a fractional max_order comes back to the
         # largest integer below it (as prepare_actions does).
         self._round_high = float(math.floor(self._action_high_list[0]))
@@ -126,6 +149,9 @@ class InventoryEnv(gym.Env):
         rng = self.np_random if rng is None else rng
         # ``start`` is this env's clock: a non-stationary model (a season, a replayed series)
         # draws periods start, start + 1, ... of its law; a stationary one ignores it.
+        if self._alias is not None:
+            # A (periods, 1) block: the draws of the vector env with one env, in its order.
+            return self._alias.fill(rng, np.empty(periods)).tolist()
         return self._demand_model.sample(rng, 1, periods, start=start)[0].tolist()
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
@@ -189,6 +215,10 @@ class InventoryEnv(gym.Env):
                     if value > high:
                         value = self._round_high
             return value
+        if self._fast_orders:
+            orders = self._orders_on_floats(action)
+            if orders is not None:
+                return orders[0] if self._scalar_action else orders
         if isinstance(action, (str, bytes)) or action is None:
             raise ValueError(f"action must be an array of numbers, got {action!r}")
         try:
@@ -209,6 +239,67 @@ class InventoryEnv(gym.Env):
         )
         order = values[0].tolist()
         return order[0] if self._scalar_action else tuple(order)
+
+    def _orders_on_floats(self, action: Any) -> tuple[float, ...] | None:
+        """The decisions on Python floats, as :func:`prepare_actions` computes them (the static
+        box, then the state's bounds of :meth:`~Problem.action_bounds`, then rounding half to
+        even), or ``None`` for anything but a flat sequence (or a scalar, for one decision) of
+        ``action_dim`` finite numbers inside the discrete bounds, or state bounds that are not
+        plain numbers: the shared path then handles it or raises its error."""
+        kind = type(action)
+        if kind is np.ndarray:
+            values = action.tolist()
+            if type(values) is not list:  # a 0-d array
+                values = [values]
+        elif kind is list or kind is tuple:
+            values = action
+        elif kind is float or kind is int:
+            values = [action]
+        else:  # None, a string, a numpy scalar, another sequence
+            return None
+        n = len(self._action_high_list)
+        if len(values) != n:
+            return None
+        for v in values:
+            if type(v) is not float and type(v) is not int:  # nested lists, strings, None
+                return None
+        discrete, integer = self.config.discrete_actions, self.config.integer_actions
+        s_low = s_high = None
+        if self.problem.state_dependent_bounds:
+            s_low, s_high = self.problem.action_bounds(self._state, self.params, python_scalars)
+            if len(s_low) != n or len(s_high) != n:
+                return None
+            for b in (*s_low, *s_high):
+                if type(b) is not float and type(b) is not int:  # arrays: the shared path
+                    return None
+        out = []
+        for i in range(n):
+            value, high = float(values[i]), self._action_high_list[i]
+            if not math.isfinite(value):
+                return None
+            if discrete:
+                if not (0.0 <= value <= high and value.is_integer()):
+                    return None
+            else:
+                value = min(max(value, 0.0), high)
+            low = 0.0
+            if s_low is not None:
+                # The state's bound where it is the tighter one (ties included), as
+                # prepare_actions picks them; then clipped again.
+                state_low, state_high = float(s_low[i]), float(s_high[i])
+                if state_low >= 0.0:
+                    low = state_low
+                if state_high <= high:
+                    high = state_high
+                value = min(max(value, low), high)
+            if integer and not discrete:
+                value = float(round(value))
+                if s_low is not None:
+                    value = min(max(value, float(math.ceil(low))), float(math.floor(high)))
+                elif value > high:
+                    value = float(math.floor(high))
+            out.append(value)
+        return tuple(out)
 
     def _observe(self) -> np.ndarray:
         columns = self.problem.state_columns(self._state, self.params)

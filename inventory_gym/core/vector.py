@@ -15,6 +15,7 @@ from inventory_gym.core.shell import action_box, make_layout, prepare_actions, s
 from inventory_gym.core.start import start_key, start_state
 from inventory_gym.core.validation import check_int, check_render_mode
 from inventory_gym.core.xp import namespace, tree_map
+from inventory_gym.demand import DEMAND_SAMPLERS
 
 BLOCK_ELEMENTS = 1 << 20
 """Demand is drawn in blocks of about this many numbers (all envs x several periods), so the
@@ -45,6 +46,16 @@ class InventoryVectorEnv(VectorEnv):
     decision period ``demand_window`` (as in the single env). Stationary models are drawn in
     blocks of many periods.
 
+    The numpy backend draws a stationary discrete demand (Poisson, geometric, uniform, gamma,
+    negative binomial, empirical) from an exact table (``demand_sampler="table"``, the
+    default: Walker's alias method, :class:`~inventory_gym.demand.AliasTable`), in
+    ``(periods, num_envs)`` blocks, the layout the kernel reads; ``demand_sampler="model"``
+    draws with the model's own :meth:`~inventory_gym.demand.DemandModel.sample` instead
+    (numpy's Poisson, gamma... samplers: the same law, other random numbers; the evaluation
+    harness uses it, so that its demand paths stay those of its published figures). Other
+    models (continuous, non-stationary, replayed) always use their own sampler, and so does
+    the torch backend (inverse CDF).
+
     The torch backend returns torch tensors for observations, rewards, terminations,
     truncations and infos (the spaces stay numpy-typed, as Gymnasium's are).
     """
@@ -66,8 +77,14 @@ class InventoryVectorEnv(VectorEnv):
         differentiable: bool = False,
         autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
         render_mode: str | None = None,
+        demand_sampler: str = "table",
         **kwargs: Any,
     ):
+        if demand_sampler not in DEMAND_SAMPLERS:
+            raise ValueError(
+                f"env: demand_sampler must be one of {DEMAND_SAMPLERS}, got {demand_sampler!r}"
+            )
+        self.demand_sampler = demand_sampler
         self.num_envs = check_int("env", "num_envs", num_envs, low=1)
         if max_episode_steps is None:
             max_episode_steps = DEFAULT_MAX_EPISODE_STEPS
@@ -90,11 +107,15 @@ class InventoryVectorEnv(VectorEnv):
         reason = batch_refusal(self.num_envs, len(self.layout.feature_names), "the env batch")
         if reason is not None:
             raise ValueError(f"env: num_envs={self.num_envs:,}: {reason}")
+        self._obs_width = len(self.layout.feature_names)
         self.single_observation_space = self.layout.observation_space
         self.single_action_space = self.layout.action_space
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self._demand_model = self.problem.demand(self.params)
+        self._alias = None
+        if backend == "numpy" and demand_sampler == "table" and self._demand_model.is_stationary:
+            self._alias = self._demand_model.alias_table()
         horizon = self._demand_model.horizon
         if horizon is not None and self.max_episode_steps + self.config.demand_window > horizon:
             raise ValueError(
@@ -103,6 +124,19 @@ class InventoryVectorEnv(VectorEnv):
             )
         high = self.layout.action_high
         self._box = action_box(np.zeros_like(high), high, self._asarray)
+        # The numpy path of _clip_on_numpy: Box decisions whose bounds do not move.
+        self._fast_numpy_actions = (
+            backend == "numpy"
+            and not self.problem.state_dependent_bounds
+            and not self.config.discrete_actions
+        )
+        d = self.problem.action_dim
+        self._action_shapes = (
+            ((self.num_envs,), (self.num_envs, 1)) if d == 1 else ((self.num_envs, d),)
+        )
+        self._low64 = np.zeros(d)
+        self._high64 = np.asarray(high, dtype=np.float64).reshape(d)
+        self._round_high = np.floor(self._high64)
         self._static = self._asarray(self.layout.static_row)[None, :]
         self._ones = np.ones(self.num_envs, dtype=bool)
         self._ones.flags.writeable = False
@@ -202,12 +236,15 @@ class InventoryVectorEnv(VectorEnv):
         else:
             self._episodes += 1
             self._state = self._start_state()
-            self._t = np.zeros(self.num_envs, dtype=np.int64)
+            # Row i's clock is self._steps - self._start[i]: a step advances one counter, not
+            # an array of clocks, and a row restarts by recording the counter.
+            self._steps = 0
+            self._start = np.zeros(self.num_envs, dtype=np.int64)
             self._block = None
             self._pos = 0
             if self.config.demand_window:
                 self._history = self._sample(self.config.demand_window, 0, history=True)
-            self._needs_reset = np.zeros(self.num_envs, dtype=bool)
+            self._needs_reset = None  # the rows to restart next step (next-step autoreset)
             self._last_info = None
         return self._observe(), {}
 
@@ -218,11 +255,19 @@ class InventoryVectorEnv(VectorEnv):
         self._episodes = np.where(mask, self._episodes + 1, self._episodes)
         initial = self._start_state()
         self._state = self._where_rows(xp_mask, initial, self._state)
-        self._t = np.where(mask, 0, self._t)
+        self._start = np.where(mask, self._steps, self._start)
         if self.config.demand_window:
             fresh = self._sample(self.config.demand_window, 0, history=True)
             self._history = self.xp.where(xp_mask[:, None], fresh, self._history)
-        self._needs_reset = self._needs_reset & ~mask
+        if self._needs_reset is not None:
+            self._needs_reset = self._needs_reset & ~mask
+            if not self._needs_reset.any():
+                self._needs_reset = None
+
+    @property
+    def _t(self) -> np.ndarray:
+        """Every row's clock: the periods since its episode started."""
+        return self._steps - self._start
 
     def _start_state(self) -> Any:
         return start_state(
@@ -243,15 +288,18 @@ class InventoryVectorEnv(VectorEnv):
             # episode's first period follows the demand_window periods of its history.
             start = self._t + self.config.demand_window
             return self._sample(1, start)[:, 0]
-        # Stationary demand ignores the clock: blocks of many periods, one sampler call each.
+        # Stationary demand ignores the clock: blocks of many periods, one sampler call each,
+        # periods first and contiguous, so that each step reads one contiguous row.
         if self._block is None or self._pos == self._block.shape[0]:
             periods = max(1, min(256, BLOCK_ELEMENTS // self.num_envs))
-            block = self._sample(periods, 0).T
-            # Periods first and contiguous, so that each step reads one contiguous row.
-            if self.backend == "numpy":
-                self._block = np.ascontiguousarray(block)
+            if self._alias is not None:
+                # Drawn straight into that layout. A new block each time: the infos of earlier
+                # steps hold views of its rows.
+                self._block = self._alias.fill(self._rng, np.empty((periods, self.num_envs)))
+            elif self.backend == "numpy":
+                self._block = np.ascontiguousarray(self._sample(periods, 0).T)
             else:
-                self._block = block.contiguous()
+                self._block = self._sample(periods, 0).T.contiguous()
             self._pos = 0
         demand = self._block[self._pos]
         self._pos += 1
@@ -267,15 +315,14 @@ class InventoryVectorEnv(VectorEnv):
             raise gym.error.ResetNeeded("call reset() before step()")
         xp = self.xp
         action = self._to_action(actions)
-        restart = None
-        if self.autoreset_mode == AutoresetMode.NEXT_STEP and self._needs_reset.any():
-            restart = self._needs_reset.copy()
+        restart = self._needs_reset  # set in next-step mode only, None when no row restarts
+        self._needs_reset = None
         demand = self._next_demand()
         if self.config.demand_window:
             self._history = xp.concat([self._history[:, 1:], demand[:, None]], axis=1)
         state, costs, flows = self.problem.transition(self._state, action, demand, self.params, xp)
         self._state = state
-        self._t += 1
+        self._steps += 1
         total = costs.total()
         info: dict[str, Any] = dict(zip(costs._fields, costs))
         info.update(zip(flows._fields, flows))
@@ -286,12 +333,13 @@ class InventoryVectorEnv(VectorEnv):
         if restart is not None:
             self._reset_rows(restart)
             reward = xp.where(self._mask(restart), xp.zeros_like(reward), reward)
-        truncated = self._t >= self.max_episode_steps
+        truncated = self._start <= self._steps - self.max_episode_steps
         terminated = np.zeros(self.num_envs, dtype=bool)
         self._last_info = info
         obs = self._observe()
         if self.autoreset_mode == AutoresetMode.NEXT_STEP:
-            self._needs_reset = truncated.copy()
+            if truncated.any():
+                self._needs_reset = truncated.copy()
         elif self.autoreset_mode == AutoresetMode.SAME_STEP and truncated.any():
             info["final_obs"] = obs
             info["_final_obs"] = truncated.copy()
@@ -310,6 +358,10 @@ class InventoryVectorEnv(VectorEnv):
         return obs, reward, self._mask(terminated), self._mask(truncated), info
 
     def _to_action(self, actions: Any) -> Any:
+        if self._fast_numpy_actions and type(actions) is np.ndarray:
+            action = self._clip_on_numpy(actions)
+            if action is not None:
+                return action
         if actions is None or isinstance(actions, (str, bytes)):
             raise ValueError(f"actions must be an array of numbers, got {actions!r}")
         if self.backend == "numpy":
@@ -342,8 +394,41 @@ class InventoryVectorEnv(VectorEnv):
             a[:, 0] if self.problem.action_dim == 1 else tuple(a[:, i] for i in range(a.shape[1]))
         )
 
+    def _clip_on_numpy(self, actions: np.ndarray) -> Any:
+        """Box actions with static bounds, in float64, as
+        :func:`~inventory_gym.core.shell.prepare_actions` computes them, in fewer passes (the
+        clip converts to float64 on the way). ``None`` for anything else (shape, dtype,
+        non-finite values): the shared path then handles it or raises its error."""
+        if actions.dtype.kind != "f" or actions.shape not in self._action_shapes:
+            return None
+        if not np.isfinite(actions).all():
+            return None
+        d = self.problem.action_dim
+        values = np.maximum(actions.reshape(self.num_envs) if d == 1 else actions, self._low64)
+        np.minimum(values, self._high64, out=values)
+        if self.config.integer_actions:
+            np.rint(values, out=values)
+            if not self._box.integral:
+                np.minimum(values, self._round_high, out=values)
+        return values if d == 1 else tuple(values[:, i] for i in range(d))
+
     def _observe(self) -> Any:
         xp = self.xp
+        if self.backend == "numpy":
+            # Each column written once, cast on the way, into a new float32 array: no stacked
+            # float64 copy, and no view of the internal state (or of an earlier observation)
+            # leaks out, as Gymnasium's checker requires.
+            obs = np.empty((self.num_envs, self._obs_width), dtype=np.float32)
+            columns = self.problem.state_columns(self._state, self.params)
+            for j, column in enumerate(columns):
+                obs[:, j] = column
+            j = len(columns)
+            if self.config.demand_window:
+                obs[:, j : j + self.config.demand_window] = self._history
+                j += self.config.demand_window
+            if self.config.static_features:
+                obs[:, j:] = self._static
+            return obs
         parts = [self.problem.state_features(self._state, self.params, xp)]
         if self.config.demand_window:
             parts.append(self._history)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from types import ModuleType
 from typing import ClassVar
 
@@ -113,8 +114,10 @@ class ProcurementRemovalProblem(Problem):
 
     def action_bounds(self, state: ProcurementRemovalState, params, xp):
         # At most the stock on hand can be removed (the shells intersect this with the static
-        # box, so the cap max_removal applies too).
-        return (0.0, 0.0), (params.order_cap, state.on_hand)
+        # box, so the cap max_removal applies too). The order has no bound of the state: its
+        # cap is the static box's (inf here, not params.order_cap, whose default is a quantile
+        # of the demand computed anew on each call, every period of the single env).
+        return (0.0, 0.0), (math.inf, state.on_hand)
 
     def state_columns(self, state: ProcurementRemovalState, params) -> tuple[Array, ...]:
         return (state.on_hand, *state.pipeline, state.time_left)
