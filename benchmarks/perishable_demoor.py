@@ -372,6 +372,8 @@ ALL_INSTANCES = ",".join(
     for w in (7, 10)
 )
 """All 32 of De Moor's scenario-A instances (Farrington et al.'s Table 3)."""
+FARRINGTON_PATHS = dp.FARRINGTON["num_paths"]
+"""The simulated paths of a cached row that predates the ``paths`` field."""
 
 
 def _key(kwargs: dict) -> str:
@@ -448,6 +450,7 @@ def exact_instance(kwargs: dict, paths: int) -> dict:
         "bytes_per_state": peak / solution.grid.size,
         "max_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
         "threads": 1,
+        "paths": paths,
     }
 
 
@@ -463,15 +466,18 @@ def run_exact(args: argparse.Namespace) -> int:
 
     from tqdm.auto import tqdm
 
-    cache = Path(args.out) / "perishable_demoor_exact"
+    stem = "perishable_demoor_exact" + ("_quick" if args.quick else "")
+    cache = Path(args.out) / stem
     cache.mkdir(parents=True, exist_ok=True)
     instances = parse_instances(args.instances)
     rows = []
     for kwargs in tqdm(instances, desc="instances", unit="instance", file=sys.stderr):
         path = cache / f"{_key(kwargs)}.json"
         if path.exists():
-            rows.append(json.loads(path.read_text()))
-            continue
+            saved = json.loads(path.read_text())
+            if saved.get("paths", FARRINGTON_PATHS) == args.paths:
+                rows.append(saved)
+                continue
         row = exact_instance(kwargs, args.paths)
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(row, indent=1))
@@ -485,14 +491,14 @@ def run_exact(args: argparse.Namespace) -> int:
             file=sys.stderr,
             flush=True,
         )
-    write_exact(rows, args)
+    write_exact(rows, args, stem)
     bad = [r for r in rows if abs(r["sim_z"]) > 4]
     if bad:
         print(f"{len(bad)} simulation(s) more than 4 s.e. from the exact value", file=sys.stderr)
     return 1 if bad else 0
 
 
-def write_exact(rows: list[dict], args: argparse.Namespace) -> None:
+def write_exact(rows: list[dict], args: argparse.Namespace, stem: str) -> None:
     lines = [
         f"# Perishable: De Moor's {len(rows)} instances solved exactly "
         f"({time.strftime('%Y-%m-%d')}, {run_header(1)})",
@@ -540,7 +546,7 @@ def write_exact(rows: list[dict], args: argparse.Namespace) -> None:
         ],
     )
     text = "\n".join(lines) + "\n"
-    files = write_table(args.out, "perishable_demoor_exact", rows, markdown=text)
+    files = write_table(args.out, stem, rows, markdown=text)
     print(text)
     print("wrote " + ", ".join(str(f) for f in files))
 
