@@ -58,12 +58,12 @@ BLOCK_PAIRS = 1 << 18
 block's temporaries (the kernel's inputs and outputs, some 40 arrays of this length, about
 90 MB) bound the build's peak, whatever the grid's size."""
 BYTES_PER_STATE = 800
-"""Peak bytes per grid state of :func:`solve` beyond the block's temporaries. Measured with
-tracemalloc (numpy and scipy allocations): about 20 merged transitions per state at m = 5, each
-17 bytes in ``R`` (probability, cost-weighted probability as float32, column) and 4 more in a
-policy's chain; the (states x orders) Q-values; GMRES's 20 Krylov vectors; a few value
-vectors. See :data:`MEASURED`."""
-MEASURED = "m = 5, L = 2, FIFO (1,771,561 states): see benchmarks/README.md (dp_scaling)"
+"""Peak bytes per grid state of :func:`solve` and :meth:`PolicyModel.farrington` beyond the
+build's blocks: about 21 merged transitions per state at m = 5, each 20 bytes in ``R``
+(probability, cost-weighted probability, column) and 4 more in a policy's chain; the (states x
+orders) Q-values; GMRES's 20 Krylov vectors; a few value vectors. Measured with tracemalloc
+(numpy and scipy allocations): 781 bytes a state at m = 5, L = 2 (1.38 GB for 1,771,561
+states; ``benchmarks/perishable_demoor.py --exact``)."""
 MEMORY_OVERHEAD = 250_000_000
 """Bytes beyond the per-state arrays: the build's blocks and the interpreter's libraries."""
 EVAL_RTOL = 1e-13
@@ -323,7 +323,8 @@ def solve(
     on the optimal average cost are within ``tol``. Ties go to the smallest order.
 
     Args:
-        params: the instance (discrete demand, integer ``max_order``).
+        params: the instance (discrete demand, integer ``max_order``), or its
+            :class:`Model` (built once, shared with :class:`PolicyModel`).
         discount: in (0, 1), or ``None`` for the average cost.
         tol: width of the final bounds (average cost).
         max_iter: give up (``RuntimeError``) after this many iterations.
