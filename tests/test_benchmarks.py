@@ -130,6 +130,24 @@ def test_perishable_benchmark_smoke(tmp_path):
     assert len(rows) == 1 + 6  # optimal, three heuristics, DBP, PPO
 
 
+@pytest.mark.slow
+def test_perishable_exact_benchmark_smoke(tmp_path):
+    """--exact: the published instance's optimum, its simulation check, a cache a rerun
+    reads instead of solving again."""
+    script = SCRIPT.parent / "perishable_demoor.py"
+    args = ["--exact", "--quick", "--out", str(tmp_path)]
+    subprocess.run([sys.executable, str(script), *args], check=True, capture_output=True)
+    text = (tmp_path / "perishable_demoor_exact_quick.md").read_text()
+    assert "| 2 | 1 | LIFO | 7 | 121 | -1552.99 (62.5) |" in text and "| -1553 (61) |" in text
+    cached = tmp_path / "perishable_demoor_exact_quick" / "m2_L1_LIFO_w7.json"
+    row = json.loads(cached.read_text())
+    assert row["paths"] == 200 and abs(row["sim_z"]) < 4
+    row["farrington"] = -1.0  # a rerun must read the cached row, not solve again
+    cached.write_text(json.dumps(row))
+    subprocess.run([sys.executable, str(script), *args], check=True, capture_output=True)
+    assert "| 121 | 1.00 (62.5) |" in (tmp_path / "perishable_demoor_exact_quick.md").read_text()
+
+
 def test_vn2_benchmark_smoke(tmp_path):
     pytest.importorskip("pandas", reason="panels need pandas (the data extra)")
     script = SCRIPT.parent / "vn2.py"

@@ -241,6 +241,33 @@ def test_heuristics_exactly_at_long_lead_times(p, lead_time):
     assert abs(costs[best] - BEST_BASE_STOCK[p][lead_time - 1]) <= ROUNDING
 
 
+@pytest.mark.parametrize(("p", "lead_time"), [(4, 2), (39, 2)])
+def test_zipkin_table4_optimum_is_its_policy_cost(p, lead_time):
+    """Table 4 (geometric demand, mean 5): its optima are not available here, so the DP's is
+    checked against its own policy's exact chain (and, in the benchmark, by simulation)."""
+    params = params_of(lead_time, p, demand=zipkin.DEMAND[4])
+    solution = dp.solve(params)
+    assert dp.policy_cost(params, solution.policy()) == pytest.approx(solution.cost, abs=1e-7)
+
+
+@pytest.mark.slow
+def test_zipkin_table4_largest_instance_by_simulation():
+    """Geometric demand, L = 4, p = 39 (509,355 states, out of reach before issue 20): the
+    DP's optimum within 3 standard errors of its policy's simulated cost. (Its policy's exact
+    chain is not built here: with geometric demand it reaches millions of states.)"""
+    params = params_of(4, 39, demand=zipkin.DEMAND[4])
+    solution = dp.solve(params, tol=1e-6)
+    sim = evaluate(
+        solution.policy(),
+        ENV,
+        {"lead_time": 4, "lost_sales_cost": 39, "demand": zipkin.DEMAND[4]},
+        num_paths=400,
+        periods=2000,
+        burn_in=500,
+    )
+    assert abs(sim.cost - solution.cost) < 3 * sim.stderr
+
+
 def test_policy_table_round_trip_and_misses(tmp_path):
     params = params_of(2, 9)
     solution = dp.solve(params)

@@ -52,11 +52,13 @@ BYTES_PER_ENTRY = 4 * 8
 the feasibility mask (float64). Measured: 3.5 arrays at L = 5, p = 39 (6.8 million entries,
 188 MB traced by tracemalloc)."""
 
-BYTES_PER_STATE = 7 * 8
+BYTES_PER_STATE = 8 * 8
 """Peak bytes per grid state of :func:`solve` at ``L >= 2``, which never builds a (states x
 orders) array (:meth:`BellmanOperator.minimise`): the values, the new values, their copy with
-the last pipeline axis moved, one block of ``E[V(next)]`` and its gathered input (one grid's
-worth each), the orders (int64) and the float32 copies of the first phase."""
+the last pipeline axis moved, one block of ``E[V(next)]``, the orders (int64), the position
+bound's penalties and the float32 copies of the first phase. Measured (tracemalloc): 65 bytes a
+state at L = 5 and 6, p = 39 (501 MB for 7.7 million states; 647 MB resident with the
+interpreter; ``benchmarks/dp_scaling.py``)."""
 
 MEMORY_OVERHEAD = 50_000_000
 """Bytes beyond the per-entry arrays (value functions, index arrays, the operator's tables)."""

@@ -58,12 +58,12 @@ BLOCK_PAIRS = 1 << 18
 block's temporaries (the kernel's inputs and outputs, some 40 arrays of this length, about
 90 MB) bound the build's peak, whatever the grid's size."""
 BYTES_PER_STATE = 800
-"""Peak bytes per grid state of :func:`solve` beyond the block's temporaries. Measured with
-tracemalloc (numpy and scipy allocations): about 20 merged transitions per state at m = 5, each
-17 bytes in ``R`` (probability, cost-weighted probability as float32, column) and 4 more in a
-policy's chain; the (states x orders) Q-values; GMRES's 20 Krylov vectors; a few value
-vectors. See :data:`MEASURED`."""
-MEASURED = "m = 5, L = 2, FIFO (1,771,561 states): see benchmarks/README.md (dp_scaling)"
+"""Peak bytes per grid state of :func:`solve` and :meth:`PolicyModel.farrington` beyond the
+build's blocks: about 21 merged transitions per state at m = 5, each 20 bytes in ``R``
+(probability, cost-weighted probability, column) and 4 more in a policy's chain; the (states x
+orders) Q-values; GMRES's 20 Krylov vectors; a few value vectors. Measured with tracemalloc
+(numpy and scipy allocations): 781 bytes a state at m = 5, L = 2 (1.38 GB for 1,771,561
+states; ``benchmarks/perishable_demoor.py --exact``)."""
 MEMORY_OVERHEAD = 250_000_000
 """Bytes beyond the per-state arrays: the build's blocks and the interpreter's libraries."""
 EVAL_RTOL = 1e-13
@@ -200,6 +200,7 @@ class Model:
         columns, weights, cost_weights = [], [], []
         self.expected = np.empty(n)
         self.expected_sq = np.empty(n)
+        strides = [int(np.prod(grid.shape[i + 1 :])) for i in range(len(grid.shape))]
         demand_block = np.tile(np.arange(outcomes, dtype=np.float64), block)
         prob_block = np.tile(probs, block)
         for low in range(0, n, block):
@@ -213,10 +214,14 @@ class Model:
                 state, np.zeros(pairs), demand_block[:pairs], params, np
             )
             del state
-            index, inside = grid.locate(nxt)
+            # The flat index, coordinate by coordinate (Grid.locate's stacked copy and clip
+            # took 40% of the build); the grid is closed under the kernel (module docstring).
+            index = np.zeros(pairs, dtype=np.int64)
+            for coord, step in zip(grid.coordinates(nxt), strides, strict=True):
+                if coord.min() < 0 or coord.max() > grid.max_order:
+                    raise RuntimeError(f"{_OWNER}: the kernel left the grid {grid.shape}")
+                index += coord * step
             del nxt
-            if not inside.all():  # the grid is closed under the kernel (module docstring)
-                raise RuntimeError(f"{_OWNER}: the kernel left the grid {grid.shape}")
             cost = costs.total()
             del costs
             p = prob_block[:pairs]
@@ -318,7 +323,8 @@ def solve(
     on the optimal average cost are within ``tol``. Ties go to the smallest order.
 
     Args:
-        params: the instance (discrete demand, integer ``max_order``).
+        params: the instance (discrete demand, integer ``max_order``), or its
+            :class:`Model` (built once, shared with :class:`PolicyModel`).
         discount: in (0, 1), or ``None`` for the average cost.
         tol: width of the final bounds (average cost).
         max_iter: give up (``RuntimeError``) after this many iterations.
