@@ -39,6 +39,8 @@ RESULTS = Path(__file__).parent / "results"
 COSTS = {"lead_time": 2, "holding_cost": 0.2, "lost_sales_cost": 1.0}
 ROUNDS = 6
 PTO = ("pto_moving_average", "pto_ets", "pto_lightgbm")
+LOOSE = ("seeds", "last_year", "pto")
+"""Settings kept per entry of a window (DBP seeds and variants, each PTO policy's)."""
 VALIDATION = (74, 80, 86, 92, 98, 104)
 """Starts of the validation windows (2022-09-12 .. 2023-04-10): every setting is chosen here."""
 TEST = (108, 114, 120, 126, 132, 138, 144, 149)
@@ -141,10 +143,26 @@ def main(argv: list[str] | None = None) -> int:
         merged: dict = {}
         for part in args.merge.split(","):
             doc = json.loads((out / f"{part}.json").read_text())
-            if merged and doc["settings"] != merged["settings"]:
+            mine = {k: v for k, v in doc["settings"].items() if k not in LOOSE}
+            if merged and mine != {k: v for k, v in merged["settings"].items() if k not in LOOSE}:
                 raise SystemExit(f"--merge: {part}.json was run with other settings")
-            merged.setdefault("settings", doc["settings"])
-            merged.setdefault("windows", {}).update(doc["windows"])
+            merged.setdefault("settings", dict(doc["settings"]))
+            for key in ("seeds", "last_year"):
+                both = set(merged["settings"][key]) | set(doc["settings"][key])
+                merged["settings"][key] = sorted(both)
+            for label in PTO:  # the PTO rows of the current settings
+                if doc["settings"]["pto"][label] == pto_settings[label]:
+                    merged["settings"]["pto"][label] = pto_settings[label]
+            for key, row in doc["windows"].items():
+                into = merged.setdefault("windows", {}).setdefault(key, {"seconds": {}})
+                seconds = {**into.get("seconds", {}), **row.get("seconds", {})}
+                fresh = {
+                    k: v
+                    for k, v in row.items()
+                    if k not in PTO or doc["settings"]["pto"][k] == pto_settings[k]
+                }
+                into.update(fresh)
+                into["seconds"] = seconds
         merged["windows"] = dict(sorted(merged["windows"].items()))
         path.write_text(json.dumps(merged, indent=2) + "\n")
         table = markdown(merged)
@@ -167,16 +185,16 @@ def main(argv: list[str] | None = None) -> int:
     }
     settings["pto"] = pto_settings
     done = json.loads(path.read_text()) if path.is_file() else {}
-    if done.get("settings", {}).get("pto") != settings["pto"]:  # PTO rows redone, DBP kept
-        for row in done.get("windows", {}).values():
-            for label in PTO:
+    old = done.get("settings", {}).get("pto", {})
+    for label in PTO:  # a PTO policy of other settings is redone, the rest kept
+        if old.get(label) != settings["pto"][label]:
+            for row in done.get("windows", {}).values():
                 row.pop(label, None)
-        if "settings" in done:
-            done["settings"]["pto"] = settings["pto"]
+    if "settings" in done:
+        done["settings"]["pto"] = settings["pto"]
     # Seeds and variants are separate entries of each window: another list keeps the others.
-    loose = ("seeds", "last_year", "pto")
-    if {k: v for k, v in done.get("settings", {}).items() if k not in loose} != {
-        k: v for k, v in settings.items() if k not in loose
+    if {k: v for k, v in done.get("settings", {}).items() if k not in LOOSE} != {
+        k: v for k, v in settings.items() if k not in LOOSE
     }:
         done = {"settings": settings, "windows": {}}
     for key in ("seeds", "last_year"):
