@@ -210,7 +210,7 @@ PTO_SETTINGS: dict[str, dict[str, Any]] = {
     "pto_lightgbm": {
         "forecaster": {"rounds": 150, "learning_rate": 0.1, "num_leaves": 15},
         "distribution": "poisson",
-        "refit": 3,
+        "refit": 6,
     },
 }
 """The settings of the predict-then-optimize policies of :data:`BACKTEST_POLICIES`: the

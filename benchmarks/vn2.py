@@ -150,9 +150,7 @@ def main(argv: list[str] | None = None) -> int:
             for key in ("seeds", "last_year"):
                 both = set(merged["settings"][key]) | set(doc["settings"][key])
                 merged["settings"][key] = sorted(both)
-            for label in PTO:  # the PTO rows of the current settings
-                if doc["settings"]["pto"][label] == pto_settings[label]:
-                    merged["settings"]["pto"][label] = pto_settings[label]
+            merged["settings"]["pto"] = pto_settings  # only rows of these settings are kept
             for key, row in doc["windows"].items():
                 into = merged.setdefault("windows", {}).setdefault(key, {"seconds": {}})
                 seconds = {**into.get("seconds", {}), **row.get("seconds", {})}
