@@ -1,26 +1,33 @@
-"""VN2 pseudo-competitions cut from the history: vn2_benchmark against DirectBackprop.
+"""VN2 pseudo-competitions cut from the history: vn2_benchmark, predict-then-optimize and
+DirectBackprop.
 
 The competition's own weeks are not in shared/, so the windows are cut from the history with
 the competition's rules (SCENARIOS.md section 6): 6 weekly decisions, lead time 2, weeks 3 to
 8 of the window scored, holding and shortage summed over the 599 series. The start state of
 a window is what ``vn2_benchmark`` leaves after the 8 weeks before it, from an empty state
 (the same for every policy: the comparison is paired). DirectBackprop is trained on the weeks
-before each window only, one network across all series, for ``--steps`` gradient steps.
+before each window only, one network across all series, for ``--steps`` gradient steps (one
+entry per seed and variant: ``--seeds``, ``--last-year``). The predict-then-optimize policies
+(``pto_moving_average``, ``pto_ets``, ``pto_lightgbm``) run with
+:data:`baselines.backtest.PTO_SETTINGS`.
 
-Windows: the first ``--validation`` windows (the earliest) are the ones to choose settings on;
-the table reports them apart and pools only the others (the test windows). Default: 2
-validation windows starting 2023-02-27 and 2023-04-10 (weeks 98 and 104) and 8 test windows of
-the last year, starting every 6 weeks from 2023-05-08 (week 108) to 2024-01-15 (week 144),
-then 2024-02-19 (week 149, the last whose 8 weeks are in the file). Paired 95% intervals:
-Student t over the test windows of the per-window relative difference.
+Windows (``--validation``: which starts are validation windows): 6 validation windows, every
+6 weeks from 2022-09-12 to 2023-04-10 (weeks 74 to 104), on which every setting is chosen
+(``benchmarks/vn2_sweep.py`` for the PTO settings, the best PTO and the best DBP variant of
+the table), and 8 test windows of the last year, every 6 weeks from 2023-05-08 (week 108) to
+2024-01-15 (week 144), then 2024-02-19 (week 149, the last whose 8 weeks are in the file),
+reported and never tuned on. Paired 95% intervals: Student t over the windows of the
+per-window relative difference.
 
 The DBP settings (base_stock, 150 steps of 128 rows, learning rate 0.01, window 32) were fixed
 before this benchmark from two exploratory 100-step runs, at the windows starting 2023-10-30
 and 2024-02-19 (which overlap test windows 2023-10-23 and 2024-02-19: a mild look at the test
 set, said in benchmarks/README.md); there was no sweep.
 
-Writes ``benchmarks/results/vn2.json`` one window at a time (atomically; a rerun resumes) and
-``vn2.md``. ``--quick``: a smoke test on synthetic data (no VN2 files needed).
+Writes ``benchmarks/results/<name>.json`` one policy at a time (atomically; a rerun resumes,
+redoing only the entries whose settings changed) and ``<name>.md``. ``--only`` runs some
+policies; runs split over processes (``--name``) are joined by ``--merge``. ``--quick``: a
+smoke test on synthetic data (no VN2 files needed).
 """
 
 from __future__ import annotations
