@@ -341,6 +341,9 @@ def markdown(done: dict) -> str:
         for name in cols[1:-1]:
             if all(name in r or name in _families(r) for r in part):
                 lines.append(f"- {name} vs vn2_benchmark: {_versus(part, name, 'vn2_benchmark')}")
+        for name in PTO:
+            if name != best:
+                lines.append(f"- {name} vs {best} (best PTO): {_versus(part, name, best)}")
         if has_dbp:
             lines.append(
                 f"- {best_dbp} (best DBP) vs {best} (best PTO): {_versus(part, best_dbp, best)}"
