@@ -65,8 +65,9 @@ bench-perishable: $(STAMP)
 bench-dp-scaling: $(STAMP)
 	OMP_NUM_THREADS=1 $(PY) benchmarks/dp_scaling.py
 
-# VN2 pseudo-competitions: vn2_benchmark against DBP trained before each of 10 windows (needs
-# ../shared/data/vn2; about 30 minutes at one thread on the shared 2-core machine).
+# VN2 pseudo-competitions: vn2_benchmark, the three predict-then-optimize policies and DBP
+# trained before each of 14 windows (6 validation, 8 test; needs ../shared/data/vn2; about 60
+# minutes at one thread, DBP's training most of it). PTO settings: benchmarks/vn2_sweep.py.
 bench-vn2: $(STAMP)
 	OMP_NUM_THREADS=1 $(PY) benchmarks/vn2.py
 

@@ -198,17 +198,25 @@ def _make_dbp(context: BacktestContext) -> Any:
 
 
 PTO_SETTINGS: dict[str, dict[str, Any]] = {
-    "pto_moving_average": {"forecaster": {"n": 8, "seasonal": True}, "distribution": "negbin"},
+    "pto_moving_average": {
+        "forecaster": {"n": 26, "seasonal": True},
+        "distribution": "poisson",
+    },
     "pto_ets": {
         "forecaster": {"intermittent": "croston_sba", "seasonal": True},
-        "distribution": "negbin",
-        "refit": 1,
+        "distribution": "poisson",
+        "refit": 3,
     },
-    "pto_lightgbm": {"forecaster": {}, "distribution": "negbin", "refit": 1},
+    "pto_lightgbm": {
+        "forecaster": {"rounds": 150, "learning_rate": 0.1, "num_leaves": 15},
+        "distribution": "poisson",
+        "refit": 6,
+    },
 }
 """The settings of the predict-then-optimize policies of :data:`BACKTEST_POLICIES`: the
 forecaster's options, then those of :class:`~baselines.pto.panel.PanelOrderUpTo`. Chosen on
-the validation pseudo-competitions of ``benchmarks/vn2.py`` (see benchmarks/README.md)."""
+the validation pseudo-competitions of ``benchmarks/vn2.py`` only, by ``benchmarks/vn2_sweep.py``
+(see benchmarks/README.md): the lowest pooled validation cost of each grid."""
 
 
 def make_panel_pto(

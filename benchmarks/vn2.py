@@ -1,26 +1,33 @@
-"""VN2 pseudo-competitions cut from the history: vn2_benchmark against DirectBackprop.
+"""VN2 pseudo-competitions cut from the history: vn2_benchmark, predict-then-optimize and
+DirectBackprop.
 
 The competition's own weeks are not in shared/, so the windows are cut from the history with
 the competition's rules (SCENARIOS.md section 6): 6 weekly decisions, lead time 2, weeks 3 to
 8 of the window scored, holding and shortage summed over the 599 series. The start state of
 a window is what ``vn2_benchmark`` leaves after the 8 weeks before it, from an empty state
 (the same for every policy: the comparison is paired). DirectBackprop is trained on the weeks
-before each window only, one network across all series, for ``--steps`` gradient steps.
+before each window only, one network across all series, for ``--steps`` gradient steps (one
+entry per seed and variant: ``--seeds``, ``--last-year``). The predict-then-optimize policies
+(``pto_moving_average``, ``pto_ets``, ``pto_lightgbm``) run with
+:data:`baselines.backtest.PTO_SETTINGS`.
 
-Windows: the first ``--validation`` windows (the earliest) are the ones to choose settings on;
-the table reports them apart and pools only the others (the test windows). Default: 2
-validation windows starting 2023-02-27 and 2023-04-10 (weeks 98 and 104) and 8 test windows of
-the last year, starting every 6 weeks from 2023-05-08 (week 108) to 2024-01-15 (week 144),
-then 2024-02-19 (week 149, the last whose 8 weeks are in the file). Paired 95% intervals:
-Student t over the test windows of the per-window relative difference.
+Windows (``--validation``: which starts are validation windows): 6 validation windows, every
+6 weeks from 2022-09-12 to 2023-04-10 (weeks 74 to 104), on which every setting is chosen
+(``benchmarks/vn2_sweep.py`` for the PTO settings, the best PTO and the best DBP variant of
+the table), and 8 test windows of the last year, every 6 weeks from 2023-05-08 (week 108) to
+2024-01-15 (week 144), then 2024-02-19 (week 149, the last whose 8 weeks are in the file),
+reported and never tuned on. Paired 95% intervals: Student t over the windows of the
+per-window relative difference.
 
 The DBP settings (base_stock, 150 steps of 128 rows, learning rate 0.01, window 32) were fixed
 before this benchmark from two exploratory 100-step runs, at the windows starting 2023-10-30
 and 2024-02-19 (which overlap test windows 2023-10-23 and 2024-02-19: a mild look at the test
 set, said in benchmarks/README.md); there was no sweep.
 
-Writes ``benchmarks/results/vn2.json`` one window at a time (atomically; a rerun resumes) and
-``vn2.md``. ``--quick``: a smoke test on synthetic data (no VN2 files needed).
+Writes ``benchmarks/results/<name>.json`` one policy at a time (atomically; a rerun resumes,
+redoing only the entries whose settings changed) and ``<name>.md``. ``--only`` runs some
+policies; runs split over processes (``--name``) are joined by ``--merge``. ``--quick``: a
+smoke test on synthetic data (no VN2 files needed).
 """
 
 from __future__ import annotations
@@ -39,6 +46,8 @@ RESULTS = Path(__file__).parent / "results"
 COSTS = {"lead_time": 2, "holding_cost": 0.2, "lost_sales_cost": 1.0}
 ROUNDS = 6
 PTO = ("pto_moving_average", "pto_ets", "pto_lightgbm")
+LOOSE = ("seeds", "last_year", "pto")
+"""Settings kept per entry of a window (DBP seeds and variants, each PTO policy's)."""
 VALIDATION = (74, 80, 86, 92, 98, 104)
 """Starts of the validation windows (2022-09-12 .. 2023-04-10): every setting is chosen here."""
 TEST = (108, 114, 120, 126, 132, 138, 144, 149)
@@ -141,10 +150,24 @@ def main(argv: list[str] | None = None) -> int:
         merged: dict = {}
         for part in args.merge.split(","):
             doc = json.loads((out / f"{part}.json").read_text())
-            if merged and doc["settings"] != merged["settings"]:
+            mine = {k: v for k, v in doc["settings"].items() if k not in LOOSE}
+            if merged and mine != {k: v for k, v in merged["settings"].items() if k not in LOOSE}:
                 raise SystemExit(f"--merge: {part}.json was run with other settings")
-            merged.setdefault("settings", doc["settings"])
-            merged.setdefault("windows", {}).update(doc["windows"])
+            merged.setdefault("settings", dict(doc["settings"]))
+            for key in ("seeds", "last_year"):
+                both = set(merged["settings"][key]) | set(doc["settings"][key])
+                merged["settings"][key] = sorted(both)
+            merged["settings"]["pto"] = pto_settings  # only rows of these settings are kept
+            for key, row in doc["windows"].items():
+                into = merged.setdefault("windows", {}).setdefault(key, {"seconds": {}})
+                seconds = {**into.get("seconds", {}), **row.get("seconds", {})}
+                fresh = {
+                    k: v
+                    for k, v in row.items()
+                    if k not in PTO or doc["settings"]["pto"][k] == pto_settings[k]
+                }
+                into.update(fresh)
+                into["seconds"] = seconds
         merged["windows"] = dict(sorted(merged["windows"].items()))
         path.write_text(json.dumps(merged, indent=2) + "\n")
         table = markdown(merged)
@@ -167,16 +190,16 @@ def main(argv: list[str] | None = None) -> int:
     }
     settings["pto"] = pto_settings
     done = json.loads(path.read_text()) if path.is_file() else {}
-    if done.get("settings", {}).get("pto") != settings["pto"]:  # PTO rows redone, DBP kept
-        for row in done.get("windows", {}).values():
-            for label in PTO:
+    old = done.get("settings", {}).get("pto", {})
+    for label in PTO:  # a PTO policy of other settings is redone, the rest kept
+        if old.get(label) != settings["pto"][label]:
+            for row in done.get("windows", {}).values():
                 row.pop(label, None)
-        if "settings" in done:
-            done["settings"]["pto"] = settings["pto"]
+    if "settings" in done:
+        done["settings"]["pto"] = settings["pto"]
     # Seeds and variants are separate entries of each window: another list keeps the others.
-    loose = ("seeds", "last_year", "pto")
-    if {k: v for k, v in done.get("settings", {}).items() if k not in loose} != {
-        k: v for k, v in settings.items() if k not in loose
+    if {k: v for k, v in done.get("settings", {}).items() if k not in LOOSE} != {
+        k: v for k, v in settings.items() if k not in LOOSE
     }:
         done = {"settings": settings, "windows": {}}
     for key in ("seeds", "last_year"):
@@ -318,6 +341,9 @@ def markdown(done: dict) -> str:
         for name in cols[1:-1]:
             if all(name in r or name in _families(r) for r in part):
                 lines.append(f"- {name} vs vn2_benchmark: {_versus(part, name, 'vn2_benchmark')}")
+        for name in PTO:
+            if name != best:
+                lines.append(f"- {name} vs {best} (best PTO): {_versus(part, name, best)}")
         if has_dbp:
             lines.append(
                 f"- {best_dbp} (best DBP) vs {best} (best PTO): {_versus(part, best_dbp, best)}"
