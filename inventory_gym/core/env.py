@@ -86,6 +86,7 @@ class InventoryEnv(gym.Env):
         # The Python-float paths serve static bounds (one decision, or several as a flat
         # sequence of numbers); every other case goes through the shared prepare_actions.
         static = not self.problem.state_dependent_bounds
+        self._state_bounds = not static
         self._fast_action = self._scalar_action and static
         self._fast_orders = not self._fast_action
         # With integer actions, a rounded order above a fractional max_order comes back to the
@@ -265,7 +266,7 @@ class InventoryEnv(gym.Env):
                 return None
         discrete, integer = self.config.discrete_actions, self.config.integer_actions
         s_low = s_high = None
-        if self.problem.state_dependent_bounds:
+        if self._state_bounds:
             s_low, s_high = self.problem.action_bounds(self._state, self.params, python_scalars)
             if len(s_low) != n or len(s_high) != n:
                 return None

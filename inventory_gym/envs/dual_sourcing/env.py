@@ -210,7 +210,8 @@ _DOC = """
     (``"uniform(0,4)"``), ``max_order``, ``initial_inventory``. Shell and vector options as for
     every inventory-gym env (``demand_window``, ``static_features``, ``integer_actions``,
     ``discrete_actions``, ``render_mode="ansi"``, ``num_envs``, ``backend``, ``device``,
-    ``dtype``, ``differentiable``, ``autoreset_mode``, ``max_episode_steps``).
+    ``dtype``, ``differentiable``, ``autoreset_mode``, ``max_episode_steps``,
+    ``demand_sampler``).
 
     ## Version History
 

@@ -221,7 +221,8 @@ _DOC = """
     ``initial_pipeline``. Shell: ``demand_window``, ``static_features``,
     ``integer_actions``, ``discrete_actions``, ``render_mode="ansi"``. Vector env also:
     ``num_envs``, ``backend="numpy" | "torch"``, ``device``, ``dtype``, ``differentiable``,
-    ``autoreset_mode``, ``max_episode_steps``.
+    ``autoreset_mode``, ``max_episode_steps``. Both: ``demand_sampler="table" | "model"``
+    (how a stationary discrete demand is drawn; see the vector env's notes).
 
     ## Version History
 

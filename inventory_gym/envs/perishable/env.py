@@ -237,7 +237,8 @@ _DOC = """
     ``demand`` (``"gamma(4,0.5,100)"``), ``max_order`` (10). Shell and vector options as for
     every inventory-gym env (``demand_window``, ``static_features``, ``integer_actions``,
     ``discrete_actions``, ``render_mode="ansi"``, ``num_envs``, ``backend``, ``device``,
-    ``dtype``, ``differentiable``, ``autoreset_mode``, ``max_episode_steps``).
+    ``dtype``, ``differentiable``, ``autoreset_mode``, ``max_episode_steps``,
+    ``demand_sampler``).
 
     ## Version History
 
