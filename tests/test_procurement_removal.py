@@ -134,6 +134,11 @@ def test_dp_reproduces_the_scenario_figures(default_solution):
     assert interval_levels(best.orders[:, T], 104) == (14, 21)
     assert interval_levels(best.orders[:, T - 26], 104) == (4, 6)
     assert best.name == "optimal" and never.name == "never_remove"
+    from baselines.procurement_removal import dp
+    from inventory_gym.envs.procurement_removal import ProcurementRemovalParams
+
+    empty = ProcurementRemovalParams(initial_stock=0.0)  # removal is worth almost nothing
+    assert 0 <= dp.solve(empty, removal=False).cost / dp.solve(empty).cost - 1 < 1e-4
 
 
 def test_dp_optimal_policy_has_the_interval_form(default_solution):
