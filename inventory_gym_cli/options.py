@@ -60,6 +60,12 @@ def slug(env_id: str, kwargs: dict[str, Any]) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", "_".join(parts))
 
 
+DEFAULT_PERIODS = 1000
+"""Periods scored per path after the burn-in, for long-run averages."""
+DEFAULT_BURN_IN = 500
+"""Periods discarded first, for long-run averages."""
+
+
 def instance_of(args: argparse.Namespace) -> Instance:
     """The instance of ``ENV --set ...``, or a one-line error naming what is wrong."""
     kwargs = parse_sets(args.set)
@@ -69,8 +75,37 @@ def instance_of(args: argparse.Namespace) -> Instance:
         inst = make_instance(args.env, kwargs)
     except (ValueError, TypeError) as err:
         raise CLIError(f"{args.env}: {err}") from None
+    season_defaults(args, inst)
     check_sizes(args, inst)
     return inst
+
+
+def season_defaults(args: argparse.Namespace, inst: Instance) -> None:
+    """Fill ``--periods`` and ``--burn-in`` left unset: one season from the starting state for
+    a problem whose episode is a season (:meth:`Problem.season`), else the long-run defaults."""
+    if not hasattr(args, "periods"):
+        return
+    season = inst.problem.season(inst.params)
+    if args.periods is None:
+        args.periods = season if season is not None else DEFAULT_PERIODS
+    if args.burn_in is None:
+        args.burn_in = 0 if season is not None else DEFAULT_BURN_IN
+
+
+def season_training(inst: Instance) -> dict[str, Any]:
+    """DirectBackprop's settings for a problem whose episode is a season: whole seasons from
+    the starting state, scored over the season (empty for long-run problems)."""
+    season = inst.problem.season(inst.params)
+    if season is None:
+        return {}
+    return {
+        "horizon": season,
+        "burn_in": 0,
+        "first_burn_in": 0,
+        "carry_state": False,
+        "eval_periods": season,
+        "eval_burn_in": 0,
+    }
 
 
 def eval_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -170,15 +205,16 @@ def add_instance_args(
     g.add_argument(
         "--periods",
         type=int,
-        default=1000,
-        help="periods per path after the burn-in (default 1000)",
+        default=None,
+        help=f"periods per path after the burn-in (default {DEFAULT_PERIODS}; for a problem "
+        "whose episode is a selling season, its length)",
     )
     g.add_argument(
         "--burn-in",
         type=int,
-        default=500,
-        help="periods discarded first (default 500: the constant order, whose stock "
-        "relaxes slowly, needs a long one)",
+        default=None,
+        help=f"periods discarded first (default {DEFAULT_BURN_IN}: the constant order, whose "
+        "stock relaxes slowly, needs a long one; 0 for a selling season)",
     )
     g.add_argument("--seed", type=int, default=0, help="seed of the evaluation paths (default 0)")
     g.add_argument(
@@ -205,7 +241,7 @@ def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Non
     for name in ("seed", "fit_seed"):
         if getattr(args, name, 0) < 0:
             parser.error(f"--{name.replace('_', '-')} must be >= 0, got {getattr(args, name)}")
-    if getattr(args, "burn_in", 0) < 0:
+    if (getattr(args, "burn_in", 0) or 0) < 0:
         parser.error(f"--burn-in must be >= 0, got {args.burn_in}")
     if getattr(args, "threads", 0) < 0:
         parser.error(f"--threads must be >= 0 (0: the libraries' defaults), got {args.threads}")

@@ -313,3 +313,39 @@ def test_with_lead_time_1_the_optimum_is_not_an_interval_policy_in_the_stock():
     best = dp.solve(ProcurementRemovalParams(lead_time=1))
     assert best.orders[0, 12, 0] == best.orders[4, 12, 0] > 0
     assert sum(interval_levels(best.orders[:, tau]) is None for tau in range(1, 53)) > 40
+
+
+def test_the_command_line_scores_and_trains_one_season_by_default(capsys):
+    """A season problem's scores mean one season from the start: the command line's default
+    periods and burn-in follow ``Problem.season``, and DBP trains on whole seasons; long-run
+    problems keep their defaults."""
+    import argparse
+    import json
+
+    from inventory_gym import make_instance
+    from inventory_gym_cli import options as o
+    from inventory_gym_cli.commands.train import dbp_config
+    from inventory_gym_cli.main import main
+
+    code = main(
+        ["evaluate", "ProcurementRemoval-v0", "--policy", "myopic", "--paths", "20"]
+        + ["--json", "--quiet"]
+    )
+    doc = json.loads(capsys.readouterr().out)["policies"]["myopic"]
+    assert code == 0 and (doc["periods"], doc["burn_in"]) == (52, 0)
+    inst = make_instance("ProcurementRemoval-v0", {"season_length": 30})
+    args = argparse.Namespace(periods=None, burn_in=None)
+    o.season_defaults(args, inst)
+    assert (args.periods, args.burn_in) == (30, 0)
+    args = argparse.Namespace(periods=None, burn_in=7)
+    o.season_defaults(args, make_instance("LostSales-v0", {}))
+    assert (args.periods, args.burn_in) == (o.DEFAULT_PERIODS, 7)
+    season = o.season_training(inst)
+    assert season["horizon"] == 30 and season["carry_state"] is False
+    assert o.season_training(make_instance("LostSales-v0", {})) == {}
+    from inventory_gym_cli.main import build_parser
+
+    argv = ["train", "ProcurementRemoval-v0", "--steps", "5", "--eval-periods", "40"]
+    config = dbp_config(build_parser().parse_args(argv), inst)
+    assert (config.horizon, config.burn_in, config.carry_state) == (30, 0, False)
+    assert config.eval_periods == 40  # a flag given keeps its value

@@ -149,6 +149,17 @@ class Problem(ABC):
     ) -> NamedTuple:
         """The state of ``batch`` systems at the start of an episode."""
 
+    def season(self, params: Any) -> int | None:
+        """The length of the problem's episode when a score means a finite season, else None.
+
+        None (the default): scores are long-run averages, and the harness runs a burn-in and
+        then many periods. A problem whose episode is a selling season (with a terminal value
+        at its end) returns the season's length: the command line then scores exactly one
+        season from the starting state (``--periods T --burn-in 0`` by default), and trains
+        DirectBackprop on whole seasons, since periods past the season's end mean nothing.
+        """
+        return None
+
     def start_draws(self, params: Any) -> int:
         """How many uniform numbers on [0, 1) the starting state of one episode is drawn from.
 

@@ -81,7 +81,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     return p
 
 
-def learners(args: argparse.Namespace) -> list[Learner]:
+def learners(args: argparse.Namespace, inst: Any = None) -> list[Learner]:
     out = []
     if args.dbp_steps < 0:
         raise o.CLIError(f"--dbp-steps must be >= 0, got {args.dbp_steps}")
@@ -93,7 +93,10 @@ def learners(args: argparse.Namespace) -> list[Learner]:
         from dbp.config import TrainConfig
 
         config = TrainConfig(
-            max_steps=args.dbp_steps, max_seconds=args.dbp_seconds, threads=o.threads(args)
+            max_steps=args.dbp_steps,
+            max_seconds=args.dbp_seconds,
+            threads=o.threads(args),
+            **(o.season_training(inst) if inst is not None else {}),
         )
         out.append(Learner("dbp", config, kind=args.dbp_policy))
     if args.with_ppo:
@@ -106,7 +109,7 @@ def learners(args: argparse.Namespace) -> list[Learner]:
 def run(args: argparse.Namespace) -> int:
     inst = o.instance_of(args)
     o.check_out_folder("--out", args.out)
-    chosen = learners(args)  # their options are checked before any work
+    chosen = learners(args, inst)  # their options are checked before any work
     names = None if not args.policies else [n.strip() for n in args.policies.split(",")]
     from baselines.registry import entries
 

@@ -132,8 +132,9 @@ def _only(label: str) -> list[str]:
     return configflags.only_fields(_configs(), SKIP)[label]
 
 
-def dbp_config(args: argparse.Namespace) -> Any:
-    """The :class:`dbp.TrainConfig` of the options given (the rest keep its defaults)."""
+def dbp_config(args: argparse.Namespace, inst: Any = None) -> Any:
+    """The :class:`dbp.TrainConfig` of the options given (the rest keep its defaults, or a
+    season's settings for a problem whose episode is a season: :func:`o.season_training`)."""
     from dbp.config import TrainConfig
 
     wrong = configflags.given(args, _only("ppo"))
@@ -146,7 +147,11 @@ def dbp_config(args: argparse.Namespace) -> Any:
         )
     if args.steps == 0 and args.seconds is None:
         raise o.CLIError("--steps 0 (none) needs a time budget: give --seconds S as well")
-    return configflags.config_from_args(TrainConfig, args, skip=SKIP, threads=o.threads(args))
+    season = o.season_training(inst) if inst is not None else {}
+    fixed = {k: v for k, v in season.items() if not configflags.given(args, [k])}
+    return configflags.config_from_args(
+        TrainConfig, args, skip=SKIP, threads=o.threads(args), **fixed
+    )
 
 
 def ppo_config(args: argparse.Namespace) -> Any:
@@ -276,7 +281,7 @@ def run(args: argparse.Namespace) -> int:
         learner = Learner("ppo", config, options={"out": out, "resume": resume})
         log = out / EVAL_FILE
     else:
-        config = dbp_config(args)
+        config = dbp_config(args, inst)
         name = args.policy or "mlp"
         out = (
             Path(args.out)

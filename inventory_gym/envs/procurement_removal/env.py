@@ -103,6 +103,9 @@ class ProcurementRemovalProblem(Problem):
     def initial_state(self, params, batch, xp, *, dtype=None, device=None):
         return dynamics.initial_state(params, batch, xp, dtype=dtype, device=device)
 
+    def season(self, params) -> int:
+        return params.season_length
+
     def start_draws(self, params) -> int:
         return 1 if params.random_start else 0
 
