@@ -327,10 +327,8 @@ def test_the_command_line_scores_and_trains_one_season_by_default(capsys):
     from inventory_gym_cli.commands.train import dbp_config
     from inventory_gym_cli.main import main
 
-    code = main(
-        ["evaluate", "ProcurementRemoval-v0", "--policy", "myopic", "--paths", "20"]
-        + ["--json", "--quiet"]
-    )
+    argv = ["evaluate", "ProcurementRemoval-v0", "--policy", "myopic", "--paths", "20"]
+    code = main([*argv, "--json", "--quiet"])
     doc = json.loads(capsys.readouterr().out)["policies"]["myopic"]
     assert code == 0 and (doc["periods"], doc["burn_in"]) == (52, 0)
     inst = make_instance("ProcurementRemoval-v0", {"season_length": 30})
