@@ -300,7 +300,8 @@ def markdown(done: dict) -> str:
     complete = [r for r in windows if all(n in r for n in ("vn2_benchmark", *PTO))]
     val = [r for r in complete if r["validation"]]
     families = sorted({f for r in complete for f in _families(r)})
-    chosen = [f for f in families if val and all(f in _families(r) for r in val)]
+    # A variant competes for "best DBP" only where it ran on every window (validation and test).
+    chosen = [f for f in families if val and all(f in _families(r) for r in complete)]
     best = best_of(done, PTO)
     best_dbp = best_of(done, chosen) if chosen else None
     if best_dbp is not None:
