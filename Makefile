@@ -73,5 +73,11 @@ bench-vn2: $(STAMP)
 bench-nonstationary: $(STAMP)
 	OMP_NUM_THREADS=1 $(PY) benchmarks/nonstationary.py
 
+# Joint procurement and removal: season DP, heuristics, DBP (two networks x 3 seeds), PPO on
+# four instances (benchmarks/README.md, "Joint procurement and removal").
+.PHONY: bench-procurement
+bench-procurement: $(STAMP)
+	OMP_NUM_THREADS=1 $(PY) benchmarks/procurement_removal.py
+
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache .hypothesis

@@ -7,6 +7,9 @@ names of ``inventory-gym backtest --policies`` to their builders ``make(context)
 
 - ``vn2_benchmark`` (:class:`VN2Benchmark`): the VN2 organisers' benchmark, exactly as
   SCENARIOS.md section 6 defines it;
+- ``pto_moving_average``, ``pto_ets``, ``pto_lightgbm``: predict-then-optimize, a forecast
+  of every series turned into an order-up-to level at the critical ratio
+  (:mod:`baselines.pto.panel`, settings :data:`PTO_SETTINGS`, built by :func:`make_panel_pto`);
 - ``perfect_foresight`` (:class:`PerfectForesight`): orders, knowing the future, exactly what
   each reachable period needs: a **bound** for reports, not a policy;
 - ``dbp``: a DirectBackprop network trained across the series (:mod:`dbp.panel`), loaded from
@@ -24,10 +27,13 @@ import numpy as np
 
 __all__ = [
     "BACKTEST_POLICIES",
+    "PTO_SETTINGS",
     "BacktestContext",
     "PerfectForesight",
     "VN2Benchmark",
     "iso_weeks",
+    "make_panel_pto",
+    "seasonal_index",
     "vn2_forecast",
 ]
 
@@ -48,6 +54,29 @@ def iso_weeks(dates: np.ndarray) -> np.ndarray:
     """ISO 8601 week-of-year numbers (1..53) of ``datetime64[D]`` dates."""
     days = np.asarray(dates, dtype="datetime64[D]").astype(_dt.date)
     return np.array([d.isocalendar()[1] for d in np.atleast_1d(days)], dtype=np.int64)
+
+
+def seasonal_index(
+    history: np.ndarray, in_stock: np.ndarray, dates: np.ndarray, ahead: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ISO-week seasonal index over all series (the VN2 benchmark's, SCENARIOS.md
+    section 6) of the window's periods and of the periods ``ahead``.
+
+    The mean over the series of each period (out-of-stock periods masked), averaged by ISO
+    week number and divided by the mean of those numbers; an ISO week absent from the window
+    (or an all-zero panel) gets the index 1. Returns the (W,) and (H,) indices.
+    """
+    masked = np.where(in_stock, history, np.nan)
+    with np.errstate(invalid="ignore"), _quiet():
+        weekly = np.nanmean(masked, axis=0)  # (W,) mean over the series of each week
+    iso = iso_weeks(dates)
+    numbers = np.unique(iso[np.isfinite(weekly)])
+    by_week = {w: float(np.nanmean(weekly[iso == w])) for w in numbers}
+    level = float(np.mean(list(by_week.values()))) if by_week else 0.0
+    index = {w: (v / level if level > 0 else 1.0) for w, v in by_week.items()}
+    hist_index = np.array([index.get(w, 1.0) for w in iso])
+    ahead_index = np.array([index.get(w, 1.0) for w in iso_weeks(ahead)])
+    return hist_index, ahead_index
 
 
 def vn2_forecast(
@@ -75,21 +104,13 @@ def vn2_forecast(
         An ISO week absent from the window gets the index 1.
     """
     masked = np.where(in_stock, history, np.nan)
-    with np.errstate(invalid="ignore"), _quiet():
-        weekly = np.nanmean(masked, axis=0)  # (W,) mean over the series of each week
-    iso = iso_weeks(dates)
-    numbers = np.unique(iso[np.isfinite(weekly)])
-    by_week = {w: float(np.nanmean(weekly[iso == w])) for w in numbers}
-    level = float(np.mean(list(by_week.values()))) if by_week else 0.0
-    index = {w: (v / level if level > 0 else 1.0) for w, v in by_week.items()}
-    hist_index = np.array([index.get(w, 1.0) for w in iso])
+    hist_index, ahead_index = seasonal_index(history, in_stock, dates, ahead)
     with np.errstate(invalid="ignore", divide="ignore"):
         deseason = np.where(hist_index > 0, masked / hist_index, np.nan)
     recent = deseason[:, -base_weeks:]
     with _quiet():
         base = np.nanmean(recent, axis=1)
     base = np.where(np.isfinite(base), base, 0.0)
-    ahead_index = np.array([index.get(w, 1.0) for w in iso_weeks(ahead)])
     return base[:, None] * ahead_index[None, :]
 
 
@@ -176,8 +197,58 @@ def _make_dbp(context: BacktestContext) -> Any:
     return load_panel_policy(context.load)
 
 
+PTO_SETTINGS: dict[str, dict[str, Any]] = {
+    "pto_moving_average": {"forecaster": {"n": 8, "seasonal": True}, "distribution": "negbin"},
+    "pto_ets": {
+        "forecaster": {"intermittent": "croston_sba", "seasonal": True},
+        "distribution": "negbin",
+        "refit": 1,
+    },
+    "pto_lightgbm": {"forecaster": {}, "distribution": "negbin", "refit": 1},
+}
+"""The settings of the predict-then-optimize policies of :data:`BACKTEST_POLICIES`: the
+forecaster's options, then those of :class:`~baselines.pto.panel.PanelOrderUpTo`. Chosen on
+the validation pseudo-competitions of ``benchmarks/vn2.py`` (see benchmarks/README.md)."""
+
+
+def make_panel_pto(
+    name: str, instance: Any, settings: dict[str, Any] | None = None, **options: Any
+) -> Any:
+    """A predict-then-optimize backtest policy by name (``pto_moving_average``, ``pto_ets``,
+    ``pto_lightgbm``), with :data:`PTO_SETTINGS` or ``settings`` (the same layout), the
+    policy's options (``distribution``, ``refit``, ...) overridden by ``options``."""
+    from baselines.pto.panel import (
+        ETSForecaster,
+        LightGBMForecaster,
+        MovingAverageForecaster,
+        PanelOrderUpTo,
+    )
+
+    classes = {
+        "pto_moving_average": MovingAverageForecaster,
+        "pto_ets": ETSForecaster,
+        "pto_lightgbm": LightGBMForecaster,
+    }
+    if name not in classes:
+        raise ValueError(f"make_panel_pto: name must be one of {tuple(classes)}, got {name!r}")
+    chosen = dict(PTO_SETTINGS[name] if settings is None else settings)
+    forecaster = classes[name](**chosen.pop("forecaster", {}))
+    chosen.update(options)
+    if name == "pto_lightgbm":
+        lead = int(getattr(instance.params, "lead_time", 0))
+        coverage = chosen.get("coverage") or lead + 1
+        if coverage != forecaster.horizon:
+            from dataclasses import replace
+
+            forecaster = replace(forecaster, horizon=int(coverage))
+    return PanelOrderUpTo(instance, forecaster, name=name, **chosen)
+
+
 BACKTEST_POLICIES: dict[str, Callable[[BacktestContext], Any]] = {
     "vn2_benchmark": lambda c: VN2Benchmark(c.instance),
+    "pto_moving_average": lambda c: make_panel_pto("pto_moving_average", c.instance),
+    "pto_ets": lambda c: make_panel_pto("pto_ets", c.instance),
+    "pto_lightgbm": lambda c: make_panel_pto("pto_lightgbm", c.instance),
     "perfect_foresight": lambda c: PerfectForesight(c.instance),
     "dbp": _make_dbp,
 }

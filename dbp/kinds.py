@@ -58,6 +58,23 @@ def _pipeline_monotone(problem: Any, params: Any) -> str | None:
     return None
 
 
+def _interval(problem: Any, params: Any) -> str | None:
+    structure = problem.structure
+    if structure is None or structure.name != "interval":
+        declared = f"'{structure.name}'" if structure is not None else "none"
+        return (
+            "it builds in the 'interval' structure (order up to a low level, remove down to a "
+            f"high level: two decisions, order then remove); {problem.name} declares {declared}"
+        )
+    weights = problem.position_weights(params)
+    if problem.action_dim != 2 or weights is None or weights[-1] != 0 or weights[:-1].min() != 1:
+        return (
+            "it reads the inventory position as every state feature but the last, which is the "
+            f"clock (time left); {problem.name} does not lay its state out so"
+        )
+    return None
+
+
 KIND_LIST: tuple[Kind, ...] = (
     Kind(
         "mlp",
@@ -78,6 +95,11 @@ KIND_LIST: tuple[Kind, ...] = (
         "monotone",
         "order decreasing in the state, more in recent orders (lost-sales structure)",
         _pipeline_monotone,
+    ),
+    Kind(
+        "interval",
+        "levels S_lo <= S_hi from the clock and context: order up to S_lo, remove down to S_hi",
+        _interval,
     ),
 )
 

@@ -53,6 +53,7 @@ __all__ = [
     "PanelPolicy",
     "PanelSource",
     "ScaledNet",
+    "last_year_features",
     "load_panel_policy",
     "train_panel",
 ]
@@ -73,6 +74,14 @@ class PanelOptions:
     """Read the week of the year of the decision period (its sine and cosine, from the
     period's date) as two more static features: the seasons are common to the series, and
     this is how the network can learn them across the panel."""
+    last_year: int = 0
+    """With ``m > 0``: two more static features from one season (``season`` periods) earlier,
+    the seasonal lift ahead: the log of the mean demand of the ``m`` periods from the decision
+    period one season back, over the mean of the ``window`` periods before those (the season's
+    turn, as it went last year), for the series itself and for the mean over all series
+    (:func:`last_year_features`); 0 when the history is not that long. 0: off."""
+    season: int = 52
+    """Periods of a season (52 weeks) for ``last_year``."""
     recent: float = 0.0
     """Weight of recent start periods: a start ``s`` is drawn with probability proportional to
     ``exp(recent * s / T)`` (0: uniform over the history)."""
@@ -97,10 +106,23 @@ class PanelSource:
     """Contiguous windows of a panel's imputed demand, one series and start period per row."""
 
     def __init__(
-        self, panel: Panel, *, until: int, window: int, length: int, master: bool, recent: float
+        self,
+        panel: Panel,
+        *,
+        until: int,
+        window: int,
+        length: int,
+        master: bool,
+        recent: float,
+        last_year: int = 0,
+        season: int = 52,
     ):
         self.demand = torch.as_tensor(panel.imputed()[:, :until], dtype=torch.float64)
         self.season = torch.as_tensor(season_features(panel.dates[:until]))
+        self.last_year = None
+        if last_year:
+            feats = last_year_features(panel.imputed()[:, :until], window, last_year, season)
+            self.last_year = torch.as_tensor(feats[:, :until])
         self.static = torch.as_tensor(panel.static if master else np.zeros((panel.n_series, 0)))
         self.window, self.length = window, length
         first, last = window, until - length
@@ -130,14 +152,41 @@ class PanelSource:
         cols = first[:, None] + torch.arange(periods)[None, :]
         return self.demand[self.rows[:, None], cols].to(device=self.device, dtype=self.dtype)
 
-    def calendar(self, k: int) -> torch.Tensor:
-        """(B, 2) season features of the k-th period after the last reset."""
-        return self.season[self.first + k].to(device=self.device, dtype=self.dtype)
+    def calendar(self, k: int, *, week: bool = True) -> torch.Tensor:
+        """(B, 2 or 4) the per-period features of the k-th period after the last reset: the
+        week's sine and cosine (``week``), then the ``last_year`` features (when on)."""
+        parts = [self.season[self.first + k]] if week else []
+        if self.last_year is not None:
+            parts.append(self.last_year[self.rows, self.first + k])
+        out = torch.cat(parts, dim=1) if parts else torch.zeros((self.rows.shape[0], 0))
+        return out.to(device=self.device, dtype=self.dtype)
 
     def sample(self, periods: int) -> torch.Tensor:
         out = self._take(self.cursor, periods)
         self.cursor = self.cursor + periods
         return out
+
+
+def last_year_features(demand: np.ndarray, window: int, ahead: int, season: int) -> np.ndarray:
+    """(N, T + 1, 2) the ``last_year`` features of every series at every decision period
+    t = 0..T of an (N, T) imputed demand history (read strictly before t): the log of
+    (mean of periods t - season .. t - season + ahead - 1 + 0.1) / (mean of the ``window``
+    periods before those + 0.1), of the series and of the mean over the N series; 0 where the
+    history does not reach back to t - season - window."""
+    demand = np.asarray(demand, dtype=np.float64)
+    n, t = demand.shape
+    both = np.concatenate([demand, demand.mean(axis=0, keepdims=True)], axis=0)
+    csum = np.concatenate([np.zeros((n + 1, 1)), np.cumsum(both, axis=1)], axis=1)
+    out = np.zeros((n + 1, t + 1))
+    d = np.arange(t + 1)
+    lo, mid, hi = d - season - window, d - season, d - season + ahead
+    ok = (lo >= 0) & (hi <= d)
+    idx = np.flatnonzero(ok)
+    if idx.size:
+        last = (csum[:, hi[idx]] - csum[:, mid[idx]]) / ahead
+        base = (csum[:, mid[idx]] - csum[:, lo[idx]]) / window
+        out[:, idx] = np.log((last + 0.1) / (base + 0.1))
+    return np.stack([out[:n], np.broadcast_to(out[n : n + 1], (n, t + 1))], axis=2)
 
 
 def season_features(dates: np.ndarray) -> np.ndarray:
@@ -161,6 +210,7 @@ class PanelPolicy:
         self.instance = instance
         self.meta = meta
         wants = ["in_stock", "dates"] if options.calendar else ["in_stock"]
+        self.per_period = (2 if options.calendar else 0) + (2 if options.last_year else 0)
         self.backtest_inputs = (*wants, "static") if options.master else tuple(wants)
 
     def __call__(
@@ -173,9 +223,10 @@ class PanelPolicy:
                 f"dbp: the backtest window ({w}) is shorter than the network's "
                 f"({self.options.window})"
             )
-        history = impute(obs[:, d : d + w], in_stock)[:, -self.options.window :]
+        full = impute(obs[:, d : d + w], in_stock)
+        history = full[:, -self.options.window :]
         fixed = obs[:, d + w : d + w + self.instance.static_row.shape[0]]
-        want = self.net.spec.static_dim - fixed.shape[1] - (2 if self.options.calendar else 0) - 1
+        want = self.net.spec.static_dim - fixed.shape[1] - self.per_period - 1
         have = 0 if static is None else np.asarray(static).shape[1]
         if self.options.master and have != want:
             raise ValueError(
@@ -186,6 +237,9 @@ class PanelPolicy:
         if self.options.calendar:
             season = season_features(np.asarray(dates)[w : w + 1])
             parts.append(np.repeat(season, obs.shape[0], axis=0))
+        if self.options.last_year:
+            o = self.options
+            parts.append(last_year_features(full, o.window, o.last_year, o.season)[:, w])
         with torch.no_grad():
             out = self.net(
                 torch.as_tensor(obs[:, :d], dtype=torch.float32),
@@ -269,8 +323,10 @@ def train_panel(
         length=length,
         master=options.master,
         recent=options.recent,
+        last_year=options.last_year,
+        season=options.season,
     )
-    season = 2 if options.calendar else 0
+    season = (2 if options.calendar else 0) + (2 if options.last_year else 0)
     static_dim = instance.static_row.shape[0] + source.static.shape[1] + season + 1
     spec = PolicySpec(
         kind=options.kind,
@@ -318,8 +374,8 @@ def train_panel(
         fixed = sim.static
 
         def period(t: int, fixed: Any = fixed, demand: Any = demand) -> Any:
-            if options.calendar:  # the season of the period decided
-                sim.static = torch.cat([fixed, source.calendar(t)], dim=1)
+            if season:  # the season of the period decided (and last year's lift)
+                sim.static = torch.cat([fixed, source.calendar(t, week=options.calendar)], dim=1)
             return sim.step(net, demand[:, t], straight_through=config.straight_through)
 
         with torch.no_grad():

@@ -21,6 +21,8 @@ Kinds (:data:`KINDS`):
   position by construction.
 - ``capped_base_stock``: outputs ``S`` and a cap ``r`` and orders ``min((S - IP)^+, r)``
   (Xin 2021).
+- ``interval``: two levels ``S_lo <= S_hi`` from the clock and the context; orders up to
+  ``S_lo`` and removes down to ``S_hi`` (joint procurement and removal).
 - ``monotone``: a monotone network in which the order decreases in every state component and
   reacts more to recent orders than to older stock, by construction (the structure of the
   optimal lost-sales policy, SCENARIOS.md section 1).
@@ -98,7 +100,12 @@ class PolicySpec:
         store(self, "scale", check_real(_OWNER, "scale", self.scale, strict=True))
         check_choice(_OWNER, "encoder", self.encoder, ENCODERS)
         store(self, "channels", check_int(_OWNER, "channels", self.channels, low=1))
-        if self.kind != "mlp" and self.action_dim != 1:
+        if self.kind == "interval" and self.action_dim != 2:
+            raise ValueError(
+                f"{_OWNER}: kind='interval' orders and removes (action_dim 2), got action_dim="
+                f"{self.action_dim}"
+            )
+        if self.kind not in ("mlp", "interval") and self.action_dim != 1:
             raise ValueError(
                 f"{_OWNER}: kind={self.kind!r} orders one quantity, got action_dim="
                 f"{self.action_dim}"
@@ -373,10 +380,40 @@ def _contraction(weight: torch.Tensor) -> torch.Tensor:
     return w / torch.clamp(w.sum(dim=1, keepdim=True), min=1.0)
 
 
+class IntervalPolicy(PolicyNet):
+    """Order ``(S_lo - IP)^+`` and remove ``(IP - S_hi)^+`` with ``S_hi = S_lo + softplus(.)
+    >= S_lo``, both levels a function of the clock (the last state feature, the time left)
+    and the context only: an interval policy by construction (the optimal structure of joint
+    procurement and removal, SCENARIOS.md section 4). ``IP`` is the sum of the other state
+    features; the shell caps the removal at the stock on hand."""
+
+    def __init__(self, spec: PolicySpec):
+        super().__init__(spec)
+        self.head = mlp([1 + self.context_dim, *spec.hidden, 2], spec.activation)
+        with torch.no_grad():  # start near S_lo = 1.5 and S_hi = 3 periods of demand
+            self.head[-1].bias[:] = torch.tensor([math.log(math.expm1(1.5))] * 2)
+
+    def levels(self, state, history=None, static=None, encoded=None) -> torch.Tensor:
+        """(B, 2): ``S_lo`` and ``S_hi``, in units."""
+        clock = state[:, -1:] / self.spec.scale - 1.0
+        raw = self.head(torch.cat([compress(clock), *self.context(history, static, encoded)], 1))
+        low = F.softplus(raw[:, :1]) * self.spec.scale
+        return torch.cat([low, low + F.softplus(raw[:, 1:]) * self.spec.scale], dim=1)
+
+    def forward(self, state, history=None, static=None, encoded=None):
+        levels = self.levels(state, history, static, encoded)
+        position = state[:, :-1].sum(dim=1, keepdim=True)
+        order = torch.clamp(levels[:, :1] - position, min=0.0)
+        remove = torch.clamp(position - levels[:, 1:], min=0.0)
+        return torch.cat([order, remove], dim=1)
+
+
 def build_policy(spec: PolicySpec) -> PolicyNet:
     """The network of a spec (weights freshly initialised)."""
     if spec.kind == "mlp":
         return MLPPolicy(spec)
+    if spec.kind == "interval":
+        return IntervalPolicy(spec)
     if spec.kind == "monotone":
         return MonotonePolicy(spec)
     return BaseStockPolicy(spec, capped=spec.kind == "capped_base_stock")
@@ -390,6 +427,7 @@ def count_parameters(net: nn.Module) -> int:
 __all__ = [
     "KINDS",
     "BaseStockPolicy",
+    "IntervalPolicy",
     "MLPPolicy",
     "MonotonePolicy",
     "PolicyNet",

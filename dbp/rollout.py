@@ -249,10 +249,7 @@ class Simulator:
         self.states = []
         for start, stop, _ in self.groups:
             parts = [
-                inst.problem.initial_state(
-                    inst.params, self.rows, self.xp, dtype=self.dtype, device=self.device
-                )
-                for inst in self.instances[start // self.rows : stop // self.rows]
+                self._start(inst) for inst in self.instances[start // self.rows : stop // self.rows]
             ]
             self.states.append(
                 parts[0] if len(parts) == 1 else tree_map(lambda *a: torch.cat(a), *parts)
@@ -264,6 +261,21 @@ class Simulator:
                 self.static = torch.cat([self.static[:, : self._instance_static], extra], dim=1)
             return
         self.history = self.sample(self.window, start=0) if self.window else None
+
+    def _start(self, inst: Instance) -> Any:
+        """The starting states of one instance's rows: its initial state, or a random start
+        (``Problem.start_draws``) from the training generator."""
+        draws = inst.problem.start_draws(inst.params)
+        if not draws:
+            return inst.problem.initial_state(
+                inst.params, self.rows, self.xp, dtype=self.dtype, device=self.device
+            )
+        uniforms = torch.rand(
+            (self.rows, draws), generator=self.gen, device=self.device, dtype=torch.float64
+        )
+        return inst.problem.random_start(
+            inst.params, uniforms.cpu().numpy(), self.xp, dtype=self.dtype, device=self.device
+        )
 
     def detach(self) -> None:
         """Cut the graph: the next periods start from the current values, without history."""

@@ -22,8 +22,9 @@ def structural_penalty(
     state: torch.Tensor,
     history: torch.Tensor | None,
     static: torch.Tensor | None,
-    check: Callable[[torch.Tensor], torch.Tensor],
+    check: Callable[..., torch.Tensor],
     dims: list[int],
+    all_decisions: bool = False,
 ) -> torch.Tensor:
     """Mean violation of a structure at the given states (differentiable in the weights).
 
@@ -34,9 +35,21 @@ def structural_penalty(
         history, static: the network's other inputs for those rows.
         check: the violations of the problem's structure (``problem.structure.violations``).
         dims: each group's own number of state features (the rest is padding, not checked).
+        all_decisions: the structure's :attr:`~inventory_gym.core.problem.Structure.all_decisions`:
+            ``check(jacobian, actions)`` on every decision instead of ``check(grad)`` on the
+            first.
     """
     state = state.detach().requires_grad_(True)
-    order = net(state, history, static)[:, 0]
-    (grad,) = torch.autograd.grad(order.sum(), state, create_graph=True)
+    actions = net(state, history, static)
+    if all_decisions:
+        grads = [
+            torch.autograd.grad(actions[:, j].sum(), state, create_graph=True)[0]
+            for j in range(actions.shape[1])
+        ]
+        jacobian = torch.stack(grads, dim=1)
+        n = len(dims)
+        parts = zip(jacobian.split(jacobian.shape[0] // n), actions.split(actions.shape[0] // n))
+        return torch.cat([check(j[:, :, :d], a) for (j, a), d in zip(parts, dims)]).mean()
+    (grad,) = torch.autograd.grad(actions[:, 0].sum(), state, create_graph=True)
     groups = grad.split(grad.shape[0] // len(dims))
     return torch.cat([check(g[:, :d]) for g, d in zip(groups, dims)]).mean()

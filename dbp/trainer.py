@@ -354,6 +354,7 @@ def train(
                     None if probe[2] is None else probe[2][keep],
                     check,
                     dims,
+                    all_decisions=structure.all_decisions,
                 )
                 loss = loss + config.penalty_weight * pen
                 window_pens.append(float(pen.detach()))

@@ -372,11 +372,32 @@ def compare(a: Evaluation, b: Evaluation) -> Comparison:
     differ = [k for k in keys if getattr(a, k) != getattr(b, k)]
     if _params_kwargs(a.env_kwargs) != _params_kwargs(b.env_kwargs):
         differ.append("env_kwargs")
+    elif _window(a) != _window(b) and not _stationary(a):
+        # The episode starts at demand period ``demand_window``: under demand that changes
+        # over time, two windows put the policies in different periods of the season.
+        raise ValueError(
+            "compare: the evaluations are not paired (demand_window: "
+            f"{_window(a)} vs {_window(b)}, and the demand changes over time, so each policy's "
+            "episode starts at its own demand period); evaluate both with the same "
+            "demand_window (a policy that reads fewer periods can ignore the oldest ones)"
+        )
     if differ:
         detail = ", ".join(f"{k}: {getattr(a, k)!r} vs {getattr(b, k)!r}" for k in differ)
         raise ValueError(f"compare: the evaluations are not paired ({detail})")
     mean, se, ci = _interval(a.path_costs - b.path_costs)
     return Comparison(a.policy, b.policy, mean, se, ci, 100.0 * mean / abs(b.cost))
+
+
+def _window(ev: Evaluation) -> int:
+    return int(ev.env_kwargs.get("demand_window", 0) or 0)
+
+
+def _stationary(ev: Evaluation) -> bool:
+    """Whether the evaluations' demand ignores the clock (then the draws of every period are
+    the same whatever the window, and evaluations with different windows stay paired)."""
+    kwargs = {k: v for k, v in ev.env_kwargs.items() if k not in OBSERVATION_OPTIONS}
+    demand = getattr(make_instance(ev.env_id, kwargs).params, "demand", None)
+    return bool(getattr(demand, "is_stationary", True))
 
 
 def _params_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:

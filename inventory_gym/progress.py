@@ -85,12 +85,15 @@ class PlainBar:
             self._print()
 
     def line(self) -> str:
-        """The progress line: ``desc: n/total unit (p%), s s, postfix``."""
+        """The progress line: ``desc: n/total unit (p%), s s, about s s left, postfix``."""
         count = f"{self.n:g}" if self.total is None else f"{self.n:g}/{self.total:g}"
         share = f" ({100 * self.n / self.total:.0f}%)" if self.total else ""
         elapsed = time.perf_counter() - self.start
+        left = ""
+        if self.total and 0 < self.n < self.total:
+            left = f", about {elapsed * (self.total - self.n) / self.n:.0f} s left"
         tail = f", {self.postfix}" if self.postfix else ""
-        return f"{self.desc}: {count} {self.unit}{share}, {elapsed:.0f} s{tail}"
+        return f"{self.desc}: {count} {self.unit}{share}, {elapsed:.0f} s{left}{tail}"
 
     def _print(self) -> None:
         print(self.line(), file=self.file or sys.stderr, flush=True)

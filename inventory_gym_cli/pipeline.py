@@ -127,7 +127,10 @@ class Comparison:
         if best is None or best.evaluation is None:
             return None
         entry = self.entries[name]
-        paired = compare(entry.evaluation, best.evaluation)
+        try:
+            paired = compare(entry.evaluation, best.evaluation)
+        except ValueError:  # not on the same paths (another window under a season's clock)
+            return None
         scale = abs(best.evaluation.cost)
         return paired.relative, (100 * paired.ci95[0] / scale, 100 * paired.ci95[1] / scale)
 
@@ -460,10 +463,18 @@ def evaluate_entries(result: Comparison, *, progress: bool = False) -> None:
     """Score every entry not yet scored on the comparison's test paths (and exactly)."""
     inst, scoring = result.instance, result.scoring
     todo = [e for e in result.entries.values() if e.evaluation is None]
-    bar = _bar(todo, "evaluating", progress)
+    # One policy: a bar over its periods (a long evaluation shows its rate and time left);
+    # several: one bar over the policies, never nested bars.
+    per_period = progress and len(todo) == 1
+    bar = _bar(todo, "evaluating", progress and not per_period)
     for entry in bar:
         entry.evaluation = evaluate(
-            entry.policy, inst.env_id, inst.kwargs, name=entry.name, **scoring.harness()
+            entry.policy,
+            inst.env_id,
+            inst.kwargs,
+            name=entry.name,
+            progress=per_period,
+            **scoring.harness(),
         )
         if scoring.exact:
             entry.exact_cost, entry.exact_note = exact_cost(inst, entry.policy, scoring)

@@ -64,13 +64,40 @@ def tiny_dbp(panel, inst):
     return train_panel(panel, inst, until=50, options=PanelOptions(window=8), config=config)
 
 
-@pytest.mark.parametrize(("window", "kind"), [(None, "vn2"), (13, "vn2"), (None, "dbp")])
+def tiny_pto(name, inst):
+    from baselines.backtest import PTO_SETTINGS, make_panel_pto
+
+    settings = {**PTO_SETTINGS[name], "refit": 2}  # a cadence: fits reused across decisions
+    if name == "pto_lightgbm":
+        settings["forecaster"] = {"rounds": 10, "min_data_in_leaf": 5, "season": 26}
+    if name == "pto_moving_average":
+        settings.pop("refit")
+    return make_panel_pto(name, inst, settings)
+
+
+@pytest.mark.parametrize(
+    ("window", "kind"),
+    [
+        (None, "vn2"),
+        (13, "vn2"),
+        (None, "dbp"),
+        (None, "pto_moving_average"),
+        (None, "pto_ets"),
+        (30, "pto_lightgbm"),
+        (None, "pto_lightgbm"),
+    ],
+)
 def test_no_decision_depends_on_a_later_period(window, kind):
     """Alter every period after a decision: that decision, and every earlier one, is the same."""
     panel = random_panel()
     inst = instance(panel)
     start, rounds = 60, 6
-    policy = VN2Benchmark(inst) if kind == "vn2" else tiny_dbp(panel, inst)
+    if kind == "vn2":
+        policy = VN2Benchmark(inst)
+    elif kind == "dbp":
+        policy = tiny_dbp(panel, inst)
+    else:
+        policy = tiny_pto(kind, inst)
     base = backtest(panel, policy, inst, start=start, rounds=rounds, window=window)
     rng = np.random.default_rng(1)
     for k in range(rounds):

@@ -146,7 +146,10 @@ def test_vn2_benchmark_smoke(tmp_path):
     )
     doc = json.loads((tmp_path / "vn2_quick.json").read_text())
     assert len(doc["windows"]) == 3 and doc["settings"]["steps"] == 3
-    assert "pooled test windows (2)" in (tmp_path / "vn2_quick.md").read_text()
+    text = (tmp_path / "vn2_quick.md").read_text()
+    assert "Pooled over the 2 test windows" in text
+    for name in ("pto_moving_average", "pto_ets", "pto_lightgbm", "(best DBP) vs "):
+        assert name in text
 
 
 def test_nonstationary_benchmark_smoke(tmp_path):
@@ -157,3 +160,16 @@ def test_nonstationary_benchmark_smoke(tmp_path):
     assert len(doc["test"]) == 2 and doc["pto_selection"]["chosen"]
     assert all(row["oracle"]["cost"] > 0 for row in doc["test"])
     assert "| summary | value |" in (tmp_path / "nonstationary_quick.md").read_text()
+
+
+@pytest.mark.slow
+def test_procurement_removal_benchmark_smoke(tmp_path):
+    script = SCRIPT.parent / "procurement_removal.py"
+    args = ["--quick", "--out", str(tmp_path)]
+    subprocess.run([sys.executable, str(script), *args], check=True, capture_output=True)
+    text = (tmp_path / "procurement_removal_quick.md").read_text()
+    assert "| default | optimal | 40.4185 | 0.000 |" in text
+    assert "| default | never_remove | 43.0022 | 6.392 |" in text
+    rows = (tmp_path / "procurement_removal_quick.csv").read_text().splitlines()
+    assert len(rows) == 1 + 7  # optimal, three heuristics, DBP's two networks, PPO
+    assert (tmp_path / "procurement_removal_quick.png").stat().st_size > 10_000

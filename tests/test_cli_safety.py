@@ -352,6 +352,32 @@ def test_sizes_are_checked_against_memory_up_front(capsys, small_memory):
     one_line_error(*run(capsys, *argv)[::2], "one path", "48.0 GB", "16.0 GB available")
 
 
+def test_a_long_evaluation_says_its_size_first_and_shows_its_periods(capsys, monkeypatch):
+    """Item 7: a lead time of 100,000 fits in memory but runs long: the command says how big
+    the run is and how to shrink it before it starts, then shows a bar over the periods."""
+    import argparse
+
+    from inventory_gym import make_instance
+    from inventory_gym_cli.commands.evaluate import work_note
+
+    big = make_instance(ENV, {"lead_time": 100_000})
+    args = argparse.Namespace(paths=1000, periods=1000, burn_in=500)
+    note = work_note(big, args)
+    assert note is not None
+    for needle in ("1,000 paths", "1,500 periods", "100,000 state values", "1.5e+11"):
+        assert needle in note
+    assert "--paths" in note and "--periods" in note
+    assert work_note(make_instance(ENV, {}), args) is None
+    import inventory_gym.progress as progress
+
+    plain = progress.bar
+    monkeypatch.setattr(progress, "bar", lambda *a, **k: plain(*a, **{**k, "interval": 0}))
+    code, out, err = run(capsys, "evaluate", ENV, "--policy", "myopic1", "--periods", "30")
+    assert code == 0, err
+    assert "myopic1: 265/530 period (50%)" in err and "s left" in err  # 500 burn-in + 30
+    assert "note: a large evaluation" not in out
+
+
 def test_env_sizes_and_actions_are_checked(small_memory):
     import gymnasium as gym
 

@@ -43,12 +43,13 @@ def data_args(paths):
 def test_backtest_json_orders_and_plot(tmp_path, capsys):
     paths = write_panel(tmp_path)
     args = ["backtest", "LostSalesLeadTime-v0", *data_args(paths), "--start", "2023-02-06"]
-    args += ["--rounds", "6", *SETS, "--policies", "vn2_benchmark,perfect_foresight"]
+    args += ["--rounds", "6", *SETS, "--policies", "vn2_benchmark,pto_moving_average"]
+    args[-1] += ",perfect_foresight"
     args += ["--initial-state", str(paths["initial"]), "--orders-out", str(tmp_path / "orders")]
     args += ["--plot", str(tmp_path / "plot.png"), "--json"]
     assert main(args) == 0
     doc = json.loads(capsys.readouterr().out)
-    for name in ("vn2_benchmark", "perfect_foresight"):
+    for name in ("vn2_benchmark", "pto_moving_average", "perfect_foresight"):
         entry = doc["policies"][name]
         assert list(entry) == ["cost", "holding", "shortage", "periods"]
         assert len(entry["periods"]) == 6
@@ -118,7 +119,7 @@ def test_train_backtest_and_order_with_dbp(tmp_path, capsys):
         main(early)
     assert "retrain it with --until before the start" in capsys.readouterr().err
     orders = tmp_path / "orders.csv"
-    for policy in ("vn2_benchmark", "dbp"):
+    for policy in ("vn2_benchmark", "dbp", "pto_moving_average"):
         args = ["order", "LostSalesLeadTime-v0", *data_args(paths), *SETS, "--policy", policy]
         args += ["--load", str(out), "--initial-state", str(paths["initial"])]
         assert main([*args, "--out", str(orders)]) == 0

@@ -188,3 +188,28 @@ def test_replayed_integer_history_is_rounded_like_integer_demand():
         **SMALL,
     )
     assert result.integer_orders and result.metrics["order_mean"] == pytest.approx(3.0)
+
+
+def test_windows_that_shift_a_seasons_clock_are_not_paired():
+    """The episode starts at demand period ``demand_window``: under demand that changes over
+    time, evaluations with different windows see different periods and are not paired; under
+    stationary demand the draws are the same and the comparison stands."""
+    import numpy as np
+    import pytest
+
+    from inventory_gym.evaluation import compare, evaluate
+
+    def zero(obs):
+        return np.zeros(len(obs))
+
+    opts = {"num_paths": 8, "periods": 6, "burn_in": 0, "seed": 3}
+    for demand, paired in (("poisson(5)", True), ("seasonal(5,0.5,13)", False)):
+        evs = [
+            evaluate(zero, "LostSales-v0", {"demand": demand, "demand_window": w}, **opts)
+            for w in (0, 4)
+        ]
+        if paired:
+            assert compare(*evs).difference == 0.0  # same draws, same (zero) orders
+        else:
+            with pytest.raises(ValueError, match=r"demand_window: 0 vs 4"):
+                compare(*evs)

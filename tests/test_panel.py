@@ -185,3 +185,26 @@ def test_a_panel_feeds_the_vector_env():
     assert obs[:, 5].tolist() == [sales[r, s + 1] for r, s in zip(rows, starts)]
     with pytest.raises(ValueError, match="must lie in"):
         panel.replay([0], [2], periods=6, window=4)
+
+
+def test_last_year_features_read_only_the_past():
+    pytest.importorskip("torch")
+    from dbp.panel import last_year_features
+
+    rng = np.random.default_rng(0)
+    demand = rng.poisson(4.0, size=(3, 30)).astype(float)
+    feats = last_year_features(demand, window=4, ahead=2, season=10)
+    assert feats.shape == (3, 31, 2)
+    t = 20  # last season's periods 10, 11 against the 4 periods 6..9
+    expect = np.log((demand[:, 10:12].mean(axis=1) + 0.1) / (demand[:, 6:10].mean(axis=1) + 0.1))
+    np.testing.assert_allclose(feats[:, t, 0], expect)
+    pooled = demand.mean(axis=0)
+    np.testing.assert_allclose(
+        feats[:, t, 1], np.log((pooled[10:12].mean() + 0.1) / (pooled[6:10].mean() + 0.1))
+    )
+    assert np.all(feats[:, :14] == 0)  # the history does not reach back a season and a window
+    altered = demand.copy()
+    altered[:, t:] = 99.0
+    np.testing.assert_array_equal(
+        last_year_features(altered, 4, 2, 10)[:, : t + 1], feats[:, : t + 1]
+    )

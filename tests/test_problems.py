@@ -81,7 +81,7 @@ def test_parts_read_the_state_by_name_and_check_the_width():
 
 def test_every_packaged_problem_is_discovered_with_its_declarations():
     names = {problem.name for problem in inventory_gym.PROBLEMS}
-    assert names == {"lost_sales", "perishable", "dual_sourcing"}
+    assert names == {"lost_sales", "perishable", "dual_sourcing", "procurement_removal"}
     for problem in inventory_gym.PROBLEMS:
         assert problem.registrations and all(reg.note for reg in problem.registrations)
         assert "optimal" in entries(problem)
@@ -89,12 +89,15 @@ def test_every_packaged_problem_is_discovered_with_its_declarations():
 
 
 def test_network_kinds_say_which_problems_they_fit():
-    assert set(KINDS) == {"mlp", "base_stock", "capped_base_stock", "monotone"}
+    assert set(KINDS) == {"mlp", "base_stock", "capped_base_stock", "monotone", "interval"}
     perishable = make_instance("Perishable-v0")
     dual = make_instance("DualSourcing-v0")
     lost = make_instance("LostSalesLeadTime-v0")
     for name in KINDS:
-        check_fits(name, lost.problem, lost.params)
+        if name != "interval":
+            check_fits(name, lost.problem, lost.params)
+    with pytest.raises(ValueError, match="'interval' network does not fit the lost_sales"):
+        check_fits("interval", lost.problem, lost.params)
     check_fits("base_stock", perishable.problem, perishable.params)
     with pytest.raises(ValueError, match="'monotone' network does not fit the perishable"):
         check_fits("monotone", perishable.problem, perishable.params)

@@ -9,6 +9,9 @@ up to the critical-ratio quantile of the forecast lead-time demand, minus the in
 - :mod:`.policies`: :class:`~.policies.OrderUpTo`, an ordinary harness policy around any
   forecaster, with Poisson, negative-binomial (fitted dispersion), normal or empirical-error
   quantiles; :func:`~.policies.make_pto` builds one for an instance.
+- :mod:`.panel` (issue 17): the same order-up-to rule and quantile for the policies of the
+  panel backtest (``pto_moving_average``, ``pto_ets`` with statsforecast, ``pto_lightgbm``),
+  which forecast every series of a real sales panel from its history before each decision.
 """
 
 from baselines.pto.forecasters import (

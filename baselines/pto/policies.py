@@ -26,14 +26,18 @@ from scipy import stats
 from baselines.pto.forecasters import FORECASTERS, Forecast, Forecaster
 from inventory_gym.core.instance import Instance, make_instance
 
-__all__ = ["DISTRIBUTIONS", "OrderUpTo", "make_pto"]
+__all__ = ["DISTRIBUTIONS", "OrderUpTo", "make_pto", "quantile"]
 
 DISTRIBUTIONS: tuple[str, ...] = ("poisson", "negbin", "normal", "empirical")
 
 _OWNER = "OrderUpTo"
 
 
-def _quantile(forecast: Forecast, q: float, distribution: str) -> np.ndarray:
+def quantile(forecast: Forecast, q: float, distribution: str) -> np.ndarray:
+    """(B,) the ``q``-quantile of the demand total of ``forecast`` under ``distribution``
+    (``poisson``: the mean only; ``negbin``: mean and variance, Poisson where the variance is
+    not above the mean; ``normal``: rounded up). The one quantile of every order-up-to policy
+    (:class:`OrderUpTo`, :class:`baselines.pto.panel.PanelOrderUpTo`)."""
     mean = np.maximum(forecast.mean, 0.0)
     var = np.maximum(forecast.variance, 0.0)
     if distribution == "normal":
@@ -107,7 +111,7 @@ class OrderUpTo:
         """(B,) order-up-to levels from histories (B, window)."""
         fc = self.forecaster.forecast(history, self.k, mask)
         if self.distribution != "empirical":
-            return _quantile(fc, self.ratio, self.distribution)
+            return quantile(fc, self.ratio, self.distribution)
         return np.ceil(fc.mean + self._error_quantile(history, mask))
 
     def _error_quantile(self, history: np.ndarray, mask: np.ndarray | None) -> np.ndarray:

@@ -16,6 +16,7 @@ from inventory_gym.core.shell import (
     prepare_actions,
     split_kwargs,
 )
+from inventory_gym.core.start import start_key, start_state
 from inventory_gym.core.validation import check_render_mode
 from inventory_gym.core.xp import python_scalars
 
@@ -71,6 +72,8 @@ class InventoryEnv(gym.Env):
         self._state = None
         self._t = 0
         self._last: dict[str, Any] | None = None
+        # Random starting states (Problem.start_draws): one counter-based draw per episode.
+        self._start_draws = self.problem.start_draws(self.params)
 
     # -- episode ---------------------------------------------------------------------------
     def reset(
@@ -83,7 +86,6 @@ class InventoryEnv(gym.Env):
             options: unused.
         """
         super().reset(seed=seed)
-        self._state = self.problem.initial_state(self.params, 1, python_scalars)
         window = self.config.demand_window
         self._t = 0
         self._offset = window
@@ -93,6 +95,18 @@ class InventoryEnv(gym.Env):
             # The starting demand window comes from its own stream (spawn() draws nothing from
             # the parent), so the demand path of a seed does not depend on demand_window.
             self._history_rng = self.np_random.spawn(1)[0]
+            self._start_key = self._start_draws and start_key(self.np_random)
+            self._episode = 0
+        else:
+            self._episode += 1
+        self._state = start_state(
+            self.problem,
+            self.params,
+            1,
+            python_scalars,
+            key=self._start_key if self._start_draws else None,
+            episodes=np.array([self._episode]),
+        )
         self._history = tuple(self._sample(0, window, self._history_rng)) if window else ()
         self._last = None
         return self._observe(), {}

@@ -91,8 +91,12 @@ class Structure:
     """
 
     name: str
-    violations: Callable[[Any], Any]
+    violations: Callable[..., Any]
     doc: str = ""
+    all_decisions: bool = False
+    """Whether the structure constrains every decision: ``violations(jacobian, actions)`` then
+    takes the (B, d, n) derivatives of all ``d`` decisions and the (B, d) decisions themselves
+    (a problem with two decisions that must not both be positive)."""
 
 
 class Problem(ABC):
@@ -144,6 +148,31 @@ class Problem(ABC):
         self, params: Any, batch: int, xp: ModuleType, *, dtype: Any = None, device: Any = None
     ) -> NamedTuple:
         """The state of ``batch`` systems at the start of an episode."""
+
+    def start_draws(self, params: Any) -> int:
+        """How many uniform numbers on [0, 1) the starting state of one episode is drawn from.
+
+        0 (the default): every episode starts from :meth:`initial_state`. A problem with a
+        random start (a starting stock drawn per episode) returns how many it needs and
+        implements :meth:`random_start`; the shells then draw them per row and per episode
+        from counter-based streams (:mod:`inventory_gym.core.start`), so that the single env
+        and row 0 of the vector env start every episode from the same state.
+        """
+        return 0
+
+    def random_start(
+        self,
+        params: Any,
+        uniforms: np.ndarray,
+        xp: ModuleType,
+        *,
+        dtype: Any = None,
+        device: Any = None,
+    ) -> NamedTuple:
+        """The starting states of a batch of episodes from ``uniforms``, a float64 numpy array
+        of shape (B, :meth:`start_draws`) on [0, 1) (a state of Python floats when ``xp`` is
+        :data:`~inventory_gym.core.xp.python_scalars`)."""
+        raise NotImplementedError(f"{self.name}: start_draws > 0 needs random_start")
 
     @abstractmethod
     def transition(

@@ -12,6 +12,7 @@ from gymnasium.vector.utils import batch_space
 from inventory_gym.core.memory import batch_refusal
 from inventory_gym.core.problem import DEFAULT_MAX_EPISODE_STEPS, Problem
 from inventory_gym.core.shell import action_box, make_layout, prepare_actions, split_kwargs
+from inventory_gym.core.start import start_key, start_state
 from inventory_gym.core.validation import check_int, check_render_mode
 from inventory_gym.core.xp import namespace, tree_map
 
@@ -108,6 +109,7 @@ class InventoryVectorEnv(VectorEnv):
         self._state = None
         self._last_info: dict[str, Any] | None = None
         self._rng: np.random.Generator | None = None
+        self._start_draws = self.problem.start_draws(self.params)
 
     # -- backend plumbing ------------------------------------------------------------------
     def _setup_backend(self, device: Any, dtype: Any) -> None:
@@ -180,6 +182,9 @@ class InventoryVectorEnv(VectorEnv):
             self._np_random_seed = seed
             # spawn() derives an independent stream without drawing from the parent.
             self._history_rng = self._rng.spawn(1)[0]
+            # Random starting states (Problem.start_draws): counter-based, per row and episode.
+            self._start_key = start_key(self._rng) if self._start_draws else None
+            self._episodes = np.full(self.num_envs, -1, dtype=np.int64)
             if self.backend == "torch":
                 self._gen = self._torch.Generator(device=self.device)
                 self._gen.manual_seed(int(self._rng.integers(2**63 - 1)))
@@ -195,10 +200,8 @@ class InventoryVectorEnv(VectorEnv):
                 )
             self._reset_rows(mask)
         else:
-            xp = self.xp
-            self._state = self.problem.initial_state(
-                self.params, self.num_envs, xp, dtype=self.dtype, device=self.device
-            )
+            self._episodes += 1
+            self._state = self._start_state()
             self._t = np.zeros(self.num_envs, dtype=np.int64)
             self._block = None
             self._pos = 0
@@ -212,15 +215,26 @@ class InventoryVectorEnv(VectorEnv):
         if not mask.any():
             return
         xp_mask = self._mask(mask)
-        initial = self.problem.initial_state(
-            self.params, self.num_envs, self.xp, dtype=self.dtype, device=self.device
-        )
+        self._episodes = np.where(mask, self._episodes + 1, self._episodes)
+        initial = self._start_state()
         self._state = self._where_rows(xp_mask, initial, self._state)
         self._t = np.where(mask, 0, self._t)
         if self.config.demand_window:
             fresh = self._sample(self.config.demand_window, 0, history=True)
             self._history = self.xp.where(xp_mask[:, None], fresh, self._history)
         self._needs_reset = self._needs_reset & ~mask
+
+    def _start_state(self) -> Any:
+        return start_state(
+            self.problem,
+            self.params,
+            self.num_envs,
+            self.xp,
+            key=self._start_key,
+            episodes=self._episodes,
+            dtype=self.dtype,
+            device=self.device,
+        )
 
     def _next_demand(self) -> Any:
         if not self._demand_model.is_stationary:

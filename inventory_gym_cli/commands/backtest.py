@@ -28,8 +28,10 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "each decision a policy sees the state and the history strictly before it; the actual "
         "sales are served as demand (out-of-stock periods: demand imputed from the series' "
         "earlier in-stock periods) and the periods from start + lead time on are scored. "
-        "Policies: vn2_benchmark, dbp (--load DIR, trained with train --data), "
-        "perfect_foresight (a bound: it sees the future).",
+        "Policies: vn2_benchmark, pto_moving_average, pto_ets, pto_lightgbm (predict-then-"
+        "optimize: a forecast turned into an order-up-to level at the critical ratio; pto_ets "
+        "and pto_lightgbm need the forecast extra), dbp (--load DIR, trained with train "
+        "--data), perfect_foresight (a bound: it sees the future).",
     )
     p.add_argument("env", metavar="ENV", help="registered env id, e.g. LostSalesLeadTime-v0")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="env keyword override")

@@ -49,6 +49,31 @@ def load(inst: Any, path: str) -> tuple[Any, str | None]:
     return artifact.policy, note
 
 
+# State values updated per evaluation above which the command says, before it starts, how big
+# the run is and how to make it smaller (about a minute of kernel work on the project's 2-core
+# machine; the harness's own rate is shown by its progress bar).
+LARGE_WORK = 2e9
+
+
+def work_note(inst: Any, args: argparse.Namespace) -> str | None:
+    """A line on the size of a large evaluation (paths x periods x state values), or None.
+
+    Memory is checked by the env itself before anything is allocated; what remains is time,
+    which grows with every state value the kernel moves each period (the pipeline of a long
+    lead time is that state). The evaluation is not refused: it shows its progress and can be
+    interrupted.
+    """
+    periods = args.periods + args.burn_in
+    work = float(args.paths) * periods * max(inst.state_dim, 1)
+    if work < LARGE_WORK:
+        return None
+    return (
+        f"note: a large evaluation: {args.paths:,} paths x {periods:,} periods x "
+        f"{inst.state_dim:,} state values = {work:.2g} updates (and more for a policy that "
+        "reads the whole state each period); reduce --paths or --periods for a quicker answer"
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     inst = o.instance_of(args)
     if (args.policy is None) == (args.load is None):
@@ -75,7 +100,10 @@ def run(args: argparse.Namespace) -> int:
     result = Comparison(
         inst, scoring(args), {label: Entry(label, policy, time.perf_counter() - t0)}
     )
-    evaluate_entries(result, progress=False)
+    size = work_note(inst, args)
+    if size:
+        o.say(args, size)
+    evaluate_entries(result, progress=o.progress(args))
     doc = result.doc(label)
     if args.load and note:
         doc["trained_on"] = note

@@ -22,13 +22,18 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         NAME,
         help="the next order of every series of a sales file, written as a CSV",
         description="Compute the order of the period after the last one of the sales file for "
-        "every series, with a named policy (vn2_benchmark, or dbp with --load DIR), and write "
-        "the id columns and one column of orders (labelled by that period's date) to --out.",
+        "every series, with a named policy (vn2_benchmark, pto_moving_average, pto_ets, "
+        "pto_lightgbm, or dbp with --load DIR), and write the id columns and one column of "
+        "orders (labelled by that period's date) to --out.",
     )
     p.add_argument("env", metavar="ENV", help="registered env id, e.g. LostSalesLeadTime-v0")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="env keyword override")
     add_data_args(p, required=True, initial=True)
-    p.add_argument("--policy", required=True, help="the policy (vn2_benchmark, dbp)")
+    p.add_argument(
+        "--policy",
+        required=True,
+        help="the policy (vn2_benchmark, pto_moving_average, pto_ets, pto_lightgbm, dbp)",
+    )
     p.add_argument("--load", metavar="DIR", help="trained policy directory (for dbp)")
     p.add_argument("--out", required=True, metavar="ORDERS.csv", help="where to write the orders")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
