@@ -63,8 +63,8 @@ interpreter: about 21 merged transitions per state at m = 5, each 20 bytes in ``
 (probability, cost-weighted probability, column) and 4 more in a policy's chain; the (states x
 orders) Q-values; GMRES's 20 Krylov vectors; a few value vectors. Measured at m = 5, L = 2
 (1,771,561 states): 781 bytes a state traced by tracemalloc (numpy and scipy allocations,
-1.38 GB), 1,180 resident (2.21 GB ``ru_maxrss`` less the interpreter's 117 MB: probably freed blocks
-of the build are not all returned to the system); the estimate follows the resident peak."""
+1.38 GB), 1,180 resident (2.21 GB ``ru_maxrss`` less the interpreter's 117 MB: probably
+freed blocks of the build that the allocator keeps); the estimate follows the resident peak."""
 MEMORY_OVERHEAD = 250_000_000
 """Bytes beyond the per-state arrays: the build's blocks and the interpreter's libraries."""
 EVAL_RTOL = 1e-13
