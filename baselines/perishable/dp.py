@@ -57,13 +57,14 @@ BLOCK_PAIRS = 1 << 18
 """(state, demand value) pairs per call of the kernel while :class:`Model` is built: the
 block's temporaries (the kernel's inputs and outputs, some 40 arrays of this length, about
 90 MB) bound the build's peak, whatever the grid's size."""
-BYTES_PER_STATE = 800
+BYTES_PER_STATE = 1150
 """Peak bytes per grid state of :func:`solve` and :meth:`PolicyModel.farrington` beyond the
-build's blocks: about 21 merged transitions per state at m = 5, each 20 bytes in ``R``
+interpreter: about 21 merged transitions per state at m = 5, each 20 bytes in ``R``
 (probability, cost-weighted probability, column) and 4 more in a policy's chain; the (states x
-orders) Q-values; GMRES's 20 Krylov vectors; a few value vectors. Measured with tracemalloc
-(numpy and scipy allocations): 781 bytes a state at m = 5, L = 2 (1.38 GB for 1,771,561
-states; ``benchmarks/perishable_demoor.py --exact``)."""
+orders) Q-values; GMRES's 20 Krylov vectors; a few value vectors. Measured at m = 5, L = 2
+(1,771,561 states): 781 bytes a state traced by tracemalloc (numpy and scipy allocations,
+1.38 GB), 1,180 resident (2.21 GB ``ru_maxrss`` less the interpreter's 117 MB: probably
+freed blocks of the build that the allocator keeps); the estimate follows the resident peak."""
 MEMORY_OVERHEAD = 250_000_000
 """Bytes beyond the per-state arrays: the build's blocks and the interpreter's libraries."""
 EVAL_RTOL = 1e-13
