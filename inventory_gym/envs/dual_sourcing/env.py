@@ -92,11 +92,13 @@ class DualSourcingProblem(Problem):
                 "regular",
                 params.regular_pipeline_length,
                 doc="regular orders in transit, the next to arrive first",
+                kind="pipeline",
             ),
             StatePart(
                 "expedited",
                 params.expedited_pipeline_length,
                 doc="expedited orders in transit, the next to arrive first",
+                kind="pipeline",
             ),
         )
 

@@ -118,6 +118,7 @@ class LostSalesProblem(Problem):
                 params.pipeline_length,
                 doc="q_1..q_{L-1}: orders in transit, q_1 arrives next period, q_{L-1} was "
                 "ordered last period",
+                kind="pipeline",
             ),
         )
 
