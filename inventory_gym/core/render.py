@@ -134,6 +134,8 @@ class Renderer:
         self.fig.suptitle(title, fontsize=12, fontweight="bold")
         self._dynamic: list[Any] = []
         self._background = None
+        self.full_draws = 0
+        """Frames drawn from scratch (the first, and one each time a scale grows)."""
         # Fixed positions (no layout engine at each frame), room on the left of each panel
         # for its labels.
         self.state_ax = self.fig.add_axes((0.2, 0.56, 0.19, 0.32))
@@ -147,7 +149,7 @@ class Renderer:
         self._flow_names: list[str] | None = None
         self._cost_names: list[str] | None = None
         self._build_history()
-        # Scales only grow (by half again when passed), so that the background is redrawn
+        # Scales only grow (doubling what nears their end), so that the background is redrawn
         # rarely and the bars of successive frames compare.
         high = float(np.max(problem.action_high(params)))
         high = 1.5 * high if np.isfinite(high) and high > 0 else 1.0
@@ -260,13 +262,13 @@ class Renderer:
 
     # -- a frame ---------------------------------------------------------------------------
     def _grow(self, key: str, values: Sequence[float]) -> None:
-        """Widen the scale ``key`` to cover ``values`` (to half again), redrawing then."""
+        """Widen the scale ``key`` to twice ``values`` when they near its end, redrawing then."""
         low, high = self.limits[key]
         top, bottom = max(values, default=0.0), min(values, default=0.0)
         if top > 0.8 * high:  # room for the number right of the bar
-            high = 1.5 * top
+            high = 2.0 * top
         if bottom < 0.8 * low:
-            low = 1.5 * bottom
+            low = 2.0 * bottom
         if [low, high] != self.limits[key]:
             self.limits[key] = [low, high]
             self._background = None
@@ -341,6 +343,7 @@ class Renderer:
             low, high = self.limits["history"]
             self.history_ax.set_ylim(low, high * 1.2)  # room for the legend
             canvas.draw()  # everything but the animated artists
+            self.full_draws += 1
             self._background = canvas.copy_from_bbox(self.fig.bbox)
         else:
             canvas.restore_region(self._background)
