@@ -245,7 +245,8 @@ _DOC = """
     ``unit_cost`` (3), ``lost_sales_cost`` (5), ``waste_cost`` (7), ``holding_cost`` (1),
     ``demand`` (``"gamma(4,0.5,100)"``), ``max_order`` (10). Shell and vector options as for
     every inventory-gym env (``demand_window``, ``static_features``, ``integer_actions``,
-    ``discrete_actions``, ``render_mode="ansi"``, ``num_envs``, ``backend``, ``device``,
+    ``discrete_actions``, ``render_mode`` (``"ansi"``; the single env also ``"rgb_array"``,
+    ``"human"`` and ``render_dpi``), ``num_envs``, ``backend``, ``device``,
     ``dtype``, ``differentiable``, ``autoreset_mode``, ``max_episode_steps``,
     ``demand_sampler``).
 
