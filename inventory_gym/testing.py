@@ -15,6 +15,7 @@ random number generators.
 from __future__ import annotations
 
 import functools
+import itertools
 import pickle
 import warnings
 from collections.abc import Callable
@@ -43,6 +44,7 @@ __all__ = [
     "check_invariants",
     "check_pickle",
     "check_random_invariants",
+    "check_render",
     "check_sb3_api",
     "check_single_matches_vector",
     "conformance_cases",
@@ -117,7 +119,9 @@ def check_gymnasium_api(env_id: str, **kwargs: Any) -> None:
     from gymnasium.utils.env_checker import check_env
 
     env = gym.make(env_id, render_mode="ansi", **kwargs)
-    check_env(env.unwrapped)
+    # The pictures (rgb_array, human) are checked by check_render, more closely and with small
+    # frames.
+    check_env(env.unwrapped, skip_render_check=True)
     env.reset(seed=0)
     env.step(env.action_space.sample())
     text = env.render()
@@ -132,6 +136,62 @@ def check_sb3_api(env_id: str, **kwargs: Any) -> None:
         # SB3 recommends a symmetric [-1, 1] Box: advice for its users, not an API failure.
         warnings.filterwarnings("ignore", message=".*symmetric and normalized Box.*")
         check_env(gym.make(env_id, **kwargs).unwrapped, warn=True)
+
+
+def check_render(env_id: str, *, steps: int = 2, dpi: int = 12, **kwargs: Any) -> None:
+    """Every render mode of the single env: ``render()`` before ``reset()`` raises Gymnasium's
+    ``ResetNeeded`` (through ``gym.make`` and on the unwrapped env); ``"rgb_array"`` gives a
+    new (H, W, 3) uint8 frame at each call, of the same shape, sharing no memory with the
+    last, not blank, and changing as the episode goes; ``"human"`` draws at ``reset`` and
+    ``step`` and ``render()`` returns ``None`` (as Gymnasium's passive checker expects).
+
+    Frames are small (``dpi``): the check is about the API, not the picture."""
+    env = gym.make(env_id, **kwargs)
+    modes = env.metadata["render_modes"]
+    assert {"ansi", "rgb_array", "human"} <= set(modes), f"render modes: {modes}"
+    with warnings.catch_warnings():
+        # A headless machine has no window for "human": the figure is drawn all the same.
+        warnings.filterwarnings("ignore", message=".*shows no window", category=UserWarning)
+        for mode in ("rgb_array", "human"):
+            _check_render_mode(env_id, mode, steps, dpi, kwargs)
+
+
+def _check_render_mode(
+    env_id: str, mode: str, steps: int, dpi: int, kwargs: dict[str, Any]
+) -> None:
+    from gymnasium.utils.passive_env_checker import env_render_passive_checker
+
+    env = gym.make(env_id, render_mode=mode, render_dpi=dpi, **kwargs)
+    for target in (env, env.unwrapped):
+        try:
+            target.render()
+        except gym.error.ResetNeeded:
+            pass
+        else:
+            raise AssertionError(f"{mode}: render() before reset() did not raise ResetNeeded")
+    env.reset(seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the passive checker's advice
+        env_render_passive_checker(env.unwrapped)
+    if mode == "human":
+        env.step(env.action_space.sample())
+        assert env.render() is None, "human: render() must return None"
+        assert env.unwrapped._renderer is not None, "human: reset and step drew nothing"
+        env.close()
+        return
+    frames = [env.render()]
+    for _ in range(steps):
+        env.step(env.action_space.sample())
+        frames.append(env.render())
+    first = frames[0]
+    assert isinstance(first, np.ndarray) and first.dtype == np.uint8, type(first)
+    assert first.ndim == 3 and first.shape[2] == 3 and min(first.shape[:2]) > 1, first.shape
+    for t, (a, b) in enumerate(itertools.pairwise(frames)):
+        assert b.shape == first.shape and b.dtype == np.uint8, f"frame {t + 1}: {b.shape}"
+        assert not np.shares_memory(a, b), f"frames {t} and {t + 1} share memory"
+    assert all(frame.std() > 0 for frame in frames), "a blank frame"
+    assert not np.array_equal(frames[0], frames[-1]), "the frames do not change"
+    env.close()
 
 
 # -- reproducibility ------------------------------------------------------------------------
@@ -792,6 +852,7 @@ CHECKS: tuple[Callable[..., None], ...] = tuple(
         check_demand_clock,
         check_demand_law,
         check_random_invariants,
+        check_render,
         check_gradients,
         check_bad_input,
     )

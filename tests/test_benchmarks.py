@@ -185,3 +185,18 @@ def test_procurement_removal_benchmark_smoke(tmp_path):
     rows = (tmp_path / "procurement_removal_quick.csv").read_text().splitlines()
     assert len(rows) == 1 + 7  # optimal, three heuristics, DBP's two networks, PPO
     assert (tmp_path / "procurement_removal_quick.png").stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_render_benchmark_smoke(tmp_path):
+    script = SCRIPT.parent / "render.py"
+    args = ["--quick", "--dpi", "20", "--out", str(tmp_path)]
+    subprocess.run([sys.executable, str(script), *args], check=True, capture_output=True)
+    doc = json.loads((tmp_path / "render_quick.json").read_text())
+    import inventory_gym
+
+    assert [row["id"] for row in doc["rows"]] == list(inventory_gym.ENV_IDS)
+    assert all(
+        row["frame_shape"] == [112, 200, 3] and row["frames_per_s"] > 0 for row in doc["rows"]
+    )
+    assert "| LostSales-v0 | 200x112 |" in (tmp_path / "render_quick.md").read_text()

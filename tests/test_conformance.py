@@ -13,11 +13,19 @@ CHECKS = testing.CHECKS
 CASES = testing.conformance_cases()
 
 
-@pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
+# Drawing is slow next to stepping: the pictures are checked on every id's defaults, the
+# other checks on every option set.
+PICTURE_CHECKS = {"check_render"}
+
+
 @pytest.mark.parametrize(
-    ("env_id", "kwargs"),
-    [(env_id, kwargs) for env_id, _, kwargs in CASES],
-    ids=[f"{env_id}-{label}" for env_id, label, _ in CASES],
+    ("env_id", "kwargs", "check"),
+    [
+        pytest.param(env_id, kwargs, check, id=f"{env_id}-{label}-{check.__name__}")
+        for check in CHECKS
+        for env_id, label, kwargs in CASES
+        if label == "defaults" or check.__name__ not in PICTURE_CHECKS
+    ],
 )
 def test_conformance(env_id, kwargs, check):
     check(env_id, **kwargs)

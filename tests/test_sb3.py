@@ -191,8 +191,9 @@ def test_step_wait_without_step_async():
 
 @pytest.mark.filterwarnings("ignore:.*render_mode='rgb_array'")
 def test_sb3_make_vec_env_works_on_the_registered_ids():
-    """SB3's make_vec_env asks for render_mode='rgb_array' first and retries without it on a
-    TypeError; the envs' render-mode error is one."""
+    """SB3's make_vec_env asks for render_mode='rgb_array' first (and retries without it on a
+    TypeError, which the envs' render-mode error is): the single envs accept it, and draw
+    nothing until render() is called."""
     env = make_vec_env(ENV, n_envs=2, env_kwargs={"lead_time": 2})
     obs = env.reset()
     assert obs.shape == (2, 2)

@@ -9,6 +9,7 @@ import gymnasium as gym
 import numpy as np
 
 from inventory_gym.core.problem import Problem
+from inventory_gym.core.render import DEFAULT_DPI, PICTURE_MODES, Renderer, Trace, stock_columns
 from inventory_gym.core.shell import (
     action_box,
     make_layout,
@@ -17,7 +18,7 @@ from inventory_gym.core.shell import (
     split_kwargs,
 )
 from inventory_gym.core.start import start_key, start_state
-from inventory_gym.core.validation import check_render_mode
+from inventory_gym.core.validation import check_int, check_render_mode
 from inventory_gym.core.xp import python_scalars
 from inventory_gym.demand import DEMAND_SAMPLERS
 
@@ -43,13 +44,17 @@ class InventoryEnv(gym.Env):
     """
 
     problem: ClassVar[Problem]
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata: ClassVar[dict[str, Any]] = {
+        "render_modes": ["ansi", "rgb_array", "human"],
+        "render_fps": 4,
+    }
 
     def __init__(
         self,
         render_mode: str | None = None,
         backend: str = "numpy",
         demand_sampler: str = "table",
+        render_dpi: int = DEFAULT_DPI,
         **kwargs: Any,
     ):
         if demand_sampler not in DEMAND_SAMPLERS:
@@ -64,8 +69,16 @@ class InventoryEnv(gym.Env):
                 "vectorization_mode='vector_entry_point', backend='torch') (N may be 1)"
             )
         self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"])
+        self.render_dpi = check_int("env", "render_dpi", render_dpi, low=1)
+        # The pictures (rgb_array, human) need a short history, kept while stepping; the
+        # figure itself is made at the first frame (matplotlib is imported then).
+        self._trace = Trace() if self.render_mode in PICTURE_MODES else None
+        self._human = self.render_mode == "human"
+        self._renderer: Renderer | None = None
+        self._names: tuple[tuple[str, ...], tuple[str, ...]] | None = None
         self.config, params = split_kwargs(dict(kwargs))
         self.params = self.problem.make_params(**params)
+        self._stock_columns = stock_columns(self.problem, self.params)
         layout = make_layout(self.problem, self.params, self.config)
         self.layout = layout
         self.observation_space = layout.observation_space
@@ -133,6 +146,10 @@ class InventoryEnv(gym.Env):
         )
         self._history = tuple(self._sample(0, window, self._history_rng)) if window else ()
         self._last = None
+        if self._trace is not None:
+            self._trace.clear()
+        if self._human:
+            self.render()
         return self._observe(), {}
 
     def _sample(
@@ -170,6 +187,9 @@ class InventoryEnv(gym.Env):
         demand = self._block[self._pos]
         self._pos += 1
         self._t += 1
+        if self._trace is not None:
+            columns = self.problem.state_columns(self._state, self.params)
+            stock = sum(float(columns[i]) for i in self._stock_columns)
         state, costs, flows = self.problem.transition(
             self._state, order, demand, self.params, python_scalars
         )
@@ -182,6 +202,13 @@ class InventoryEnv(gym.Env):
         info["demand"] = demand
         cost = info["cost"] = costs.total()
         self._last = info
+        if self._trace is not None:
+            self._names = (costs._fields, flows._fields)
+            orders = (order,) if self._scalar_action else tuple(order)
+            self._trace.periods.append((stock, demand, orders))
+            self._trace.total_cost += cost
+            if self._human:
+                self.render()
         return self._observe(), -cost, False, False, info
 
     def _to_order(self, action: Any) -> float | tuple[float, ...]:
@@ -307,11 +334,29 @@ class InventoryEnv(gym.Env):
         return np.array((*columns, *self._history, *self._static), dtype=np.float32)
 
     # -- rendering -------------------------------------------------------------------------
-    def render(self) -> str | None:
-        """``render_mode="ansi"``: a one-line summary of the last period."""
+    def render(self) -> str | np.ndarray | None:
+        """The picture of the system, by ``render_mode``.
+
+        * ``"ansi"``: a one-line summary of the last period;
+        * ``"rgb_array"``: a new (H, W, 3) uint8 frame (matplotlib, the ``plot`` extra): stock
+          on hand (by age), the pipeline(s) with their arrival periods, the last period's
+          decisions, demand, flows and cost, and the last 20 periods;
+        * ``"human"``: the same figure in a matplotlib window, drawn by ``reset`` and
+          ``step`` (Gymnasium's convention); returns ``None``.
+
+        Raises:
+            gymnasium.error.ResetNeeded: before the first ``reset``.
+        """
         if self.render_mode is None:
-            gym.logger.warn("render() called without a render_mode; pass render_mode='ansi'")
+            gym.logger.warn(
+                "render() called without a render_mode; pass render_mode='ansi', 'rgb_array' "
+                "or 'human' to gym.make"
+            )
             return None
+        if self._state is None:
+            raise gym.error.ResetNeeded("call reset() before render()")
+        if self.render_mode in PICTURE_MODES:
+            return self._picture()
         names = self.layout.feature_names
         state = self.problem.state_columns(self._state, self.params)
         text = " ".join(f"{n}={v:g}" for n, v in zip(names, state))
@@ -322,3 +367,37 @@ class InventoryEnv(gym.Env):
         return f"t={self._t} order={last['order']} demand={last['demand']:g} {flows} " + (
             f"cost={last['cost']:.2f} | next: {text}"
         )
+
+    def _picture(self) -> np.ndarray | None:
+        if self._renderer is None:
+            title = self.spec.id if self.spec is not None else type(self).__name__
+            self._renderer = Renderer(
+                self.problem, self.params, title, self.render_mode, dpi=self.render_dpi
+            )
+            if self._names is None:
+                # The names of the costs and flows, for the panels drawn before the first
+                # step: one period from the current state with nothing ordered, thrown away.
+                order = 0.0 if self._scalar_action else (0.0,) * self.problem.action_dim
+                _, costs, flows = self.problem.transition(
+                    self._state, order, 0.0, self.params, python_scalars
+                )
+                self._names = (costs._fields, flows._fields)
+        columns = self.problem.state_columns(self._state, self.params)
+        self._renderer.update(self._t, columns, self._last, self._names, self._trace)
+        if self._human:
+            self._renderer.show(self.metadata["render_fps"])
+            return None
+        return self._renderer.frame()
+
+    def close(self) -> None:
+        """Close the figure of ``render_mode="rgb_array"`` or ``"human"``, if one was drawn."""
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
+        super().close()
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The figure is not pickled: a restored env draws a new one at its first frame.
+        state = self.__dict__.copy()
+        state["_renderer"] = None
+        return state

@@ -32,6 +32,10 @@ def pipeline_length(lead_time: int) -> int:
     return max(int(lead_time) - 1, 0)
 
 
+STATE_PART_KINDS = ("stock", "pipeline", "other")
+"""The kinds of :class:`StatePart`."""
+
+
 @dataclass(frozen=True)
 class StatePart:
     """A named part of a problem's state, as it appears in the observation (jumanji documents
@@ -45,6 +49,25 @@ class StatePart:
     """Whether the columns are named ``<name>_1 .. <name>_<size>`` (else one column ``<name>``)."""
     doc: str = ""
     """What the columns hold, in the problem's units and order."""
+    kind: str = "stock"
+    """What the columns are, for the pictures of ``render_mode="rgb_array"``: ``"stock"``
+    (units on hand; several columns are stock by age or by kind), ``"pipeline"`` (orders in
+    transit, column ``i`` arriving ``i`` periods from now) or ``"other"`` (a number that is not
+    units, such as the periods left in a season: shown as text)."""
+    labels: tuple[str, ...] = ()
+    """Optional names of the columns in the pictures (default: :meth:`column_names`)."""
+
+    def __post_init__(self) -> None:
+        if self.kind not in STATE_PART_KINDS:
+            raise ValueError(
+                f"StatePart {self.name!r}: kind must be one of {STATE_PART_KINDS}, "
+                f"got {self.kind!r}"
+            )
+        if self.labels and len(self.labels) != (self.size if self.vector else 1):
+            raise ValueError(
+                f"StatePart {self.name!r}: {len(self.labels)} labels for "
+                f"{self.size if self.vector else 1} column(s)"
+            )
 
     def column_names(self) -> tuple[str, ...]:
         """The names of the part's columns in the observation."""

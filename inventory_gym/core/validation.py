@@ -11,17 +11,20 @@ from typing import Any
 class RenderModeError(ValueError, TypeError):
     """An unsupported ``render_mode``. It is also a ``TypeError`` because that is what
     stable-baselines3's ``make_vec_env`` catches to retry without its default
-    ``render_mode="rgb_array"``; the inventory envs render text (``"ansi"``) only."""
+    ``render_mode="rgb_array"``; the vector envs render text (``"ansi"``) only."""
 
 
-def check_render_mode(render_mode: Any, modes: list[str]) -> str | None:
+def check_render_mode(render_mode: Any, modes: list[str], hint: str = "") -> str | None:
     """Return ``render_mode`` after checking it is one of ``modes`` or None.
 
     Raises:
-        RenderModeError: naming the value and the modes.
+        RenderModeError: naming the value and the modes (then ``hint``, if given).
     """
     if render_mode is not None and render_mode not in modes:
-        raise RenderModeError(f"render_mode must be one of {modes} or None, got {render_mode!r}")
+        raise RenderModeError(
+            f"render_mode must be one of {modes} or None, got {render_mode!r}"
+            + (f": {hint}" if hint else "")
+        )
     return render_mode
 
 

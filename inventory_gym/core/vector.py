@@ -93,7 +93,12 @@ class InventoryVectorEnv(VectorEnv):
         self.backend = backend
         self.autoreset_mode = AutoresetMode(autoreset_mode)
         self.metadata = {**self.metadata, "autoreset_mode": self.autoreset_mode}
-        self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"])
+        self.render_mode = check_render_mode(
+            render_mode,
+            self.metadata["render_modes"],
+            "the vector env renders text only; for pictures (rgb_array, human) render a single "
+            "env: gym.make(id, render_mode='rgb_array')",
+        )
         if not isinstance(differentiable, bool):
             raise ValueError(f"differentiable must be True or False, got {differentiable!r}")
         if differentiable and backend != "torch":

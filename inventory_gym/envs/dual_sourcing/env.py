@@ -92,11 +92,13 @@ class DualSourcingProblem(Problem):
                 "regular",
                 params.regular_pipeline_length,
                 doc="regular orders in transit, the next to arrive first",
+                kind="pipeline",
             ),
             StatePart(
                 "expedited",
                 params.expedited_pipeline_length,
                 doc="expedited orders in transit, the next to arrive first",
+                kind="pipeline",
             ),
         )
 
@@ -209,7 +211,8 @@ _DOC = """
     ``expedited_cost`` (10), ``holding_cost`` (5), ``backlog_cost`` (495), ``demand``
     (``"uniform(0,4)"``), ``max_order``, ``initial_inventory``. Shell and vector options as for
     every inventory-gym env (``demand_window``, ``static_features``, ``integer_actions``,
-    ``discrete_actions``, ``render_mode="ansi"``, ``num_envs``, ``backend``, ``device``,
+    ``discrete_actions``, ``render_mode`` (``"ansi"``; the single env also ``"rgb_array"``,
+    ``"human"`` and ``render_dpi``), ``num_envs``, ``backend``, ``device``,
     ``dtype``, ``differentiable``, ``autoreset_mode``, ``max_episode_steps``,
     ``demand_sampler``).
 

@@ -118,6 +118,7 @@ class LostSalesProblem(Problem):
                 params.pipeline_length,
                 doc="q_1..q_{L-1}: orders in transit, q_1 arrives next period, q_{L-1} was "
                 "ordered last period",
+                kind="pipeline",
             ),
         )
 
@@ -219,7 +220,8 @@ _DOC = """
     Problem: ``lead_time``, ``holding_cost``, ``lost_sales_cost``, ``unit_cost``, ``demand``
     (a model or a spec such as ``"poisson(5)"``), ``max_order``, ``initial_on_hand``,
     ``initial_pipeline``. Shell: ``demand_window``, ``static_features``,
-    ``integer_actions``, ``discrete_actions``, ``render_mode="ansi"``. Vector env also:
+    ``integer_actions``, ``discrete_actions``, ``render_mode="ansi" | "rgb_array" | "human"``,
+    ``render_dpi`` (the size of the pictures). Vector env also (renders ``"ansi"`` only):
     ``num_envs``, ``backend="numpy" | "torch"``, ``device``, ``dtype``, ``differentiable``,
     ``autoreset_mode``, ``max_episode_steps``. Both: ``demand_sampler="table" | "model"``
     (how a stationary discrete demand is drawn; see the vector env's notes).

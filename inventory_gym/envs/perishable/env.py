@@ -39,6 +39,13 @@ def decreasing_violations(grad: Any) -> Any:
     return grad.clamp(min=0).sum(dim=1)
 
 
+def _life_labels(m: int) -> tuple[str, ...]:
+    """Names of the stock columns in the pictures: the periods of life each has left."""
+    return tuple(
+        "stock, expires now" if m - i == 1 else f"stock, {m - i} periods left" for i in range(m)
+    )
+
+
 class PerishableProblem(Problem):
     """The perishable problem described for the shells (see :mod:`.dynamics`)."""
 
@@ -110,11 +117,13 @@ class PerishableProblem(Problem):
                 params.useful_life,
                 doc="X_1..X_m: units on hand by remaining life, freshest first; X_m expires "
                 "at the end of this period",
+                labels=_life_labels(params.useful_life),
             ),
             StatePart(
                 "pipeline",
                 params.pipeline_length,
                 doc="q_1..q_{L-1}: orders in transit, q_1 arrives next period",
+                kind="pipeline",
             ),
         )
 
@@ -236,7 +245,8 @@ _DOC = """
     ``unit_cost`` (3), ``lost_sales_cost`` (5), ``waste_cost`` (7), ``holding_cost`` (1),
     ``demand`` (``"gamma(4,0.5,100)"``), ``max_order`` (10). Shell and vector options as for
     every inventory-gym env (``demand_window``, ``static_features``, ``integer_actions``,
-    ``discrete_actions``, ``render_mode="ansi"``, ``num_envs``, ``backend``, ``device``,
+    ``discrete_actions``, ``render_mode`` (``"ansi"``; the single env also ``"rgb_array"``,
+    ``"human"`` and ``render_dpi``), ``num_envs``, ``backend``, ``device``,
     ``dtype``, ``differentiable``, ``autoreset_mode``, ``max_episode_steps``,
     ``demand_sampler``).
 

@@ -135,12 +135,14 @@ class ProcurementRemovalProblem(Problem):
                 "pipeline",
                 params.pipeline_length,
                 doc="orders in transit, the next to arrive first",
+                kind="pipeline",
             ),
             StatePart(
                 "time_left",
                 1,
                 vector=False,
                 doc="periods left in the season, this one included (T first, 1 last)",
+                kind="other",
             ),
         )
 
