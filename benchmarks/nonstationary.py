@@ -434,6 +434,14 @@ def main(argv: list[str] | None = None) -> int:
     def save() -> None:
         (out / f"{stem}.json").write_text(json.dumps(doc, indent=1))
 
+    # Issue 15's speed target: the exact DP of a 52-period seasonal instance with L = 2.
+    dp_inst = make_instance(ENV, {"lead_time": 2, "demand": "seasonal(8,0.5,52,0,2)"})
+    t0 = time.perf_counter()
+    horizon.solve(dp_inst.params, 52)
+    doc["dp_seconds"] = {
+        "instance": "seasonal(8,0.5,52,0,2), L = 2, 52 periods",
+        "seconds": time.perf_counter() - t0,
+    }
     gen = ProductGenerator(periods=(13, 26), horizon=args.horizon)
     train_models = gen.models(np.random.default_rng(1), args.train_products)
     val_models = gen.models(np.random.default_rng(2), args.val_products)

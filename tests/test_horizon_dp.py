@@ -5,7 +5,6 @@ horizon by backward recursion, and `inventory-gym solve` on these instances."""
 from __future__ import annotations
 
 import json
-import time
 
 import numpy as np
 import pytest
@@ -124,12 +123,11 @@ def test_periodic_dp_matches_the_stationary_one_without_a_season_and_the_harness
     assert grow == pytest.approx(result.cost, rel=1e-3)
 
 
-def test_a_52_period_seasonal_instance_with_lead_time_2_in_under_10_s():
+def test_a_52_period_seasonal_instance_with_lead_time_2_is_solved():
+    """The instance of issue 15's speed target (its time is measured in
+    benchmarks/nonstationary.py, never asserted here)."""
     p = params(lead_time=2, demand="seasonal(8,0.5,52,0,2)")
-    start = time.perf_counter()
     result = horizon.solve(p, 52)
-    seconds = time.perf_counter() - start
-    assert seconds < 10, seconds
     assert result.grid_shape[0] == 52 and np.isfinite(result.cost)
 
 
