@@ -85,6 +85,8 @@ def test_dbp_history_benchmark_smoke(tmp_path):
     assert len(rows) == 1 + 2 and rows[0].startswith("demand,p,L,optimum")
 
 
+# About 20 s each: in the slow suite (make test-all), to keep the fast one near 5 minutes.
+@pytest.mark.slow
 def test_ppo_vs_dbp_benchmark_smoke(tmp_path):
     script = SCRIPT.parent / "ppo_vs_dbp.py"
     args = ["--quick", "--out", str(tmp_path)]
@@ -108,6 +110,8 @@ def test_sb3_collection_benchmark_smoke(tmp_path):
     assert len(rows) == 2
 
 
+# About 20 s each: in the slow suite (make test-all), to keep the fast one near 5 minutes.
+@pytest.mark.slow
 def test_dual_sourcing_benchmark_smoke(tmp_path):
     script = SCRIPT.parent / "dual_sourcing.py"
     args = ["--quick", "--out", str(tmp_path)]
