@@ -58,21 +58,17 @@ def season_dbp_config(kind: str, steps: int, seed: int, threads: int, quick: boo
     """DirectBackprop on whole seasons: every step a fresh batch of 52-period seasons from
     the random starting stock, no burn-in, validated on whole seasons."""
     from dbp import TrainConfig
+    from dbp.config import season_settings
 
     return TrainConfig(
         learning_rate=LEARNING_RATES[kind],
         batch_size=64 if quick else 128,
-        horizon=52,
-        burn_in=0,
-        first_burn_in=0,
-        carry_state=False,
         max_steps=steps,
         eval_every=max(steps // 4, 1),
         eval_paths=64 if quick else 512,
-        eval_periods=52,
-        eval_burn_in=0,
         seed=seed,
         threads=threads,
+        **season_settings(52),
     )
 
 

@@ -139,3 +139,19 @@ class TrainConfig:
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         check_fields(_OWNER, cls, data)
         return cls(**data)
+
+
+def season_settings(season: int) -> dict[str, Any]:
+    """The :class:`TrainConfig` fields that train and validate on whole selling seasons of
+    ``season`` periods: every step a fresh batch of seasons from the starting state (no
+    burn-in, no state carried over), validated over one season. For a problem whose episode is
+    a season (``Problem.season``); the command line applies them there by default."""
+    season = check_int("season_settings", "season", season, low=1)
+    return {
+        "horizon": season,
+        "burn_in": 0,
+        "first_burn_in": 0,
+        "carry_state": False,
+        "eval_periods": season,
+        "eval_burn_in": 0,
+    }

@@ -400,14 +400,20 @@ def _window(ev: Evaluation) -> int:
 def _stationary(ev: Evaluation) -> bool:
     """Whether the evaluations' demand ignores the clock (then the draws of every period are
     the same whatever the window, and evaluations with different windows stay paired)."""
-    kwargs = {k: v for k, v in ev.env_kwargs.items() if k not in OBSERVATION_OPTIONS}
-    demand = getattr(make_instance(ev.env_id, kwargs).params, "demand", None)
+    demand = getattr(
+        make_instance(ev.env_id, _dynamics_kwargs(ev.env_kwargs)).params, "demand", None
+    )
     return bool(getattr(demand, "is_stationary", True))
 
 
-def _params_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+def _dynamics_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     """The env keywords that change the dynamics (observation options do not)."""
-    return {k: str(v) for k, v in kwargs.items() if k not in OBSERVATION_OPTIONS}
+    return {k: v for k, v in kwargs.items() if k not in OBSERVATION_OPTIONS}
+
+
+def _params_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`_dynamics_kwargs` as strings, for comparing two evaluations' instances."""
+    return {k: str(v) for k, v in _dynamics_kwargs(kwargs).items()}
 
 
 def evaluate_many(

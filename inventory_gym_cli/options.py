@@ -93,19 +93,14 @@ def season_defaults(args: argparse.Namespace, inst: Instance) -> None:
 
 
 def season_training(inst: Instance) -> dict[str, Any]:
-    """DirectBackprop's settings for a problem whose episode is a season: whole seasons from
-    the starting state, scored over the season (empty for long-run problems)."""
+    """DirectBackprop's settings for a problem whose episode is a season
+    (:func:`dbp.config.season_settings`; empty for long-run problems)."""
     season = inst.problem.season(inst.params)
     if season is None:
         return {}
-    return {
-        "horizon": season,
-        "burn_in": 0,
-        "first_burn_in": 0,
-        "carry_state": False,
-        "eval_periods": season,
-        "eval_burn_in": 0,
-    }
+    from dbp.config import season_settings
+
+    return season_settings(season)
 
 
 def eval_options(args: argparse.Namespace) -> dict[str, Any]:

@@ -234,6 +234,22 @@ def _refuse(grid: HorizonGrid) -> None:
         )
 
 
+def _backward(
+    ops: Any, value: np.ndarray, periods: int, orders: np.ndarray, values: np.ndarray
+) -> np.ndarray:
+    """One backward pass of the Bellman recursion over periods ``periods - 1 .. 0``, from the
+    value after the last one: fills ``orders[t]`` and ``values[t]`` and returns the value of
+    period 0."""
+    for t in range(periods - 1, -1, -1):
+        op = ops.ops[t]
+        q = op.expected_next_value(value)
+        q += ops.stage[id(op)]
+        orders[t] = q.argmin(axis=-1)
+        value = q.min(axis=-1)
+        values[t] = value
+    return value
+
+
 def solve(
     params: LostSalesParams, periods: int | None = None, *, offset: int = 0, margin: int = 0
 ) -> ExactResult:
@@ -256,13 +272,7 @@ def solve(
     value = np.zeros(states.shape)
     values = np.empty(grid.shape)
     orders = np.empty(grid.shape, dtype=np.int64)
-    for t in range(grid.periods - 1, -1, -1):
-        op = ops.ops[t]
-        q = op.expected_next_value(value)
-        q += ops.stage[id(op)]
-        orders[t] = q.argmin(axis=-1)
-        value = q.min(axis=-1)
-        values[t] = value
+    value = _backward(ops, value, grid.periods, orders, values)
     idx = np.unravel_index(states.start_index(), states.shape)
     cost = float(values[0][idx]) / grid.periods
     return ExactResult(
@@ -309,14 +319,7 @@ def solve_periodic(
     orders = np.empty(grid.shape, dtype=np.int64)
     lower = upper = math.nan
     for cycle in range(1, max_cycles + 1):  # noqa: B007 (the count is reported)
-        new = value
-        for p in range(model.period - 1, -1, -1):
-            op = ops.ops[p]
-            q = op.expected_next_value(new)
-            q += ops.stage[id(op)]
-            orders[p] = q.argmin(axis=-1)
-            new = q.min(axis=-1)
-            values[p] = new
+        new = _backward(ops, value, model.period, orders, values)
         delta = new - value
         lower, upper = float(delta.min()) / model.period, float(delta.max()) / model.period
         value = new - new[ref]
