@@ -27,10 +27,12 @@ import numpy as np
 
 __all__ = [
     "BACKTEST_POLICIES",
+    "BACKTEST_SUMMARIES",
     "PTO_SETTINGS",
     "BacktestContext",
     "PerfectForesight",
     "VN2Benchmark",
+    "describe_policies",
     "iso_weeks",
     "make_panel_pto",
     "seasonal_index",
@@ -262,3 +264,24 @@ BACKTEST_POLICIES: dict[str, Callable[[BacktestContext], Any]] = {
 }
 """The names of ``inventory-gym backtest --policies``; ``perfect_foresight`` is a bound."""
 BOUNDS = ("perfect_foresight",)
+
+BACKTEST_SUMMARIES: dict[str, str] = {
+    "vn2_benchmark": "the VN2 organisers' benchmark",
+    "pto_moving_average": "predict-then-optimize: a moving-average forecast turned into an "
+    "order-up-to level at the critical ratio",
+    "pto_ets": "predict-then-optimize with exponential smoothing, in the forecast extra",
+    "pto_lightgbm": "predict-then-optimize with a LightGBM forecast, in the forecast extra",
+    "perfect_foresight": "a bound, not a policy: it sees the future",
+    "dbp": "a DirectBackprop network trained with `train --data`, read from --load DIR",
+}
+"""One line for each name of :data:`BACKTEST_POLICIES`, for the commands' ``--help``."""
+
+
+def describe_policies(*, bounds: bool = True) -> str:
+    """The backtest policies and their summaries, for ``--help`` (``bounds=False`` leaves out
+    the bounds, which are no ordering policies)."""
+    return "; ".join(
+        f"{name}: {BACKTEST_SUMMARIES[name]}"
+        for name in BACKTEST_POLICIES
+        if bounds or name not in BOUNDS
+    )

@@ -296,3 +296,12 @@ def test_dbp_reads_master_attributes_when_asked():
     assert np.all(res.orders >= 0) and np.all(res.orders == np.round(res.orders))
     again = load_panel_policy(policy.save(Path(tempfile.mkdtemp()) / "p"))
     assert np.array_equal(backtest(panel, again, inst, start=60, rounds=3).orders, res.orders)
+
+
+def test_every_backtest_policy_has_the_summary_the_commands_help_shows():
+    from baselines.backtest import BACKTEST_POLICIES, BACKTEST_SUMMARIES, describe_policies
+
+    assert set(BACKTEST_SUMMARIES) == set(BACKTEST_POLICIES)
+    assert "perfect_foresight" in describe_policies()
+    assert "perfect_foresight" not in describe_policies(bounds=False)
+    assert all(name in describe_policies() for name in BACKTEST_POLICIES)

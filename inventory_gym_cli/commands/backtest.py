@@ -19,6 +19,7 @@ NAME = "backtest"
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
+    from baselines.backtest import describe_policies
     from inventory_gym_cli.data import add_data_args
 
     p = sub.add_parser(
@@ -28,10 +29,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "each decision a policy sees the state and the history strictly before it; the actual "
         "sales are served as demand (out-of-stock periods: demand imputed from the series' "
         "earlier in-stock periods) and the periods from start + lead time on are scored. "
-        "Policies: vn2_benchmark, pto_moving_average, pto_ets, pto_lightgbm (predict-then-"
-        "optimize: a forecast turned into an order-up-to level at the critical ratio; pto_ets "
-        "and pto_lightgbm need the forecast extra), dbp (--load DIR, trained with train "
-        "--data), perfect_foresight (a bound: it sees the future).",
+        f"Policies: {describe_policies()}.",
     )
     p.add_argument("env", metavar="ENV", help="registered env id, e.g. LostSalesLeadTime-v0")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="env keyword override")

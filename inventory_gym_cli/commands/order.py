@@ -16,14 +16,15 @@ NAME = "order"
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
+    from baselines.backtest import BACKTEST_POLICIES, BOUNDS, describe_policies
     from inventory_gym_cli.data import add_data_args
 
     p = sub.add_parser(
         NAME,
         help="the next order of every series of a sales file, written as a CSV",
         description="Compute the order of the period after the last one of the sales file for "
-        "every series, with a named policy (vn2_benchmark, pto_moving_average, pto_ets, "
-        "pto_lightgbm, or dbp with --load DIR), and write the id columns and one column of "
+        f"every series, with a named policy ({describe_policies(bounds=False)}); and write "
+        "the id columns and one column of "
         "orders (labelled by that period's date) to --out.",
     )
     p.add_argument("env", metavar="ENV", help="registered env id, e.g. LostSalesLeadTime-v0")
@@ -32,7 +33,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--policy",
         required=True,
-        help="the policy (vn2_benchmark, pto_moving_average, pto_ets, pto_lightgbm, dbp)",
+        help=f"the policy: {', '.join(n for n in BACKTEST_POLICIES if n not in BOUNDS)}",
     )
     p.add_argument("--load", metavar="DIR", help="trained policy directory (for dbp)")
     p.add_argument("--out", required=True, metavar="ORDERS.csv", help="where to write the orders")
