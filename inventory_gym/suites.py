@@ -201,6 +201,26 @@ class SuiteInstance:
             )
         return 100.0 * (reference - float(cost)) / span
 
+    def paired_gap(self, cost: float) -> float:
+        """Percent above the optimal policy's simulated cost on the suite's own test paths
+        (``details["optimum_simulated"]``), over the exact optimum.
+
+        Only for a ``cost`` measured by the suite's evaluation (:meth:`Suite.evaluate`: the
+        same seed, hence the same demand paths): the two costs then share their path noise
+        (common random numbers), so this gap has a far smaller spread than :meth:`gap`, whose
+        ``cost`` carries the whole simulation error. Both estimate the same gap.
+
+        Raises:
+            ValueError: when the simulated optimum is not cached.
+        """
+        simulated = self.details.get("optimum_simulated")
+        if simulated is None:
+            raise ValueError(
+                f"instance {self.name!r}: no cached optimum_simulated (run python -m "
+                "baselines.suites)"
+            )
+        return 100.0 * (float(cost) - float(simulated)) / abs(self._need("optimum"))
+
     @property
     def reference_gap(self) -> float:
         """The reference heuristic's gap to the optimum, in percent."""

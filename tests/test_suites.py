@@ -201,3 +201,12 @@ def test_suites_pickle_for_worker_processes():
     back = pickle.loads(pickle.dumps(suite))
     assert back == suite and back.fingerprint == suite.fingerprint
     assert back.instances[0].optimum == suite.instances[0].optimum
+
+
+def test_paired_gap_uses_the_optimum_simulated_on_the_suite_paths():
+    inst = get_suite("procurement-removal").instance("default")
+    simulated = inst.details["optimum_simulated"]
+    assert inst.paired_gap(simulated) == 0.0
+    assert inst.paired_gap(simulated + inst.optimum / 100) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="optimum_simulated"):
+        SuiteInstance("a", "LostSales-v0", {}, optimum=1.0).paired_gap(1.0)
