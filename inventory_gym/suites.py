@@ -22,6 +22,16 @@ what ``gym.make`` / ``gym.make_vec`` take. What it is scored on is fixed by the 
 :meth:`Suite.evaluate` (or :func:`inventory_gym.evaluation.evaluate` with
 ``**suite.evaluation.harness()``), whose cost is the same quantity as ``optimum``.
 
+**Scoring a trial.** ``inst.gap(cost)`` is the percent above the exact optimum;
+``inst.paired_gap(cost)`` the same gap measured against the optimal policy simulated on the
+suite's own paths (common random numbers: far less noise, valid only for a cost from
+:meth:`Suite.evaluate`); ``inst.score(cost)`` is 0 at the reference heuristic's cost and 100 at
+the optimum. The reference heuristic itself is fitted with
+``baselines.registry.fit_policy(inst.reference, inst.env_id, inst.kwargs,
+baselines.suites.fit_config(suite))``. A result file should record ``suite.name``,
+``suite.version`` and ``suite.fingerprint`` (:meth:`Suite.to_dict`): results are comparable
+only under the same three. ``python -m baselines.suites --list`` lists the suites.
+
 **Where suites come from.** Each problem declares its suites in its own folder,
 ``inventory_gym/envs/<problem>/suites.py`` exporting ``SUITES`` (a tuple of :class:`Suite`
 whose computed values are not filled in), found here from the problem's package; there is no
@@ -165,6 +175,9 @@ class SuiteInstance:
         object.__setattr__(self, "kwargs", dict(self.kwargs))
         object.__setattr__(self, "details", dict(self.details))
 
+    def __hash__(self) -> int:  # kwargs is a dict: hash what defines the instance
+        return hash(json.dumps(self.definition(), sort_keys=True))
+
     def _need(self, attribute: str) -> float:
         value = getattr(self, attribute)
         if value is None:
@@ -280,6 +293,9 @@ class Suite:
             raise ValueError(f"{owner}: instance names must be unique, repeated: {dupes}")
         object.__setattr__(self, "instances", instances)
         object.__setattr__(self, "computed", dict(self.computed))
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.version, self.fingerprint))
 
     def __len__(self) -> int:
         return len(self.instances)

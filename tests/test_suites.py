@@ -200,6 +200,7 @@ def test_suites_pickle_for_worker_processes():
     suite = get_suite("boettcher")
     back = pickle.loads(pickle.dumps(suite))
     assert back == suite and back.fingerprint == suite.fingerprint
+    assert len({suite, back}) == 1 and len(set(suite.instances)) == len(suite)
     assert back.instances[0].optimum == suite.instances[0].optimum
 
 
