@@ -211,3 +211,21 @@ def test_paired_gap_uses_the_optimum_simulated_on_the_suite_paths():
     assert inst.paired_gap(simulated + inst.optimum / 100) == pytest.approx(1.0)
     with pytest.raises(ValueError, match="optimum_simulated"):
         SuiteInstance("a", "LostSales-v0", {}, optimum=1.0).paired_gap(1.0)
+
+
+def test_recomputing_an_instance_reproduces_its_cached_values():
+    """The whole computation (solve, simulate on the suite's paths, fit and score the
+    reference) is deterministic: a cheap instance comes back with the cached numbers."""
+    from baselines.suites import compute_suite_values
+
+    suite = get_suite("procurement-removal")
+    entry = compute_suite_values(
+        suite.name, instances=["default"], write=False, progress=False, threads=None
+    )
+    assert entry["fingerprint"] == suite.fingerprint
+    got, cached = entry["instances"]["default"], suite.instance("default")
+    assert got["optimum"] == pytest.approx(cached.optimum, rel=1e-9)
+    assert got["reference_cost"] == pytest.approx(cached.reference_cost, rel=1e-9)
+    assert got["optimum_simulated"] == pytest.approx(cached.details["optimum_simulated"])
+    with pytest.raises(ValueError, match="no instance 'nope'"):
+        compute_suite_values(suite.name, instances=["nope"], write=False, progress=False)
