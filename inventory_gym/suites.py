@@ -163,6 +163,9 @@ class SuiteInstance:
     tolerance: float | None = None
     """How far the exact optimum may be from ``published`` (absolute): the published rounding,
     or the bias SCENARIOS.md documents for the value; ``None`` when nothing is published."""
+    reference_published: float | None = None
+    """The literature's cost of the reference heuristic, where one exists (it must agree with
+    ``reference_cost`` within ``tolerance``)."""
     details: Mapping[str, Any] = field(default_factory=dict, compare=False)
     """Everything else the cache records: how the optimum was computed (solver, bounds,
     seconds), the reference's fitted parameters and whether its cost is exact."""
@@ -360,6 +363,7 @@ class Suite:
                     "optimum": inst.optimum,
                     "published": inst.published,
                     "reference_cost": inst.reference_cost,
+                    "reference_published": inst.reference_published,
                     "note": inst.note,
                 }
                 for inst in self.instances

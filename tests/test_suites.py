@@ -74,6 +74,9 @@ def test_published_values_agree_with_the_cached_optimum():
             assert abs(inst.optimum - inst.published) <= inst.tolerance, (name, inst.name)
             checked += 1
     assert checked == 16 + 5  # Zipkin's Table 3, Boettcher et al.'s l_r = 2 and 3
+    zipkin = get_suite("zipkin-poisson")
+    for inst in zipkin:  # the best base-stock policy, exact, against Zipkin's Table 3
+        assert abs(inst.reference_cost - inst.reference_published) <= inst.tolerance, inst.name
 
 
 def test_unknown_names_are_named_in_the_error():
