@@ -646,8 +646,14 @@ def policy_grids(
     inst = _instance(env, env_kwargs)
     drawn = _policies(policies)
     other = _against(against, inst, discount)
-    if other is not None and other[0] not in drawn:
-        drawn[other[0]] = other[1]
+    if other is not None:
+        label = other[0]
+        if label in drawn:  # a loaded table named "optimal": the optimum solved here differs
+            label = f"{label} (solved)"
+        while label in drawn:
+            label += "'"
+        other = (label, other[1])
+        drawn[label] = other[1]
     run = _with_options(inst, list(drawn.values()))
     names = components(run)
     for flag, name in (("x", x), ("y", y)):
