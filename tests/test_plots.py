@@ -5,15 +5,16 @@ commands write images, and a trajectory's numbers are the dynamics' own."""
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
 
 pytest.importorskip("matplotlib")
 
-from baselines import exact  # noqa: E402
-from baselines.lost_sales.heuristics import BaseStock  # noqa: E402
-from baselines.plots import (  # noqa: E402
+from baselines import exact
+from baselines.lost_sales.heuristics import BaseStock
+from baselines.plots import (
     components,
     decision_grid,
     default_axes,
@@ -24,8 +25,8 @@ from baselines.plots import (  # noqa: E402
     policy_grids,
     simulate_trajectory,
 )
-from inventory_gym.core.instance import make_instance  # noqa: E402
-from inventory_gym_cli.main import main  # noqa: E402
+from inventory_gym.core.instance import make_instance
+from inventory_gym_cli.main import main
 
 LS = "LostSalesLeadTime-v0"
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -132,7 +133,7 @@ def test_unknown_components_and_policies_are_named():
         decision_grid(BaseStock(2, 12), LS, {"lead_time": 2}, x="onhand")
     with pytest.raises(ValueError, match="fix: 'on_hand' is on an axis"):
         decision_grid(BaseStock(2, 12), LS, {"lead_time": 2}, fix={"on_hand": 1})
-    with pytest.raises(ValueError, match="one component .*slice"):
+    with pytest.raises(ValueError, match=r"one component .*slice"):
         plot_policy(BaseStock(0, 8), "LostSales-v0")
 
 
@@ -153,7 +154,7 @@ def test_plot_policy_errors_are_one_line(capsys, argv, message):
     assert err.value.code == 2
     line = capsys.readouterr().err.strip()
     assert "\n" not in line
-    assert __import__("re").search(message, line), line
+    assert re.search(message, line), line
 
 
 def test_plot_trajectory_refuses_an_unknown_policy(capsys):
