@@ -44,7 +44,7 @@ from inventory_gym.evaluation import make_eval_env, policy_name
 
 _OWNER = "plots"
 
-MAX_CELLS = 15
+MAX_CELLS = 16
 """The most cells along one axis of a heatmap (a wider range of states is sampled with a
 step), so that the numbers in the cells stay readable."""
 
@@ -769,7 +769,7 @@ def draw_policy(found: PolicyGrids, *, difference: bool = True) -> Any:
         panels.append((f"{labels[0]} - {found.against}", delta, True))
     d = len(first.action_names)
     nx, ny = first.x_values.size, first.y_values.size
-    width = max(3.6, 0.34 * nx + 1.4)
+    width = max(3.6, 0.3 * nx + 1.4)
     height = max(3.0, 0.3 * ny + 1.2)
     fig = _figure(width * len(panels) + 0.8, height * d + 1.0)
     axes = np.asarray(fig.subplots(d, len(panels), squeeze=False))
@@ -859,6 +859,8 @@ def draw_policy_slice(found: PolicyGrids) -> Any:
     inst, grids, first = found.instance, found.grids, found.first
     if first.y is not None:
         raise ValueError("a slice varies one component: compute the grids with slice_only=True")
+    from matplotlib.ticker import MaxNLocator
+
     d = len(first.action_names)
     fig = _figure(max(6.0, 4.6 * d), 4.4)
     axes = np.asarray(fig.subplots(1, d, squeeze=False))[0]
@@ -880,6 +882,8 @@ def draw_policy_slice(found: PolicyGrids) -> Any:
             )
         ax.set_xlabel(component_label(inst, first.x), fontsize=9)
         ax.set_ylabel(decision_label(action), fontsize=9)
+        if np.all(first.x_values == np.round(first.x_values)):
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(action.replace("_", " "), fontsize=10)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
@@ -1171,7 +1175,13 @@ def plot_trajectory(
 
     # 3. demand and flows
     ax = axes[2]
-    shown = [k for k in _SHOWN_FLOWS if k in traj.flows and k != "sales"]
+    # Lost (or backlogged) units are always shown, a total of 0 included; the others
+    # (expired, removed, salvaged) when they happen.
+    shown = [
+        k
+        for k in _SHOWN_FLOWS
+        if k in traj.flows and k != "sales" and (k in ("lost", "backlog") or traj.flows[k].any())
+    ]
     bottom = np.zeros(t.size)
     for k in shown:
         ax.bar(
@@ -1241,9 +1251,14 @@ def plot_trajectory(
     ax.set_xlabel("period t", fontsize=9)
     ax.set_title("cost of each period, by component", fontsize=10, loc="left")
     ax.legend(**_OUTSIDE)
+    from matplotlib.ticker import MaxNLocator
+
     for ax in axes:
         ax.grid(alpha=0.3)
         ax.tick_params(labelsize=8)
+    if inst.params.demand.is_integer:
+        for ax in axes[:3]:  # units
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     fig.suptitle(
         f"{traj.policy} on {traj.env_label}: one simulated episode "
         f"(seed {seed}, periods {t[0]}..{t[-1]})",

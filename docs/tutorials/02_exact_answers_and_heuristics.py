@@ -77,7 +77,9 @@ inst = make_instance(ENV, lead_time=2)
 solver = exact.solver(inst.problem)
 result = solver.solve(inst.params, discount=None, margin=0, progress=False)
 print(f"grid of states: {result.grid_shape} = {result.grid.size} states")
-print(f"optimal cost per period: {result.cost:.4f}  (bounds {result.lower:.6f} .. {result.upper:.6f})")
+print(
+    f"optimal cost per period: {result.cost:.4f}  (bounds {result.lower:.6f} .. {result.upper:.6f})"
+)
 print(f"{result.iterations} iterations, {result.seconds:.2f} s")
 print(f"Zipkin's Table 3 (p = 9, L = 2): {zipkin.OPTIMAL[9][1]}")
 
@@ -137,7 +139,9 @@ for p in zipkin.LOST_SALES_COSTS:
             (c1, zipkin.published("myopic1", p, lead)),
             (c2, zipkin.published("myopic2", p, lead)),
         ]
-        print(f"{p:2d}  {lead} | " + " | ".join(f"{ours:7.3f}  {theirs:5.2f}" for ours, theirs in row))
+        print(
+            f"{p:2d}  {lead} | " + " | ".join(f"{ours:7.3f}  {theirs:5.2f}" for ours, theirs in row)
+        )
 print(f"({time.perf_counter() - t0:.1f} s for 12 instances)")
 
 # %% [markdown]
@@ -156,7 +160,9 @@ levels = np.arange(10, 23)
 costs = [exact.policy_cost(inst.problem, inst.params, BaseStock(2, int(s))) for s in levels]
 best_level = int(levels[int(np.argmin(costs))])
 gap = 100 * (min(costs) - result.cost) / result.cost
-print(f"best base-stock level S = {best_level}: cost {min(costs):.4f}, {gap:.1f}% above the optimum")
+print(
+    f"best base-stock level S = {best_level}: cost {min(costs):.4f}, {gap:.1f}% above the optimum"
+)
 print(f"Zipkin's best base stock (p = 9, L = 2): {zipkin.published('base_stock', 9, 2)}")
 
 fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -187,12 +193,12 @@ fig = plot_policy_slice(
     {"base stock": base_stock, "myopic-1": myopic1, "myopic-2": myopic2},
     ENV,
     {"lead_time": 2},
-    against=optimal,
+    against="optimal",
     x="on_hand",
     fix={"pipeline_1": 4},
     x_values=np.arange(0, 19),
 )
-fig
+fig  # noqa: B018 (a figure left last in a cell is shown below it)
 
 # %% [markdown]
 # Three things to read from the picture:
@@ -212,7 +218,7 @@ fig
 #   arrival period one period of holding cost, as if it vanished afterwards. It does not: it
 #   is still on the shelf next period, costs again, and lowers the next order. Myopic-2 adds
 #   the next period's cost (with the next order chosen by myopic-1), which charges leftovers
-#   more fully and brings the orders down to the optimal ones in almost every state.
+#   more fully and brings the orders down to the optimal ones in most states.
 #
 # The same comparison over every state of the DP's grid:
 
@@ -235,16 +241,19 @@ for name, table in (("myopic-1", m1_table), ("myopic-2", m2_table)):
 # transit:
 
 # %%
-fig = plot_policy(base_stock, ENV, {"lead_time": 2}, against=optimal)
-fig
+fig = plot_policy(base_stock, ENV, {"lead_time": 2}, against="optimal")
+fig  # noqa: B018
 
 # %% [markdown]
 # Base stock's orders are constant along the diagonals `y + q_1 = const`: it reads the
-# position only, and one more unit anywhere lowers its order by one. The optimum's orders
-# fall by less than that, and by less for a unit on hand than for a unit in transit (the
-# unit in transit arrives after this period's demand, so it is more likely to still be
-# there when the new order lands). In numbers, over the states where the optimal order is
-# neither 0 nor its largest value:
+# position only, and one more unit anywhere lowers its order by one. The difference panel
+# shows where that goes wrong: base stock orders more than the optimum wherever the
+# position is low, by up to 8 units when the shelf and the pipeline are both empty (the
+# blank row lies off the DP's grid: the optimum never has that much in transit). The
+# optimum's orders fall by less than one unit per unit of stock, and by less for a unit on
+# hand than for a unit in transit (the unit in transit arrives after this period's demand,
+# so it is more likely to still be there when the new order lands). In numbers, over the
+# states where the optimal order is neither 0 nor its largest value:
 
 # %%
 orders = result.orders.astype(float)
@@ -265,22 +274,29 @@ perishable_bs = fit_policy(
     "base_stock", "Perishable-v0", config=FitConfig(num_paths=200, periods=500)
 )
 perishable = make_instance("Perishable-v0")
-for label, policy in (("base stock", perishable_bs), ("optimal", None)):
-    cost = (
-        exact.solver(perishable.problem).solve(perishable.params, discount=None, margin=0, progress=False).cost
-        if policy is None
-        else exact.policy_cost(perishable.problem, perishable.params, policy)
-    )
-    print(f"{label}: exact long-run cost per period {cost:.4f}")
-fig = plot_policy(perishable_bs, "Perishable-v0", against="optimal", x_values=np.arange(0, 9),
-                  y_values=np.arange(0, 9))
-fig
+solved = exact.solver(perishable.problem).solve(
+    perishable.params, discount=None, margin=0, progress=False
+)
+bs_cost = exact.policy_cost(perishable.problem, perishable.params, perishable_bs)
+print(f"{perishable_bs.name}: exact long-run cost per period {bs_cost:.4f}")
+print(f"optimal: {solved.cost:.4f} ({100 * (bs_cost - solved.cost) / solved.cost:.1f}% less)")
+fig = plot_policy(
+    perishable_bs,
+    "Perishable-v0",
+    against="optimal",
+    x_values=np.arange(0, 9),
+    y_values=np.arange(0, 9),
+)
+fig  # noqa: B018
 
 # %% [markdown]
-# The optimal order falls with both ages of stock, but more slowly with the stock that
-# expires now (`stock_2`) than with the fresh stock (`stock_1`): old stock is about to be
-# wasted, so it replaces fewer units of a new order. Base stock treats both ages alike, and
-# the difference panel shows where that costs.
+# The optimal order falls with the fresh stock (`stock_1`, two periods of life left) and
+# hardly at all with the stock that expires now (`stock_2`). With a lead time of 1 the order
+# arrives next period, when today's expiring units are gone, sold or thrown away; they
+# matter only through the fresh units they protect from today's demand (FIFO issuing sells
+# the old units first). Base stock counts both ages alike: the difference panel shows it
+# ordering too little when much of the stock is about to expire, and too much when there
+# is little stock of either age.
 #
 # ## 6. The decisions as numbers
 #
@@ -289,8 +305,15 @@ fig
 # and the values of the components that were fixed).
 
 # %%
-grid = decision_grid(optimal, ENV, {"lead_time": 2}, x="on_hand", y="pipeline_1",
-                     x_values=[0, 5, 10], y_values=[0, 4, 8])
+grid = decision_grid(
+    optimal,
+    ENV,
+    {"lead_time": 2},
+    x="on_hand",
+    y="pipeline_1",
+    x_values=[0, 5, 10],
+    y_values=[0, 4, 8],
+)
 print("rows: pipeline_1 =", grid.y_values, " columns: on_hand =", grid.x_values)
 print(grid.decision("order"))
 assert (grid.decision("order") == result.orders[np.ix_([0, 5, 10], [0, 4, 8])].T).all()

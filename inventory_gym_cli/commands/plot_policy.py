@@ -55,10 +55,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     )
     g.add_argument(
         "--load",
-        action="append",
         metavar="PATH",
         help="a saved policy, as `evaluate --load` reads it (a table from `solve`, a DBP or "
-        "PPO policy from `train`); repeatable",
+        "PPO policy from `train`), drawn with the named ones",
     )
     g.add_argument(
         "--against",
@@ -158,7 +157,7 @@ def policies_of(inst: Any, args: argparse.Namespace) -> dict[str, Any]:
         out[name] = fit_policy(name, inst.env_id, inst.kwargs, o.fit_config(args))
     from inventory_gym_cli.commands.evaluate import load
 
-    for path in args.load or ():
+    for path in [args.load] if args.load else []:
         policy, note = load(inst, path)
         label = getattr(policy, "name", None) or path
         if label in out:
