@@ -884,6 +884,10 @@ def draw_policy_slice(found: PolicyGrids) -> Any:
         ax.set_ylabel(decision_label(action), fontsize=9)
         if np.all(first.x_values == np.round(first.x_values)):
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        values = np.concatenate([g.decisions[:, i] for g in grids.values()])
+        values = values[np.isfinite(values)]
+        if np.all(values == np.round(values)):
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(action.replace("_", " "), fontsize=10)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
@@ -1155,7 +1159,7 @@ def plot_trajectory(
     if stock.min() < 0:
         ax.axhline(0.0, color="grey", linewidth=0.8)
     ax.set_ylabel("units", fontsize=9)
-    ax.set_title("stock at the start of each period (after arrivals)", fontsize=10, loc="left")
+    ax.set_title("stock at the start of each period (the state observed)", fontsize=10, loc="left")
     ax.legend(**_OUTSIDE)
 
     # 2. decisions

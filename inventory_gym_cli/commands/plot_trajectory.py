@@ -51,6 +51,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     e = p.add_argument_group("the episode")
     e.add_argument(
         "--periods",
+        # not `periods`, which the shared options fill with the harness's 1000 periods
+        dest="length",
+        metavar="N",
         type=int,
         default=None,
         help="periods drawn (default: the season of a seasonal problem, else 52)",
@@ -82,8 +85,10 @@ def run(args: argparse.Namespace) -> int:
     inst = o.instance_of(args)
     if (args.policy is None) == (args.load is None):
         raise o.CLIError("give exactly one of --policy NAME or --load PATH")
-    if args.periods is not None and args.periods < 1:
-        raise o.CLIError(f"--periods must be >= 1, got {args.periods}")
+    if args.length is not None and args.length < 1:
+        raise o.CLIError(f"--periods must be >= 1, got {args.length}")
+    if args.burn_in < 0:
+        raise o.CLIError(f"--burn-in must be >= 0, got {args.burn_in}")
     if args.dpi < 10:
         raise o.CLIError(f"--dpi must be >= 10, got {args.dpi}")
     path = out_path(args, inst, "trajectory")
@@ -111,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
         policy = fit_policy(args.policy, inst.env_id, inst.kwargs, o.fit_config(args))
         label = args.policy
     traj = simulate_trajectory(
-        policy, inst, periods=args.periods, seed=args.seed, burn_in=args.burn_in, name=label
+        policy, inst, periods=args.length, seed=args.seed, burn_in=args.burn_in, name=label
     )
     fig = plot_trajectory(policy, inst, seed=args.seed, trajectory=traj)
     path.parent.mkdir(parents=True, exist_ok=True)
