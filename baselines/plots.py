@@ -13,8 +13,10 @@ that nothing global is touched; in a notebook, show one by leaving it last in a 
   in transit), each decision, demand with the units sold and lost (or backlogged, expired,
   removed), and the cost of each period by component, on shared time axes.
 
-What is drawn is computed by functions that return arrays (:func:`decision_grid`,
-:func:`simulate_trajectory`), so that it can be tested. State components are the observation's
+What is drawn is computed by functions that return arrays (:func:`decision_grid`, and
+:func:`policy_grids` for several policies on the same states; :func:`simulate_trajectory`), so
+that it can be tested; :func:`draw_policy` and :func:`draw_policy_slice` draw grids already
+computed (the command line prints them as JSON too). State components are the observation's
 columns named by the problem's state layout (``on_hand``, ``pipeline_1``, ``stock_2``...,
 :meth:`~inventory_gym.core.problem.Problem.state_feature_names`, and ``demand_lag_k`` when the
 observation holds a demand window), never column numbers. The decisions are those the env
