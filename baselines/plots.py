@@ -1084,6 +1084,14 @@ def _cost_color(name: str, k: int) -> str:
     return _COST_COLORS[k % len(_COST_COLORS)]
 
 
+def _bars(ax: Any, t: np.ndarray, values: np.ndarray, bottom: np.ndarray, **kwargs: Any) -> Any:
+    """A bar per period from ``bottom`` to ``bottom + values``, drawn as one filled step
+    outline (one artist, not one per period: an episode of hundreds of periods draws fast)."""
+    edges = np.append(t - 0.5, t[-1] + 0.5)
+    base = np.array(bottom, dtype=np.float64)  # a copy: the caller stacks onto its own
+    return ax.stairs(base + values, edges, baseline=base, fill=True, **kwargs)
+
+
 def plot_trajectory(
     policy: Any,
     env: str | Instance,
@@ -1130,11 +1138,11 @@ def plot_trajectory(
     if len(stock_columns) > 1:
         bottom = np.zeros(t.size)
         for k, (label, values) in enumerate(stock_columns):
-            ax.bar(
+            _bars(
+                ax,
                 t,
                 values,
-                bottom=bottom,
-                width=0.85,
+                bottom,
                 alpha=0.55,
                 label=label.replace("_", " "),
                 color=_AGE_COLORS[k % len(_AGE_COLORS)],
@@ -1190,11 +1198,11 @@ def plot_trajectory(
     ]
     bottom = np.zeros(t.size)
     for k in shown:
-        ax.bar(
+        _bars(
+            ax,
             t,
             traj.flows[k],
-            bottom=bottom,
-            width=0.7,
+            bottom,
             color=_FLOW_COLORS[k],
             alpha=0.75,
             label=f"{k} (total {traj.flows[k].sum():.0f})",
@@ -1233,11 +1241,11 @@ def plot_trajectory(
         if not np.any(values):
             continue
         base = np.where(values >= 0, up, down)
-        ax.bar(
+        _bars(
+            ax,
             t,
             values,
-            bottom=base,
-            width=0.85,
+            base,
             color=_cost_color(key, k),
             alpha=0.8,
             label=f"{key.replace('_', ' ')} (mean {values.mean():.2f})",

@@ -179,6 +179,8 @@ def test_plot_policy_command_writes_a_png(tmp_path, capsys):
             str(out),
             "--json",
             "--quiet",
+            "--dpi",
+            "40",
         ]
     )
     doc = json.loads(capsys.readouterr().out)
@@ -208,6 +210,8 @@ def test_plot_policy_slice_of_several_policies(tmp_path, capsys):
             str(out),
             "--json",
             "--quiet",
+            "--dpi",
+            "40",
         ]
     )
     doc = json.loads(capsys.readouterr().out)
@@ -231,6 +235,8 @@ def test_plot_trajectory_command_writes_a_png(tmp_path, capsys):
             str(out),
             "--json",
             "--quiet",
+            "--dpi",
+            "40",
         ]
     )
     doc = json.loads(capsys.readouterr().out)
