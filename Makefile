@@ -20,10 +20,15 @@ $(STAMP): setup.cfg pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/inventory-gym compare LostSalesLeadTime-v0
 
+# `make test`: lint, the fast suite, then the tutorials (docs/tutorials, each executed as a
+# notebook in a fresh kernel, written with its outputs to docs/tutorials/_build/) as a second
+# pytest step, so that the fast suite's time stays what it was.
 test: $(STAMP)
 	$(PY) -m ruff check inventory_gym inventory_gym_cli baselines dbp tests benchmarks
-	$(PY) -m pytest -m "not slow" -q
+	$(PY) -m pytest -m "not slow and not tutorial" -q
+	$(PY) -m pytest -m tutorial -q tests/test_tutorials.py
 
+# Everything: the fast suite, the tests marked slow and the tutorials.
 test-all: $(STAMP)
 	$(PY) -m ruff check inventory_gym inventory_gym_cli baselines dbp tests benchmarks
 	$(PY) -m pytest -q
