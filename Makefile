@@ -24,22 +24,22 @@ demo: $(STAMP)
 # notebook in a fresh kernel, written with its outputs to docs/tutorials/_build/) as a second
 # pytest step, so that the fast suite's time stays what it was.
 test: $(STAMP)
-	$(PY) -m ruff check inventory_gym inventory_gym_cli baselines dbp tests benchmarks
+	$(PY) -m ruff check inventory_gym inventory_gym_cli baselines dbp tests benchmarks docs/tutorials
 	$(PY) -m pytest -m "not slow and not tutorial" -q
 	$(PY) -m pytest -m tutorial -q tests/test_tutorials.py
 
 # Everything: the fast suite, the tests marked slow and the tutorials.
 test-all: $(STAMP)
-	$(PY) -m ruff check inventory_gym inventory_gym_cli baselines dbp tests benchmarks
+	$(PY) -m ruff check inventory_gym inventory_gym_cli baselines dbp tests benchmarks docs/tutorials
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
-	$(PY) -m ruff check inventory_gym inventory_gym_cli baselines dbp tests benchmarks
-	$(PY) -m ruff format --check inventory_gym inventory_gym_cli baselines dbp tests benchmarks
+	$(PY) -m ruff check inventory_gym inventory_gym_cli baselines dbp tests benchmarks docs/tutorials
+	$(PY) -m ruff format --check inventory_gym inventory_gym_cli baselines dbp tests benchmarks docs/tutorials
 
 format: $(STAMP)
-	$(PY) -m ruff format inventory_gym inventory_gym_cli baselines dbp tests benchmarks
-	$(PY) -m ruff check --fix inventory_gym inventory_gym_cli baselines dbp tests benchmarks
+	$(PY) -m ruff format inventory_gym inventory_gym_cli baselines dbp tests benchmarks docs/tutorials
+	$(PY) -m ruff check --fix inventory_gym inventory_gym_cli baselines dbp tests benchmarks docs/tutorials
 
 bench: $(STAMP)
 	$(PY) benchmarks/throughput.py

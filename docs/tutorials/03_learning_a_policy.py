@@ -74,7 +74,7 @@ print(f"myopic-2, exact cost {dp.policy_cost(inst.params, myopic2):.4f}")
 # loaded the machine is; `threads=1` keeps it reproducible.
 
 # %%
-STEPS = 60
+STEPS = 40
 dbp_config = TrainConfig(
     max_steps=STEPS, batch_size=256, eval_every=10, eval_paths=128, eval_periods=300, threads=1
 )
@@ -141,7 +141,7 @@ ax.grid(alpha=0.3)
 plt.show()
 
 # %% [markdown]
-# At these budgets DBP has simulated ten times more periods, and in less time: a period costs
+# At these budgets DBP has simulated six times more periods, and in less time: a period costs
 # it one batched kernel call forward and one backward, while PPO spends most of its time in
 # ten epochs of minibatch updates per rollout. PPO's whole budget is fewer periods than DBP's
 # first ten steps, and its first validations are off the top of the chart (near 15); it is
