@@ -1,4 +1,5 @@
-"""The ``inventory-gym`` command line: list the envs, evaluate, solve, train and compare policies.
+"""The ``inventory-gym`` command line: list the envs, evaluate, solve, train, compare and draw
+policies, benchmark algorithms over suites, backtest and order from sales files.
 
 Every number it prints comes from the evaluation harness (:mod:`inventory_gym.evaluation`) on
 common random numbers, and from the exact solvers in :mod:`baselines`. Each command is a module
@@ -42,9 +43,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description=(
             "Inventory-control environments and baselines: list the registered envs, evaluate "
-            "a heuristic, solve an instance exactly, train a policy network, or compare every "
-            "method on common random numbers. Env parameters are set with --set key=value "
-            "(see `inventory-gym list`)."
+            "a heuristic, solve an instance exactly, train a policy network, compare every "
+            "method on common random numbers, benchmark RL algorithms over a suite of "
+            "instances with known optima, backtest and order from a sales file, or draw a "
+            "policy and an episode. Env parameters are set with --set key=value (see "
+            "`inventory-gym list`)."
         ),
         epilog=(
             f"Example: {PROG} compare LostSalesLeadTime-v0 --set lead_time=1 "
