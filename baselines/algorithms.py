@@ -122,7 +122,12 @@ class EnvFactory:
 
 @dataclass(frozen=True)
 class Algorithm:
-    """A named way to train (or fit) a policy; see the module docstring for the specs."""
+    """A named way to train (or fit) a policy; see the module docstring for the specs.
+
+    The policies of ``sb3:*`` and ``dbp`` carry ``train_info`` (a dict: ``steps`` in the
+    budget unit, ``seconds``, ``best_val_cost``, ``stopped``, ``threads``, ``seed``,
+    ``config``); ``best-heuristic``'s carry ``best_heuristic`` (the chosen name and every
+    candidate's validation cost)."""
 
     spec: str
     """As given on the command line, e.g. ``"sb3:PPO"``."""
@@ -139,6 +144,16 @@ class Algorithm:
     def default_budget(self, problem: str) -> int | None:
         """The budget used when none is given, on the problem named ``problem``."""
         return self.budgets(problem)
+
+
+def _with_info(policy: Any, **info: Any) -> Any:
+    """Attach what the training did as ``policy.train_info`` (steps in the algorithm's budget
+    unit, seconds, validation cost, threads, seed, config), where the policy accepts it."""
+    try:
+        policy.train_info = info
+    except AttributeError:
+        pass
+    return policy
 
 
 # -- per-problem declarations -------------------------------------------------------------------
@@ -239,7 +254,17 @@ def _sb3_algorithm(spec: str, algo: str) -> Algorithm:
         from baselines.ppo import train_sb3
 
         config = sb3_config(algo, envs.problem, budget, seed)
-        return train_sb3(envs.env_id, envs.kwargs, config, progress=False).policy
+        result = train_sb3(envs.env_id, envs.kwargs, config, progress=False)
+        return _with_info(
+            result.policy,
+            steps=result.timesteps,
+            seconds=result.seconds,
+            best_val_cost=result.best_val_cost,
+            stopped=result.stopped,
+            threads=config.threads,
+            seed=config.seed,
+            config=config.to_dict(),
+        )
 
     kind = "on-policy" if _is_on_policy(cls) else "off-policy"
     return Algorithm(
@@ -282,7 +307,17 @@ def _dbp(envs: EnvFactory, budget: int | None, seed: int) -> Policy:
     from dbp import train
 
     config = dbp_config(envs.problem, budget, seed)
-    return train((envs.env_id, envs.kwargs), "mlp", config, progress=False).policy
+    result = train((envs.env_id, envs.kwargs), "mlp", config, progress=False)
+    return _with_info(
+        result.policy,
+        steps=result.steps,
+        seconds=result.seconds,
+        best_val_cost=result.best_val_cost,
+        stopped=result.stopped,
+        threads=result.threads,
+        seed=config.seed,
+        config=config.to_dict() if hasattr(config, "to_dict") else None,
+    )
 
 
 # -- heuristics ----------------------------------------------------------------------------------
