@@ -22,6 +22,7 @@ gives honest, if wider, numbers rather than mixing instances.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -165,6 +166,18 @@ def aggregate(
     Raises:
         ValueError: for no records, or records of several suite versions.
     """
+    with warnings.catch_warnings():
+        # arch (under rliable) deprecates the RandomState that makes the intervals reproducible.
+        warnings.filterwarnings("ignore", "random_state is deprecated", FutureWarning)
+        return _aggregate(records, instance_order, reps, taus)
+
+
+def _aggregate(
+    records: Sequence[dict[str, Any]],
+    instance_order: Sequence[str] | None,
+    reps: int,
+    taus: Sequence[float] | None,
+) -> Aggregates:
     if not records:
         raise ValueError("aggregate: no trial records (has the sweep finished any trial?)")
     suites = {(r["suite"], r["suite_version"], r["suite_fingerprint"]) for r in records}
@@ -190,26 +203,32 @@ def aggregate(
         )
         spec_of[lab] = (r["algo"], r["budget"], r.get("budget_unit"))
     rng = np.random.RandomState(BOOTSTRAP_SEED)
+    # Per-instance intervals: one bootstrap per (label, seed set), the runs resampled within
+    # each instance (rliable's stratified bootstrap): the interval of each instance's mean.
+    groups: dict[tuple[str, tuple[int, ...]], list[str]] = {}
+    for (inst, lab), runs in by_cell.items():
+        groups.setdefault((lab, tuple(sorted(runs))), []).append(inst)
+    intervals: dict[tuple[str, str], tuple[float, float]] = {}
+    for (lab, seeds), insts in groups.items():
+        if len(seeds) < 2:
+            continue
+        matrix = np.array([[by_cell[(i, lab)][s]["gap"] for i in insts] for s in seeds])
+        _, band = library.get_interval_estimates(
+            {lab: matrix}, lambda x: np.mean(x, axis=0), reps=reps, random_state=rng
+        )
+        for j, inst in enumerate(insts):
+            intervals[(inst, lab)] = (float(band[lab][0, j]), float(band[lab][1, j]))
     cells: dict[tuple[str, str], Cell] = {}
     for (inst, lab), runs in by_cell.items():
         seeds = tuple(sorted(runs))
         gaps = np.array([runs[s]["gap"] for s in seeds], dtype=float)
-        ci = None
-        if len(seeds) > 1:
-            _, band = library.get_interval_estimates(
-                {lab: gaps.reshape(-1, 1)},
-                lambda x: np.array([np.mean(x)]),
-                reps=reps,
-                random_state=rng,
-            )
-            ci = (float(band[lab][0, 0]), float(band[lab][1, 0]))
         cells[(inst, lab)] = Cell(
             seeds=seeds,
             gaps=tuple(float(g) for g in gaps),
             scores=tuple(float(runs[s]["score"]) for s in seeds),
             costs=tuple(float(runs[s]["cost"]) for s in seeds),
             gap=float(gaps.mean()),
-            gap_ci=ci,
+            gap_ci=intervals.get((inst, lab)),
             score=float(np.mean([runs[s]["score"] for s in seeds])),
             cost=float(np.mean([runs[s]["cost"] for s in seeds])),
             train_seconds=float(np.mean([runs[s].get("train_seconds", math.nan) for s in seeds])),
@@ -268,28 +287,36 @@ def aggregate(
             train_seconds=float(np.nanmean([cells[(n, lab)].train_seconds for n in used])),
         )
     if taus is None:
-        top = max(float(np.max(g)) for g in gap_runs.values())
-        taus = np.geomspace(0.01, max(top, 0.1) * 1.05, 200)
+        every = np.concatenate([g.ravel() for g in gap_runs.values()])
+        top = max(float(every.max()), 0.1) * 1.1
+        positive = every[every > 0]
+        low = min(float(positive.min()) / 1.5, top / 10) if positive.size else top / 100
+        taus = np.geomspace(low, top, 200)
     taus = np.asarray(taus, dtype=float)
     result.profile_taus = taus
 
     def within_tau(gaps: np.ndarray, tau_list: np.ndarray) -> np.ndarray:
-        return np.array([np.mean(gaps <= t) for t in tau_list])
+        return np.mean(gaps.reshape(-1, 1) <= tau_list, axis=0)
 
     result.profiles, result.profile_cis = library.create_performance_profile(
         gap_runs, taus, custom_profile_func=within_tau, reps=max(reps // 4, 100)
     )
     ordered = [lab for lab in labels if lab in scores]
     pairs = {
-        f"{x}\x00{y}": (scores[x], scores[y]) for i, x in enumerate(ordered) for y in ordered[i + 1 :]
+        f"{x}\x00{y}": (scores[x], scores[y])
+        for i, x in enumerate(ordered)
+        for y in ordered[i + 1 :]
     }
     if pairs:
         probs, prob_bands = library.get_interval_estimates(
-            pairs, metrics.probability_of_improvement, reps=max(reps // 4, 100),
+            pairs,
+            metrics.probability_of_improvement,
+            reps=max(reps // 4, 100),
             random_state=rng,
         )
         for key, p in probs.items():
             x, y = key.split("\x00")
             band = prob_bands[key]
+            band = np.ravel(band)
             result.improvement[(x, y)] = (float(p), (float(band[0]), float(band[1])))
     return result

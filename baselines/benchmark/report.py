@@ -24,6 +24,7 @@ from typing import Any
 from baselines.benchmark.aggregate import WITHIN, Aggregates, aggregate
 from baselines.benchmark.store import load_records
 
+
 @dataclass(frozen=True)
 class Report:
     """What :func:`write_report` wrote."""
@@ -150,7 +151,11 @@ def markdown(agg: Aggregates, settings: dict[str, Any] | None = None) -> str:
         lines.append("No instance is finished by every algorithm yet: no suite-wide numbers.")
     else:
         n_used, n_all = len(agg.instances_used), len(agg.instances)
-        scope = "" if n_used == n_all else f" (the {n_used} of {n_all} instances every algorithm finished)"
+        scope = (
+            ""
+            if n_used == n_all
+            else f" (the {n_used} of {n_all} instances every algorithm finished)"
+        )
         lines.append(
             f"Over the runs (seed x instance){scope}: the interquartile mean (IQM) and the "
             "mean of the score with 95% stratified-bootstrap intervals; the median and the "
@@ -168,7 +173,8 @@ def markdown(agg: Aggregates, settings: dict[str, Any] | None = None) -> str:
                 continue
             lines.append(
                 f"| {lab} | {budget_text(s.budget, s.budget_unit)} | {len(s.seeds)} | "
-                f"{fmt(s.iqm, 1)}{interval(s.iqm_ci, 1)} | {fmt(s.mean, 1)}{interval(s.mean_ci, 1)} | "
+                f"{fmt(s.iqm, 1)}{interval(s.iqm_ci, 1)} | "
+                f"{fmt(s.mean, 1)}{interval(s.mean_ci, 1)} | "
                 f"{fmt(s.median_gap)} | {fmt(s.max_gap)} | {s.within}/{n_used} | "
                 f"{fmt(s.train_seconds, 0)} |"
             )
@@ -188,9 +194,7 @@ def markdown(agg: Aggregates, settings: dict[str, Any] | None = None) -> str:
     if settings.get("threads") is not None:
         tail.append(f"threads per trial: {settings['threads']}")
     if settings.get("versions"):
-        tail.append(
-            ", ".join(f"{k} {v}" for k, v in settings["versions"].items() if v is not None)
-        )
+        tail.append(", ".join(f"{k} {v}" for k, v in settings["versions"].items() if v is not None))
     if settings.get("trials") is not None:
         tail.append(f"{settings['trials']} trial files in trials/")
     if tail:
@@ -215,6 +219,17 @@ def _colors(labels: Sequence[str]) -> dict[str, Any]:
     return {lab: cmap(i % 10) for i, lab in enumerate(labels)}
 
 
+def _log_ticks(ax: Any, low: float, high: float) -> None:
+    """Plain-number ticks (0.2, 0.5, 1, 2, 5...) on a log axis between ``low`` and ``high``."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+    ticks = [m * 10.0**e for e in range(-3, 4) for m in (1, 2, 5)]
+    ticks = [t for t in ticks if low <= t <= high]
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))
+
+
 def profile_figure(agg: Aggregates) -> Any:
     """The performance profile: fraction of (seed, instance) runs within a gap tau."""
     import matplotlib
@@ -229,13 +244,21 @@ def profile_figure(agg: Aggregates) -> Any:
         if lab not in agg.profiles:
             continue
         s = agg.summaries[lab]
-        ax.step(taus, agg.profiles[lab], where="post", color=colors[lab], lw=2,
-                label=f"{lab} ({len(s.seeds)} seed{'s' if len(s.seeds) > 1 else ''})")
+        ax.step(
+            taus,
+            agg.profiles[lab],
+            where="post",
+            color=colors[lab],
+            lw=2,
+            label=f"{lab} ({len(s.seeds)} seed{'s' if len(s.seeds) > 1 else ''})",
+        )
         low, high = agg.profile_cis[lab]
         ax.fill_between(taus, low, high, step="post", color=colors[lab], alpha=0.15, lw=0)
     ax.axvline(WITHIN, color="0.4", ls=":", lw=1)
-    ax.text(WITHIN, 0.02, f" {WITHIN:g}%", color="0.3", fontsize=9)
+    ax.text(WITHIN, 1.0, f" {WITHIN:g}%", color="0.3", fontsize=9, va="top")
     ax.set_xscale("log")
+    ax.set_xlim(taus[0], taus[-1])
+    _log_ticks(ax, taus[0], taus[-1])
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel("gap to the optimal cost τ (%, log scale)")
     ax.set_ylabel("fraction of runs with gap ≤ τ")
@@ -245,7 +268,7 @@ def profile_figure(agg: Aggregates) -> Any:
         fontsize=10,
     )
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(loc="lower right", fontsize=9)
+    ax.legend(loc="upper left", fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -279,8 +302,16 @@ def gaps_figure(agg: Aggregates) -> Any:
             highs.append(max(high, floor) if log else high)
         xs_a = np.array(xs)
         ax.errorbar(
-            xs_a, ys, xerr=[xs_a - np.array(lows), np.array(highs) - xs_a], fmt="o", ms=5,
-            color=colors[lab], ecolor=colors[lab], elinewidth=1.5, capsize=2, label=lab,
+            xs_a,
+            ys,
+            xerr=[xs_a - np.array(lows), np.array(highs) - xs_a],
+            fmt="o",
+            ms=5,
+            color=colors[lab],
+            ecolor=colors[lab],
+            elinewidth=1.5,
+            capsize=2,
+            label=lab,
         )
     ax.axvline(WITHIN, color="0.4", ls=":", lw=1)
     ax.set_yticks(range(len(names)))
@@ -288,16 +319,25 @@ def gaps_figure(agg: Aggregates) -> Any:
     ax.invert_yaxis()
     if log:
         ax.set_xscale("log")
-        ax.set_xlabel(f"gap to the optimal cost (%, log scale; gaps below {floor:.2g}% drawn at it)")
+        _log_ticks(ax, floor, max(positive) * 2)
+        ax.set_xlabel(
+            f"gap to the optimal cost (%, log scale; gaps below {floor:.2g}% drawn at it)"
+        )
     else:
         ax.set_xlabel("gap to the optimal cost (%)")
     seeds = max((c.n for c in agg.cells.values()), default=1)
     what = "mean over seeds, 95% bootstrap interval" if seeds > 1 else "one seed"
-    ax.set_title(f"{agg.suite} v{agg.version}: gap per instance ({what}; dotted: {WITHIN:g}%)",
-                 fontsize=10)
+    ax.set_title(
+        f"{agg.suite} v{agg.version}: gap per instance ({what}; dotted: {WITHIN:g}%)", fontsize=10
+    )
     ax.grid(True, axis="x", which="major", alpha=0.3)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08 - 0.6 / len(names)),
-              ncol=min(k, 4), fontsize=9, frameon=False)
+    ax.legend(
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.05 - 0.5 / len(names)),
+        ncol=min(k, 4),
+        fontsize=9,
+        frameon=False,
+    )
     fig.tight_layout()
     return fig
 

@@ -79,7 +79,9 @@ def open_folder(out: str | Path, suite: Any) -> Path:
         try:
             have = json.loads(path.read_text())
         except (OSError, ValueError) as err:
-            raise FolderMismatch(f"results folder {out}: {path.name} is unreadable ({err})") from None
+            raise FolderMismatch(
+                f"results folder {out}: {path.name} is unreadable ({err})"
+            ) from None
         _check_same(out, have.get("suite"), have.get("version"), have.get("fingerprint"), want)
     else:
         for record_path in _trial_files(out):
@@ -145,8 +147,7 @@ def is_done(out: Path, trial: Trial) -> bool:
     if differ:
         detail = ", ".join(f"{k}: {record.get(k)!r} vs {want[k]!r}" for k in differ)
         raise FolderMismatch(
-            f"trial file {path} records another trial ({detail}); remove it or give "
-            "another --out"
+            f"trial file {path} records another trial ({detail}); remove it or give another --out"
         )
     return True
 

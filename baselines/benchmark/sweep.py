@@ -226,8 +226,9 @@ def run_sweep(
         result.done.append(trial.key)
         if meter is not None:
             meter.update(1)
-            meter.set_postfix_str(f"{trial.algo} {trial.instance} s{trial.seed}: gap "
-                                  f"{record['gap']:.2f}%")
+            meter.set_postfix_str(
+                f"{trial.algo} {trial.instance} s{trial.seed}: gap {record['gap']:.2f}%"
+            )
 
     def on_failure(trial: Trial, error: str) -> None:
         result.failed[trial.key] = error
@@ -239,8 +240,15 @@ def run_sweep(
         if backend == "ray":
             from baselines.benchmark.ray_backend import run_ray
 
-            run_ray(pending, suite, on_record, on_failure, jobs=jobs, address=address,
-                    max_retries=max_retries)
+            run_ray(
+                pending,
+                suite,
+                on_record,
+                on_failure,
+                jobs=jobs,
+                address=address,
+                max_retries=max_retries,
+            )
         elif jobs == 1:
             run_inline(pending, suite, on_record, on_failure)
         else:

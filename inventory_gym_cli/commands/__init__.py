@@ -4,4 +4,4 @@ Each module has ``NAME``, ``add_parser(subparsers)`` (its options, with ``func``
 ``run(args) -> exit status``) and ``run``. :data:`COMMANDS` is their order in ``--help``.
 """
 
-COMMANDS = ("list", "evaluate", "solve", "train", "compare", "backtest", "order")
+COMMANDS = ("list", "evaluate", "solve", "train", "compare", "benchmark", "backtest", "order")
