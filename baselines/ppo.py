@@ -1,5 +1,13 @@
-"""PPO (stable-baselines3) on the inventory envs, with defaults for this domain, scored by the
-same harness as every other policy.
+"""PPO and the other stable-baselines3 algorithms on the inventory envs, with defaults for this
+domain, scored by the same harness as every other policy.
+
+:func:`train_sb3` trains any stable-baselines3 (or sb3-contrib) algorithm with an
+``MlpPolicy`` from an :class:`SB3Config`: on-policy (PPO, A2C, TRPO) and off-policy (SAC, TD3,
+DDPG, DQN, TQC, QRDQN...) share the env adapter, the action mapping, ``VecNormalize``, the
+validation that keeps the best policy and the saved policy format below. Algorithms with
+discrete actions only (DQN, QRDQN) get one action per integer order vector
+(``InventorySB3VecEnv(flat_discrete=True)``). :func:`train_ppo` with its :class:`PPOConfig`
+is PPO's front end (``inventory-gym train --algo ppo``).
 
 :func:`train_ppo` collects experience from ``num_envs`` systems through the native batched
 core (:class:`inventory_gym.sb3.InventorySB3VecEnv`: one kernel call per step), normalises
@@ -43,9 +51,11 @@ ACTIVATIONS = ("tanh", "relu", "elu")
 SCHEDULES = ("linear", "constant")
 
 FORMAT = "inventory-gym/ppo-policy"
-VERSION = 2
-"""Version 2 adds ``problem`` and ``instance`` to the header; version 1 files still load."""
-READABLE = (1, 2)
+VERSION = 3
+"""Version 2 adds ``problem`` and ``instance`` to the header, version 3 ``algo``,
+``net_arch`` and ``action_counts`` (any stable-baselines3 algorithm); versions 1 and 2 (PPO)
+still load."""
+READABLE = (1, 2, 3)
 POLICY_FILE = "policy.json"
 WEIGHTS_FILE = "weights.pt"
 RUN_FILE = "run.json"
@@ -57,6 +67,233 @@ PROGRESS_FILE = "progress.csv"
 BEST_DIR = "policy"
 SHELL_OPTIONS = ("demand_window", "static_features")
 """Observation options of the env that a trained policy needs again at evaluation."""
+
+
+ON_POLICY_EPISODES = 1000
+DISCRETE_ONLY = ("DQN", "QRDQN")
+"""Algorithms whose policies choose among discrete actions only: they get flat discrete
+actions (one per integer order vector)."""
+UNSUPPORTED = {
+    "ARS": "its policies are not trained by gradient and have no lr_schedule",
+    "MaskablePPO": "it needs action masks, which the envs do not define",
+    "RecurrentPPO": "its LSTM policy carries a hidden state, and harness policies are "
+    "functions of the observation",
+    "HER": "it is a replay buffer, not an algorithm",
+}
+"""stable-baselines3 / sb3-contrib classes that :func:`sb3_class` refuses, with the reason."""
+
+
+def sb3_class(name: str) -> type:
+    """The algorithm class called ``name`` in ``stable_baselines3``, else in ``sb3_contrib``.
+
+    Raises:
+        ValueError: for a name neither package has as an algorithm with an ``MlpPolicy``
+            (the message lists those available), or one of :data:`UNSUPPORTED`.
+    """
+    if name in UNSUPPORTED:
+        raise ValueError(f"sb3 algorithm {name!r} is not supported: {UNSUPPORTED[name]}")
+    for module in _sb3_modules():
+        found = getattr(module, name, None)
+        if _is_algorithm(found):
+            return found
+    raise ValueError(
+        f"sb3 algorithm {name!r} not found in stable_baselines3"
+        f"{'' if len(_sb3_modules()) > 1 else ' (sb3-contrib is not installed)'}"
+        f" or sb3_contrib; choose from: {', '.join(sb3_algorithms())}"
+    )
+
+
+def sb3_algorithms() -> tuple[str, ...]:
+    """The algorithm names :func:`sb3_class` accepts here (sb3-contrib's if installed)."""
+    names: list[str] = []
+    for module in _sb3_modules():
+        for name in sorted(dir(module)):
+            if (
+                name not in names
+                and name not in UNSUPPORTED
+                and _is_algorithm(getattr(module, name))
+            ):
+                names.append(name)
+    return tuple(names)
+
+
+def _sb3_modules() -> list[Any]:
+    import stable_baselines3
+
+    modules = [stable_baselines3]
+    try:
+        import sb3_contrib
+    except ImportError:
+        pass
+    else:
+        modules.append(sb3_contrib)
+    return modules
+
+
+def _is_algorithm(obj: Any) -> bool:
+    from stable_baselines3.common.base_class import BaseAlgorithm
+
+    return (
+        isinstance(obj, type)
+        and issubclass(obj, BaseAlgorithm)
+        and "MlpPolicy" in getattr(obj, "policy_aliases", {})
+    )
+
+
+def _is_on_policy(cls: type) -> bool:
+    from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
+
+    return issubclass(cls, OnPolicyAlgorithm)
+
+
+def _check_common(owner: str, config: Any) -> None:
+    """The checks of the fields :class:`SB3Config` and :class:`PPOConfig` share."""
+    for name, low in (
+        ("timesteps", 1),
+        ("num_envs", 1),
+        ("max_episode_steps", 1),
+        ("eval_every", 1),
+        ("eval_paths", 1),
+        ("eval_periods", 1),
+        ("eval_burn_in", 0),
+        ("seed", 0),
+        ("eval_seed", 0),
+    ):
+        check_int(owner, name, getattr(config, name), low=low)
+    if config.threads is not None:
+        check_int(owner, "threads", config.threads, low=1)
+    if config.max_seconds is not None:
+        check_real(owner, "max_seconds", config.max_seconds, strict=True)
+    check_real(owner, "learning_rate", config.learning_rate, strict=True)
+    value = check_real(owner, "gamma", config.gamma)
+    if value > 1.0:
+        raise ValueError(f"{owner}: gamma must be in [0, 1], got {value!r}")
+    check_real(owner, "log_std_init", config.log_std_init, low=None)
+    hidden = tuple(config.hidden) if isinstance(config.hidden, (list, tuple)) else None
+    if not hidden or any(not isinstance(h, int) or isinstance(h, bool) or h < 1 for h in hidden):
+        raise ValueError(
+            f"{owner}: hidden must be a non-empty sequence of positive ints, got {config.hidden!r}"
+        )
+    object.__setattr__(config, "hidden", hidden)
+    if config.activation not in ACTIVATIONS:
+        raise ValueError(
+            f"{owner}: activation must be one of {sorted(ACTIVATIONS)}, got {config.activation!r}"
+        )
+    if config.initial_order not in (None, "mean_demand"):
+        raise ValueError(
+            f"{owner}: initial_order must be 'mean_demand' or None, got {config.initial_order!r}"
+        )
+    if config.schedule not in SCHEDULES:
+        raise ValueError(f"{owner}: schedule must be one of {SCHEDULES}, got {config.schedule!r}")
+    for name in ("normalize_observations", "normalize_rewards"):
+        if not isinstance(getattr(config, name), bool):
+            raise ValueError(
+                f"{owner}: {name} must be True or False, got {getattr(config, name)!r}"
+            )
+    if not isinstance(config.device, str) or not config.device:
+        raise ValueError(
+            f"{owner}: device must be a string such as 'cpu' or 'cuda', got {config.device!r}"
+        )
+
+
+@dataclass(frozen=True)
+class SB3Config:
+    """How :func:`train_sb3` trains a stable-baselines3 algorithm.
+
+    The fields every algorithm shares are here, with the domain's defaults (a discount close
+    to 1, normalised observations and rewards, actions in [-1, 1] mapped onto the orders, the
+    first policy at the mean demand where the algorithm allows it); anything else of the
+    algorithm's constructor (``n_steps``, ``buffer_size``, ``train_freq``...) goes in
+    ``algo_kwargs``, passed through unchanged.
+    """
+
+    algo: str = "PPO"
+    """The algorithm's class name in ``stable_baselines3`` or ``sb3_contrib``."""
+    timesteps: int = 2_000_000
+    """Budget in environment steps (summed over the envs; SB3 rounds up to whole rollouts)."""
+    max_seconds: float | None = None
+    """Also stop after this many seconds of wall-clock time (validation included)."""
+    num_envs: int = 256
+    """Systems simulated in parallel (one batched kernel call per step)."""
+    learning_rate: float = 3e-4
+    """The optimiser's step size at the start."""
+    schedule: str = "linear"
+    """``linear`` (decays to 0 over the budget) or ``constant``."""
+    gamma: float = 0.99
+    """Discount of the value targets (episode ends are truncations, bootstrapped)."""
+    hidden: tuple[int, ...] = (64, 64)
+    """Hidden widths of the actor and of the critic(s) (or of the Q-network)."""
+    activation: str = "tanh"
+    """``tanh``, ``relu`` or ``elu``."""
+    log_std_init: float = -1.0
+    """Starting log standard deviation of Gaussian actions (on-policy algorithms only)."""
+    initial_order: str | None = "mean_demand"
+    """``mean_demand``: the untrained actor orders about the mean demand in its first
+    decision and next to nothing in the others (actor-based algorithms with [-1, 1] actions);
+    ``None``: the middle of the action range."""
+    normalize_observations: bool = True
+    """Normalise the observations by running statistics (frozen into the saved policy)."""
+    normalize_rewards: bool = True
+    """Scale the rewards by a running estimate of the return's standard deviation."""
+    max_episode_steps: int = ON_POLICY_EPISODES
+    """Periods per training episode (truncated, then restarted from the starting state)."""
+    eval_every: int = 100_000
+    """Validate every this many environment steps (and at the end)."""
+    eval_paths: int = 256
+    """Validation: demand paths (held out: their seed is eval_seed)."""
+    eval_periods: int = 500
+    """Validation: periods per path after the burn-in."""
+    eval_burn_in: int = 100
+    """Validation: burn-in periods."""
+    eval_seed: int = 7919
+    """Seed of the validation paths (not the harness's test seed 0)."""
+    seed: int = 0
+    """Seed of the weights, the exploration noise and the training paths."""
+    device: str = "cpu"
+    """Torch device; small MLPs train fastest on the CPU."""
+    threads: int | None = DEFAULT_THREADS
+    """torch intra-op and BLAS threads (``None``: leave the process's settings)."""
+    algo_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    """Other keyword arguments of the algorithm's constructor (JSON values)."""
+
+    def __post_init__(self) -> None:
+        owner = "SB3Config"
+        if not isinstance(self.algo, str) or not self.algo:
+            raise ValueError(f"{owner}: algo must be an algorithm's class name, got {self.algo!r}")
+        _check_common(owner, self)
+        if not isinstance(self.algo_kwargs, Mapping):
+            raise ValueError(f"{owner}: algo_kwargs must be a mapping, got {self.algo_kwargs!r}")
+        reserved = sorted(set(self.algo_kwargs) & _RESERVED)
+        if reserved:
+            raise ValueError(
+                f"{owner}: algo_kwargs {reserved} are set by SB3Config's own fields "
+                "(learning_rate, gamma, seed, device, hidden, activation...)"
+            )
+        object.__setattr__(self, "algo_kwargs", dict(self.algo_kwargs))
+
+    def replace(self, **changes: Any) -> SB3Config:
+        """A copy with some fields changed (``algo_kwargs`` are merged, not replaced)."""
+        import dataclasses
+
+        if "algo_kwargs" in changes:
+            changes["algo_kwargs"] = {**self.algo_kwargs, **changes["algo_kwargs"]}
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["hidden"] = list(self.hidden)
+        out["algo_kwargs"] = {k: jsonable(v) for k, v in self.algo_kwargs.items()}
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SB3Config:
+        check_fields("SB3Config", cls, data)
+        return cls(**data)
+
+
+_RESERVED = frozenset(
+    {"policy", "env", "learning_rate", "gamma", "seed", "device", "verbose", "policy_kwargs"}
+)
 
 
 @dataclass(frozen=True)
@@ -136,71 +373,29 @@ class PPOConfig:
     leave the process's settings)."""
 
     def __post_init__(self) -> None:
-        for name, low in (
-            ("timesteps", 1),
-            ("num_envs", 1),
-            ("n_steps", 1),
-            ("batch_size", 2),
-            ("n_epochs", 1),
-            ("max_episode_steps", 1),
-            ("eval_every", 1),
-            ("eval_paths", 1),
-            ("eval_periods", 1),
-            ("eval_burn_in", 0),
-            ("seed", 0),
-            ("eval_seed", 0),
-        ):
+        for name, low in (("n_steps", 1), ("batch_size", 2), ("n_epochs", 1)):
             check_int(_OWNER, name, getattr(self, name), low=low)
-        if self.threads is not None:
-            check_int(_OWNER, "threads", self.threads, low=1)
-        if self.max_seconds is not None:
-            check_real(_OWNER, "max_seconds", self.max_seconds, strict=True)
-        check_real(_OWNER, "learning_rate", self.learning_rate, strict=True)
-        for name in ("gamma", "gae_lambda"):
-            value = check_real(_OWNER, name, getattr(self, name))
-            if value > 1.0:
-                raise ValueError(f"{_OWNER}: {name} must be in [0, 1], got {value!r}")
+        _check_common(_OWNER, self)
+        value = check_real(_OWNER, "gae_lambda", self.gae_lambda)
+        if value > 1.0:
+            raise ValueError(f"{_OWNER}: gae_lambda must be in [0, 1], got {value!r}")
         check_real(_OWNER, "clip_range", self.clip_range, strict=True)
         for name in ("ent_coef", "vf_coef"):
             check_real(_OWNER, name, getattr(self, name))
         check_real(_OWNER, "max_grad_norm", self.max_grad_norm, strict=True)
-        check_real(_OWNER, "log_std_init", self.log_std_init, low=None)
-        hidden = tuple(self.hidden) if isinstance(self.hidden, (list, tuple)) else None
-        if not hidden or any(
-            not isinstance(h, int) or isinstance(h, bool) or h < 1 for h in hidden
-        ):
-            raise ValueError(
-                f"{_OWNER}: hidden must be a non-empty sequence of positive ints, "
-                f"got {self.hidden!r}"
-            )
-        object.__setattr__(self, "hidden", hidden)
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(
-                f"{_OWNER}: activation must be one of {sorted(ACTIVATIONS)}, "
-                f"got {self.activation!r}"
-            )
-        if self.initial_order not in (None, "mean_demand"):
-            raise ValueError(
-                f"{_OWNER}: initial_order must be 'mean_demand' or None, got {self.initial_order!r}"
-            )
-        if self.schedule not in SCHEDULES:
-            raise ValueError(
-                f"{_OWNER}: schedule must be one of {SCHEDULES}, got {self.schedule!r}"
-            )
-        for name in ("normalize_observations", "normalize_rewards"):
-            if not isinstance(getattr(self, name), bool):
-                raise ValueError(
-                    f"{_OWNER}: {name} must be True or False, got {getattr(self, name)!r}"
-                )
         if self.batch_size > self.num_envs * self.n_steps:
             raise ValueError(
                 f"{_OWNER}: batch_size={self.batch_size} is larger than a rollout "
                 f"(num_envs * n_steps = {self.num_envs * self.n_steps})"
             )
-        if not isinstance(self.device, str) or not self.device:
-            raise ValueError(
-                f"{_OWNER}: device must be a string such as 'cpu' or 'cuda', got {self.device!r}"
-            )
+
+    def to_sb3(self) -> SB3Config:
+        """The same settings as an :class:`SB3Config` of ``PPO`` (what :func:`train_ppo`
+        trains)."""
+        ppo_only = PPO_ONLY_FIELDS
+        common = {k: v for k, v in asdict(self).items() if k not in ppo_only}
+        common["hidden"] = tuple(self.hidden)
+        return SB3Config(algo="PPO", **common, algo_kwargs={k: getattr(self, k) for k in ppo_only})
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -213,14 +408,28 @@ class PPOConfig:
         return cls(**data)
 
 
+PPO_ONLY_FIELDS = (
+    "n_steps",
+    "batch_size",
+    "n_epochs",
+    "gae_lambda",
+    "clip_range",
+    "ent_coef",
+    "vf_coef",
+    "max_grad_norm",
+)
+"""PPOConfig fields that are PPO's constructor arguments (``SB3Config.algo_kwargs``)."""
+
+
 # -- the trained policy ------------------------------------------------------------------------
-class PPOPolicy:
-    """A PPO actor behind the harness's interface: ``policy(obs) -> orders``.
+class SB3Policy:
+    """A stable-baselines3 policy behind the harness's interface: ``policy(obs) -> orders``.
 
     It normalises the observations with the statistics frozen at the end of training, takes
-    the Gaussian's mean (the deterministic action) and maps it from [-1, 1] onto
-    ``[0, max_order]`` (or reads the order off a categorical policy's mode). Orders come back
-    continuous; the harness rounds them when demand is integer.
+    the deterministic action (the Gaussian's mean, the squashed actor's output, a categorical
+    policy's mode, the greedy Q-value) and maps it from [-1, 1] onto ``[0, max_order]``, from
+    a flat discrete index onto its order vector, or reads the order off directly. Orders come
+    back continuous; the harness rounds them when demand is integer.
     """
 
     continuous_orders = False
@@ -238,6 +447,7 @@ class PPOPolicy:
         env_options: Mapping[str, Any] | None = None,
         name: str = "ppo",
         meta: Mapping[str, Any] | None = None,
+        action_counts: Sequence[int] | None = None,
     ):
         import torch
 
@@ -251,6 +461,8 @@ class PPOPolicy:
         self.env_options = dict(env_options or {})
         self.name = name
         self.meta = dict(meta or {})
+        self.action_counts = None if action_counts is None else tuple(int(c) for c in action_counts)
+        """The order levels per decision of a flat discrete policy (``None`` otherwise)."""
         self.device = next(net.parameters()).device
         self._mean = self._std = None
         if self.obs_mean is not None:
@@ -278,9 +490,11 @@ class PPOPolicy:
         if self._mean is not None:
             x = torch.clamp((x - self._mean) / self._std, -self.clip_obs, self.clip_obs)
         with torch.no_grad():
-            actions = self.net.get_distribution(x).mode()
+            actions = self.net._predict(x, deterministic=True)
         if self.unit_actions:
             orders = (torch.clamp(actions, -1.0, 1.0) + 1.0) * 0.5 * self._high
+        elif self.action_counts is not None:
+            orders = _unflatten(actions.reshape(-1).long(), self.action_counts)
         else:
             orders = actions.to(torch.float32)
         if orders.ndim == 2 and orders.shape[1] == 1:
@@ -289,7 +503,12 @@ class PPOPolicy:
             return orders.to(obs.device)
         return orders.cpu().numpy().astype(np.float64)
 
-    def to(self, device: Any) -> PPOPolicy:
+    @property
+    def algo(self) -> str:
+        """The stable-baselines3 algorithm that trained it (``"PPO"``...)."""
+        return self.meta.get("algo", "PPO")
+
+    def to(self, device: Any) -> SB3Policy:
         """Move the network (for evaluation with ``backend="torch"`` on a GPU)."""
         import torch
 
@@ -308,7 +527,7 @@ class PPOPolicy:
 
     def describe(self) -> dict[str, Any]:
         """The actor's architecture, for result tables."""
-        return {"kind": "ppo", "hidden": list(self.meta.get("hidden", ()))}
+        return {"kind": self.algo.lower(), "hidden": list(self.meta.get("hidden", ()))}
 
     def state_policy(self, static_row: np.ndarray | None = None) -> Callable[[np.ndarray], Any]:
         """A callable on state features alone (for exact Markov-chain costs); refuses
@@ -343,6 +562,9 @@ class PPOPolicy:
             "epsilon": self.epsilon,
             "action_high": self.action_high.tolist(),
             "unit_actions": self.unit_actions,
+            "action_counts": None if self.action_counts is None else list(self.action_counts),
+            "algo": self.algo,
+            "net_arch": self.meta.get("net_arch"),
             "env_options": {k: jsonable(v) for k, v in self.env_options.items()},
             "meta": self.meta,
         }
@@ -352,7 +574,7 @@ class PPOPolicy:
         return path
 
     @classmethod
-    def load(cls, path: str | Path, *, device: Any = "cpu") -> PPOPolicy:
+    def load(cls, path: str | Path, *, device: Any = "cpu") -> SB3Policy:
         """Read a policy saved by :meth:`save` (or a training run's directory)."""
         path = Path(path)
         if not (path / POLICY_FILE).is_file() and (path / BEST_DIR / POLICY_FILE).is_file():
@@ -372,12 +594,15 @@ class PPOPolicy:
             if doc.get(key) is not None:
                 meta.setdefault(key, doc[key])
         obs_space = spaces.Box(-np.inf, np.inf, (int(doc["observation_dim"]),), np.float32)
-        net = _actor_critic(
+        algo = doc.get("algo", "PPO")  # versions 1 and 2: PPO
+        meta.setdefault("algo", algo)
+        net = _build_policy(
+            algo,
             obs_space,
             _space_from_dict(doc["action_space"]),
-            tuple(doc["hidden"]),
+            doc.get("net_arch") or _net_arch(sb3_class(algo), algo, tuple(doc["hidden"])),
             doc["activation"],
-            log_std_init=0.0,
+            meta.get("policy_kwargs"),
         )
         import torch
 
@@ -394,7 +619,26 @@ class PPOPolicy:
             env_options=doc["env_options"],
             name=doc["name"],
             meta=meta,
+            action_counts=doc.get("action_counts"),
         )
+
+
+PPOPolicy = SB3Policy
+"""The name of :class:`SB3Policy` from when PPO was the only algorithm."""
+
+
+def _unflatten(index: Any, counts: tuple[int, ...]) -> Any:
+    """Torch version of :func:`inventory_gym.sb3.flat_orders`."""
+    import torch
+
+    if len(counts) == 1:
+        return index.to(torch.float32)
+    columns = []
+    rest = index
+    for count in reversed(counts):
+        columns.append(rest % count)
+        rest = rest // count
+    return torch.stack(columns[::-1], dim=1).to(torch.float32)
 
 
 def is_saved_policy(path: str | Path) -> bool:
@@ -427,33 +671,61 @@ def _space_from_dict(doc: Mapping[str, Any]) -> spaces.Space:
     return spaces.Discrete(int(doc["n"]))
 
 
-def _actor_critic(
+def _net_arch(cls: type, algo: str, hidden: tuple[int, ...]) -> Any:
+    """SB3's ``net_arch`` of an algorithm for these hidden widths: separate actor and critic
+    networks (``pi``/``vf`` on-policy, ``pi``/``qf`` off-policy), a list for a Q-network."""
+    if _is_on_policy(cls):
+        return {"pi": list(hidden), "vf": list(hidden)}
+    if algo in DISCRETE_ONLY:
+        return list(hidden)
+    return {"pi": list(hidden), "qf": list(hidden)}
+
+
+def _activation(name: str) -> Any:
+    import torch
+
+    return {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU, "elu": torch.nn.ELU}[name]
+
+
+def _policy_kwargs(cls: type, algo: str, config: SB3Config) -> dict:
+    kwargs: dict[str, Any] = {
+        "net_arch": _net_arch(cls, algo, config.hidden),
+        "activation_fn": _activation(config.activation),
+    }
+    if _is_on_policy(cls):
+        kwargs["log_std_init"] = config.log_std_init
+    return kwargs
+
+
+def _build_policy(
+    algo: str,
     obs_space: spaces.Space,
     action_space: spaces.Space,
-    hidden: tuple[int, ...],
+    net_arch: Any,
     activation: str,
-    *,
-    log_std_init: float,
+    extra: Mapping[str, Any] | None = None,
 ) -> Any:
-    from stable_baselines3.common.policies import ActorCriticPolicy
-
-    return ActorCriticPolicy(
+    """An untrained ``MlpPolicy`` of ``algo`` (to load saved weights into); ``extra``: other
+    policy keywords the algorithm set (DDPG's ``n_critics=1``...)."""
+    cls = sb3_class(algo)
+    return cls.policy_aliases["MlpPolicy"](
         obs_space,
         action_space,
         lambda _: 0.0,
-        **_policy_kwargs(hidden, activation, log_std_init),
+        net_arch=net_arch,
+        activation_fn=_activation(activation),
+        **dict(extra or {}),
     )
 
 
-def _policy_kwargs(hidden: tuple[int, ...], activation: str, log_std_init: float) -> dict:
-    import torch
-
+def _extra_policy_kwargs(model: Any) -> dict[str, Any]:
+    """The policy keywords of a model beyond net_arch, activation_fn and log_std_init (plain
+    JSON values only: DDPG's ``n_critics``...)."""
+    skip = ("net_arch", "activation_fn", "log_std_init")
     return {
-        "net_arch": {"pi": list(hidden), "vf": list(hidden)},
-        "activation_fn": {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU, "elu": torch.nn.ELU}[
-            activation
-        ],
-        "log_std_init": log_std_init,
+        k: v
+        for k, v in (getattr(model, "policy_kwargs", None) or {}).items()
+        if k not in skip and isinstance(v, (bool, int, float, str))
     }
 
 
@@ -520,25 +792,92 @@ def train_ppo(
             best policy so far is kept unless the resumed run beats it, and ``eval.csv`` goes
             on without repeating a step.
     """
+    config = config or PPOConfig()
+    return _train(
+        env_id,
+        env_kwargs,
+        config.to_sb3(),
+        record=config.to_dict(),
+        caller="train_ppo",
+        out=out,
+        progress=progress,
+        callbacks=callbacks,
+        name=name,
+        resume=resume,
+    )
+
+
+def train_sb3(
+    env_id: str,
+    env_kwargs: Mapping[str, Any] | None = None,
+    config: SB3Config | None = None,
+    *,
+    out: str | Path | None = None,
+    progress: bool = True,
+    callbacks: Sequence[Callback] = (),
+    name: str | None = None,
+    resume: bool = False,
+) -> PPOResult:
+    """Train any stable-baselines3 algorithm (``config.algo``) on one instance and return the
+    best validated policy; the arguments are :func:`train_ppo`'s (``name`` defaults to the
+    algorithm's name in lower case)."""
+    config = config or SB3Config()
+    return _train(
+        env_id,
+        env_kwargs,
+        config,
+        record=config.to_dict(),
+        caller="train_sb3",
+        out=out,
+        progress=progress,
+        callbacks=callbacks,
+        name=name or config.algo.lower(),
+        resume=resume,
+    )
+
+
+def _train(
+    env_id: str,
+    env_kwargs: Mapping[str, Any] | None,
+    config: SB3Config,
+    *,
+    record: dict[str, Any],
+    caller: str,
+    out: str | Path | None,
+    progress: bool,
+    callbacks: Sequence[Callback],
+    name: str,
+    resume: bool,
+) -> PPOResult:
+    """The training loop every algorithm shares (``record`` is the config as the caller
+    writes it into ``run.json``)."""
     import torch
-    from stable_baselines3 import PPO
     from stable_baselines3.common.logger import configure
     from stable_baselines3.common.vec_env import VecMonitor, VecNormalize
 
     from inventory_gym.sb3 import InventorySB3VecEnv
 
-    config = config or PPOConfig()
+    algo_cls = sb3_class(config.algo)
     env_kwargs = dict(env_kwargs or {})
     if "max_episode_steps" in env_kwargs:
-        raise ValueError("train_ppo: set the episode length with PPOConfig.max_episode_steps")
+        owner = "PPOConfig" if caller == "train_ppo" else "SB3Config"
+        raise ValueError(f"{caller}: set the episode length with {owner}.max_episode_steps")
     out_path = None if out is None else Path(out)
-    previous = _previous_run(out_path, env_id, env_kwargs, config) if resume else None
+    previous = _previous_run(out_path, env_id, env_kwargs, record, caller) if resume else None
     threads = set_threads(config.threads, torch=True)
     inst = make_instance(env_id, env_kwargs)
+    native_discrete = bool(env_kwargs.get("discrete_actions", False))
+    flat = config.algo in DISCRETE_ONLY
+    if flat and native_discrete:
+        raise ValueError(
+            f"{caller}: {config.algo} gets one discrete action per order vector by itself; "
+            "drop discrete_actions=True"
+        )
     base = InventorySB3VecEnv(
         env_id,
         config.num_envs,
-        unit_actions=not env_kwargs.get("discrete_actions", False),
+        unit_actions=not (native_discrete or flat),
+        flat_discrete=flat,
         seed=config.seed,
         max_episode_steps=config.max_episode_steps,
         **env_kwargs,
@@ -556,14 +895,14 @@ def train_ppo(
         lr = _linear(config.learning_rate)
     with torch.random.fork_rng(devices=[]):
         if previous is not None:
-            model = PPO.load(
+            model = algo_cls.load(
                 out_path / MODEL_FILE,
                 env=venv,
                 device=config.device,
                 custom_objects={"learning_rate": lr, "lr_schedule": lr},
             )
         else:
-            model = _new_model(PPO, venv, config, lr)
+            model = _new_model(algo_cls, venv, config, lr)
             if config.initial_order == "mean_demand" and base.unit_actions:
                 _start_at_mean_demand(model.policy, base)
         if out_path is not None:
@@ -578,22 +917,27 @@ def train_ppo(
             "env_kwargs": {k: jsonable(v) for k, v in env_kwargs.items()},
             "problem": inst.problem.name,
             "instance": inst.to_dict(),
+            "algo": config.algo,
             "hidden": list(config.hidden),
             "activation": config.activation,
+            "net_arch": _net_arch(algo_cls, config.algo, config.hidden),
+            "policy_kwargs": _extra_policy_kwargs(model),
         }
 
-        def snapshot() -> PPOPolicy:
+        def snapshot() -> SB3Policy:
             rms = venv.obs_rms if config.normalize_observations else None
-            net = _actor_critic(
+            net = _build_policy(
+                config.algo,
                 venv.observation_space,
                 venv.action_space,
-                config.hidden,
+                meta["net_arch"],
                 config.activation,
-                log_std_init=config.log_std_init,
+                meta["policy_kwargs"],
             )
             net.load_state_dict(model.policy.state_dict())
-            return PPOPolicy(
-                net.to(model.device),
+            net.to(model.device)
+            return SB3Policy(
+                net,
                 obs_mean=None if rms is None else rms.mean.copy(),
                 obs_var=None if rms is None else rms.var.copy(),
                 clip_obs=venv.clip_obs,
@@ -603,14 +947,17 @@ def train_ppo(
                 env_options=options,
                 name=name,
                 meta=meta,
+                action_counts=base.action_counts,
             )
 
-        tracker = _Validation(env_id, env_kwargs, config, snapshot, callbacks, progress, name)
+        tracker = _Validation(
+            env_id, env_kwargs, config, snapshot, callbacks, progress, name, _chunk(model)
+        )
         start = tracker.start
         done = 0
         if previous is not None:
             done = int(model.num_timesteps)
-            tracker.resume(previous, PPOPolicy.load(out_path / BEST_DIR), done)
+            tracker.resume(previous, SB3Policy.load(out_path / BEST_DIR), done)
         try:
             if done < config.timesteps:
                 # SB3 adds the steps done to the budget: the total (and the learning-rate
@@ -632,7 +979,7 @@ def train_ppo(
     assert best is not None
     if out_path is not None:
         best.save(out_path / BEST_DIR)
-        model.save(out_path / MODEL_FILE)
+        model.save(out_path / MODEL_FILE, exclude=["replay_buffer"])
         _save_normalization(venv, out_path / VECNORM_FILE)
         if old_progress:
             model.logger.close()
@@ -642,12 +989,12 @@ def train_ppo(
             writer.writeheader()
             writer.writerows(tracker.rows)
         run = {
-            "algo": "ppo",
+            "algo": "ppo" if caller == "train_ppo" else f"sb3:{config.algo}",
             "env_id": env_id,
             "env_kwargs": meta["env_kwargs"],
             "problem": inst.problem.name,
             "instance": inst.to_dict(),
-            "config": config.to_dict(),
+            "config": record,
             "timesteps": int(model.num_timesteps),
             "threads": threads.get("torch_threads"),
             "seed": config.seed,
@@ -670,46 +1017,63 @@ def train_ppo(
     )
 
 
-def _new_model(ppo: Any, venv: Any, config: PPOConfig, lr: Any) -> Any:
-    return ppo(
-        "MlpPolicy",
-        venv,
-        learning_rate=lr,
-        n_steps=config.n_steps,
-        batch_size=config.batch_size,
-        n_epochs=config.n_epochs,
-        gamma=config.gamma,
-        gae_lambda=config.gae_lambda,
-        clip_range=config.clip_range,
-        ent_coef=config.ent_coef,
-        vf_coef=config.vf_coef,
-        max_grad_norm=config.max_grad_norm,
-        policy_kwargs=_policy_kwargs(config.hidden, config.activation, config.log_std_init),
-        seed=config.seed,
-        device=config.device,
-        verbose=0,
-    )
+def _chunk(model: Any) -> int:
+    """Environment steps SB3 collects between two policy updates (a rollout)."""
+    n_steps = getattr(model, "n_steps", None)
+    if n_steps is None:
+        freq = getattr(model, "train_freq", None)
+        unit = getattr(getattr(freq, "unit", None), "value", "step")
+        n_steps = int(getattr(freq, "frequency", 1)) if unit == "step" else 1
+    return int(n_steps) * model.n_envs
+
+
+def _new_model(cls: type, venv: Any, config: SB3Config, lr: Any) -> Any:
+    import inspect
+
+    kwargs: dict[str, Any] = {
+        "learning_rate": lr,
+        "gamma": config.gamma,
+        "policy_kwargs": _policy_kwargs(cls, config.algo, config),
+        "seed": config.seed,
+        "device": config.device,
+        "verbose": 0,
+    }
+    accepted = inspect.signature(cls.__init__).parameters
+    kwargs = {k: v for k, v in kwargs.items() if k in accepted}
+    algo_kwargs = dict(config.algo_kwargs)
+    if "train_freq" in algo_kwargs and isinstance(algo_kwargs["train_freq"], list):
+        algo_kwargs["train_freq"] = tuple(algo_kwargs["train_freq"])  # from JSON
+    unknown = sorted(k for k in algo_kwargs if k not in accepted)
+    if unknown:
+        raise ValueError(
+            f"SB3Config: algo_kwargs {unknown} are not arguments of {config.algo}; it takes "
+            f"{', '.join(k for k in accepted if k not in ('self', 'policy', 'env', 'kwargs'))}"
+        )
+    return cls("MlpPolicy", venv, **kwargs, **algo_kwargs)
 
 
 def _previous_run(
-    out: Path | None, env_id: str, env_kwargs: Mapping[str, Any], config: PPOConfig
+    out: Path | None,
+    env_id: str,
+    env_kwargs: Mapping[str, Any],
+    now: Mapping[str, Any],
+    caller: str = "train_ppo",
 ) -> dict:
-    """What ``resume`` continues: the run.json of ``out`` (checked against this instance),
-    with the rows of its eval.csv."""
+    """What ``resume`` continues: the run.json of ``out`` (checked against this instance and
+    the config ``now``, as a dict), with the rows of its eval.csv."""
     if out is None:
-        raise ValueError("train_ppo: resume needs out, the run directory to continue")
+        raise ValueError(f"{caller}: resume needs out, the run directory to continue")
     for name in (MODEL_FILE, RUN_FILE, BEST_DIR + "/" + POLICY_FILE):
         if not (out / name).is_file():
-            raise FileNotFoundError(f"train_ppo: resume: no {name} in {out} to continue from")
+            raise FileNotFoundError(f"{caller}: resume: no {name} in {out} to continue from")
     run = json.loads((out / RUN_FILE).read_text())
     kwargs = {k: jsonable(v) for k, v in env_kwargs.items()}
     if run.get("env_id") != env_id or run.get("env_kwargs") != kwargs:
         raise ValueError(
-            f"train_ppo: resume: {out} holds a run of {run.get('env_id')} "
+            f"{caller}: resume: {out} holds a run of {run.get('env_id')} "
             f"{run.get('env_kwargs')}, not of {env_id} {kwargs}"
         )
     saved = run.get("config") or {}
-    now = config.to_dict()
     differ = [
         f"{name}={now[name]!r} (the run has {saved[name]!r})"
         for name in now
@@ -718,7 +1082,7 @@ def _previous_run(
     if differ:
         # The model keeps the settings it was built with: other values would be ignored.
         raise ValueError(
-            f"train_ppo: resume: {out} was trained with other settings: {', '.join(differ)}; "
+            f"{caller}: resume: {out} was trained with other settings: {', '.join(differ)}; "
             "resume with the run's settings, or train afresh with --overwrite"
         )
     run["rows"] = [
@@ -783,19 +1147,37 @@ def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
 def _start_at_mean_demand(policy: Any, venv: Any) -> None:
     """Shift the actor's output bias so that the first policy orders about the mean demand
     per period in its first decision (the problem's primary order: the only one of lost
-    sales, the regular supplier of dual sourcing) and next to nothing in the others (the
-    action layer starts with near-zero weights, so its output is its bias). An untrained
-    policy otherwise orders half the maximum order in every decision, often far above the
-    mean demand, and its stock grows without bound over a long episode."""
+    sales, the regular supplier of dual sourcing) and next to nothing in the others. An
+    untrained policy otherwise orders half the maximum order in every decision, often far
+    above the mean demand, and its stock grows without bound over a long episode.
+
+    On-policy actors (``action_net``) start with near-zero output weights, so their output is
+    their bias; the squashed actors of SAC/TD3-like algorithms (``actor.mu``) get their output
+    weights scaled down to the same effect and the bias at the target's ``atanh``. Policies
+    without either (Q-networks) are left as they are."""
     import torch
 
     env = venv.env
     orders = np.zeros(env.problem.action_dim)
     orders[0] = float(env.problem.demand(env.params).mean)
-    target = 2.0 * orders / np.maximum(venv.action_high, 1e-12) - 1.0
+    target = np.clip(2.0 * orders / np.maximum(venv.action_high, 1e-12) - 1.0, -0.95, 0.95)
+    layer, squashed = getattr(policy, "action_net", None), False
+    if layer is None:
+        mu = getattr(getattr(policy, "actor", None), "mu", None)
+        if isinstance(mu, torch.nn.Sequential):  # TD3/DDPG: Linear, Tanh
+            mu = next((m for m in reversed(mu) if isinstance(m, torch.nn.Linear)), None)
+        layer, squashed = mu, True
+    if not isinstance(layer, torch.nn.Linear):
+        return
+    if squashed:
+        target = np.arctanh(target)
     with torch.no_grad():
-        bias = torch.as_tensor(np.clip(target, -0.95, 0.95), dtype=policy.action_net.bias.dtype)
-        policy.action_net.bias.copy_(bias.to(policy.action_net.bias.device))
+        if squashed:
+            layer.weight.mul_(0.01)
+        layer.bias.copy_(torch.as_tensor(target, dtype=layer.bias.dtype).to(layer.bias.device))
+    target_actor = getattr(policy, "actor_target", None)
+    if target_actor is not None:
+        target_actor.load_state_dict(policy.actor.state_dict())
 
 
 def _linear(initial: float) -> Callable[[float], float]:
@@ -808,11 +1190,11 @@ def _linear(initial: float) -> Callable[[float], float]:
 class _Validation:
     """Validates through the harness every ``eval_every`` steps and keeps the best policy."""
 
-    def __init__(self, env_id, env_kwargs, config, snapshot, callbacks, progress, name):
+    def __init__(self, env_id, env_kwargs, config, snapshot, callbacks, progress, name, chunk):
         self.env_id, self.env_kwargs, self.config = env_id, env_kwargs, config
         self.snapshot = snapshot
         self.callbacks = list(callbacks)
-        self.best: PPOPolicy | None = None
+        self.best: SB3Policy | None = None
         self.best_cost = math.inf
         self.rows: list[dict[str, float]] = []
         self.version = 0
@@ -829,11 +1211,10 @@ class _Validation:
         if progress:
             from inventory_gym.progress import bar as tqdm
 
-            rollout = config.num_envs * config.n_steps
-            total = -(-config.timesteps // rollout) * rollout  # SB3 collects whole rollouts
+            total = -(-config.timesteps // chunk) * chunk  # SB3 collects whole rollouts
             self.bar = tqdm(total=total, desc=name, unit="step", unit_scale=True)
 
-    def resume(self, previous: Mapping[str, Any], best: PPOPolicy, timesteps: int) -> None:
+    def resume(self, previous: Mapping[str, Any], best: SB3Policy, timesteps: int) -> None:
         """Go on from a saved run: its validation rows, its best policy, its clock."""
         self.rows = list(previous["rows"])
         self.best, self.best_cost = best, float(previous["best_val_cost"])

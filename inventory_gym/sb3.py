@@ -18,7 +18,10 @@ same-step autoreset mode) and follows SB3's ``VecEnv`` contract:
 
 With ``unit_actions=True`` the action space is ``Box(-1, 1)``: action ``a`` orders
 ``(a + 1) / 2 * max_order`` (clipped to the bounds), the scale that Gaussian policies of
-PPO/A2C/SAC learn best on.
+PPO/A2C/SAC learn best on. With ``flat_discrete=True`` the action space is ``Discrete(n)``, one
+action per integer order vector ``(0..max_order_1) x ... x (0..max_order_k)`` (row-major, as
+:func:`numpy.unravel_index` reads it): what DQN needs on problems with several decisions, which
+the env's own ``discrete_actions=True`` exposes as ``MultiDiscrete``.
 
 This module needs stable-baselines3 (``pip install inventory-gym[train]``).
 """
@@ -45,6 +48,8 @@ class InventorySB3VecEnv(VecEnv):
             :class:`InventoryVectorEnv` in same-step autoreset mode.
         num_envs: number of systems (with an env id).
         unit_actions: expose ``Box(-1, 1)`` actions mapped linearly onto ``[0, max_order]``.
+        flat_discrete: expose ``Discrete(n)`` actions, one per integer order vector (needs an
+            integer ``max_order`` and at most :data:`MAX_FLAT_ACTIONS` vectors).
         info_keywords: keys of the env's ``info`` copied into each env's info dict (e.g.
             ``("cost", "lost")``); empty by default, since building them costs a Python loop
             over the envs at every step.
@@ -59,6 +64,7 @@ class InventorySB3VecEnv(VecEnv):
         num_envs: int = 64,
         *,
         unit_actions: bool = False,
+        flat_discrete: bool = False,
         info_keywords: Sequence[str] = (),
         seed: int | None = None,
         **env_kwargs: Any,
@@ -97,7 +103,16 @@ class InventorySB3VecEnv(VecEnv):
             )
         if not isinstance(unit_actions, bool):
             raise ValueError(f"unit_actions must be True or False, got {unit_actions!r}")
+        if not isinstance(flat_discrete, bool):
+            raise ValueError(f"flat_discrete must be True or False, got {flat_discrete!r}")
+        if unit_actions and flat_discrete:
+            raise ValueError("unit_actions and flat_discrete exclude each other: choose one")
         single = native.single_action_space
+        if flat_discrete and not isinstance(single, spaces.Box):
+            raise ValueError(
+                "flat_discrete=True enumerates Box actions; this env has "
+                f"{type(single).__name__} actions (discrete_actions=True?)"
+            )
         if unit_actions and not isinstance(single, spaces.Box):
             raise ValueError(
                 "unit_actions=True rescales Box actions; this env has "
@@ -106,11 +121,18 @@ class InventorySB3VecEnv(VecEnv):
         self.env = native
         self.unit_actions = unit_actions
         self.info_keywords = tuple(info_keywords)
+        self.flat_discrete = flat_discrete
         self.action_high = native.layout.action_high.astype(np.float64)
         """The env's largest orders, what action 1 maps onto with ``unit_actions``."""
         self._dim = native.problem.action_dim
+        self.action_counts: tuple[int, ...] | None = None
+        """With ``flat_discrete``: the number of order levels of each decision."""
+        if flat_discrete:
+            self.action_counts = flat_action_counts(self.action_high)
         if unit_actions:
             action_space: spaces.Space = spaces.Box(-1.0, 1.0, single.shape, np.float32)
+        elif self.action_counts is not None:
+            action_space = spaces.Discrete(int(np.prod(self.action_counts)))
         else:
             action_space = single
         super().__init__(native.num_envs, native.single_observation_space, action_space)
@@ -131,6 +153,8 @@ class InventorySB3VecEnv(VecEnv):
     def orders(self, actions: np.ndarray) -> np.ndarray:
         """The orders the env places for a batch of actions of :attr:`action_space`."""
         a = np.asarray(actions)
+        if self.action_counts is not None:
+            return flat_orders(a.reshape(self.num_envs), self.action_counts)
         if not self.unit_actions:
             return a
         a = np.clip(a.reshape(self.num_envs, -1).astype(np.float64), -1.0, 1.0)
@@ -208,8 +232,42 @@ class InventorySB3VecEnv(VecEnv):
     def __repr__(self) -> str:
         return (
             f"InventorySB3VecEnv({self.env.spec.id if self.env.spec else type(self.env).__name__},"
-            f" num_envs={self.num_envs}, unit_actions={self.unit_actions})"
+            f" num_envs={self.num_envs}, unit_actions={self.unit_actions},"
+            f" flat_discrete={self.flat_discrete})"
         )
+
+
+MAX_FLAT_ACTIONS = 65_536
+"""The most order vectors ``flat_discrete`` enumerates."""
+
+
+def flat_action_counts(action_high: Sequence[float]) -> tuple[int, ...]:
+    """The order levels ``0..max_order`` of each decision, for ``flat_discrete`` actions.
+
+    Raises:
+        ValueError: for a non-integer ``max_order`` or more than :data:`MAX_FLAT_ACTIONS`
+            order vectors.
+    """
+    high = np.asarray(action_high, dtype=np.float64).reshape(-1)
+    if not all(np.isfinite(high)) or not all(float(v).is_integer() for v in high):
+        raise ValueError(f"flat_discrete=True needs integer max orders, got {high.tolist()}")
+    counts = tuple(int(v) + 1 for v in high)
+    total = int(np.prod(counts))
+    if total > MAX_FLAT_ACTIONS:
+        raise ValueError(
+            f"flat_discrete=True: {' x '.join(map(str, counts))} = {total} order vectors, more "
+            f"than {MAX_FLAT_ACTIONS}; lower max_order"
+        )
+    return counts
+
+
+def flat_orders(index: Any, counts: Sequence[int]) -> np.ndarray:
+    """The order vectors of flat action indices (``(batch,)`` for one decision, else
+    ``(batch, len(counts))``)."""
+    idx = np.asarray(index).astype(np.int64).reshape(-1)
+    if len(counts) == 1:
+        return idx.astype(np.float64)
+    return np.stack(np.unravel_index(idx, tuple(counts)), axis=1).astype(np.float64)
 
 
 def make_sb3_vec_env(
@@ -218,6 +276,7 @@ def make_sb3_vec_env(
     env_kwargs: Mapping[str, Any] | None = None,
     *,
     unit_actions: bool = False,
+    flat_discrete: bool = False,
     info_keywords: Iterable[str] = (),
     seed: int | None = None,
 ) -> InventorySB3VecEnv:
@@ -226,6 +285,7 @@ def make_sb3_vec_env(
         env_id,
         num_envs,
         unit_actions=unit_actions,
+        flat_discrete=flat_discrete,
         info_keywords=tuple(info_keywords),
         seed=seed,
         **dict(env_kwargs or {}),

@@ -71,7 +71,8 @@ def test_saved_policy_gives_the_same_orders(tiny_run):
     assert loaded.env_options == {} and loaded.name == "ppo"
     # The header says what the file is and what it was trained on.
     header = json.loads((out / "policy" / "policy.json").read_text())
-    assert header["format"] == "inventory-gym/ppo-policy" and header["version"] == 2
+    assert header["format"] == "inventory-gym/ppo-policy" and header["version"] == 3
+    assert header["algo"] == "PPO"
     assert header["problem"] == "lost_sales" == loaded.problem
     assert header["instance"] == {
         "env_id": ENV,

@@ -1,0 +1,164 @@
+"""One interface for sb3 algorithms, DBP, the heuristics and a user's function
+(baselines.algorithms)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import inventory_gym  # noqa: F401  (registers the envs)
+from baselines import algorithms
+from baselines.algorithms import EnvFactory, algorithm, algorithm_specs, sb3_config
+from inventory_gym.evaluation import evaluate
+
+LOST = EnvFactory("LostSalesLeadTime-v0", {"lead_time": 1})
+DUAL = EnvFactory("DualSourcing-v0", {})
+TINY_SB3 = {
+    "num_envs": 4,
+    "eval_every": 256,
+    "eval_paths": 8,
+    "eval_periods": 20,
+    "eval_burn_in": 5,
+}
+TINY_ALGO_KWARGS = {
+    "PPO": {"n_steps": 64, "batch_size": 64, "n_epochs": 1},
+    "A2C": {"n_steps": 8},
+    "SAC": {"learning_starts": 64, "batch_size": 32},
+    "TD3": {"learning_starts": 64, "batch_size": 32},
+    "DQN": {"learning_starts": 64, "batch_size": 32},
+}
+
+
+@pytest.fixture
+def tiny(monkeypatch):
+    """Tiny settings for every sb3 algorithm (the defaults train for minutes)."""
+    for algo, kwargs in TINY_ALGO_KWARGS.items():
+        layer = dict(algorithms.SB3_DEFAULTS.get(algo, {}))
+        layer.update(TINY_SB3)
+        layer["algo_kwargs"] = {**layer.get("algo_kwargs", {}), **kwargs}
+        monkeypatch.setitem(algorithms.SB3_DEFAULTS, algo, layer)
+    monkeypatch.setattr(algorithms, "VALIDATION", {**algorithms.VALIDATION, "num_paths": 8})
+
+
+def score(policy, envs):
+    return evaluate(policy, envs.env_id, envs.kwargs, num_paths=8, periods=20, burn_in=5).cost
+
+
+def test_every_listed_spec_resolves():
+    specs = algorithm_specs()
+    for needed in ("sb3:PPO", "sb3:A2C", "sb3:SAC", "sb3:TD3", "sb3:DQN", "dbp"):
+        assert needed in specs
+    for spec in specs:
+        concrete = {
+            "heuristic:NAME": "heuristic:base_stock",
+            "package.module:function": "baselines.algorithms:best_heuristic",
+        }.get(spec, spec)
+        found = algorithm(concrete)
+        assert found.spec == concrete and found.summary
+        assert found.budget_unit in ("env steps", "gradient steps", "none", "user")
+
+
+def test_default_budgets_come_from_the_problem():
+    assert algorithm("sb3:PPO").default_budget("lost_sales") == 2_000_000
+    assert algorithm("sb3:SAC").default_budget("lost_sales") == 200_000
+    assert algorithm("dbp").default_budget("dual_sourcing") == 600
+    assert algorithm("dbp").default_budget("perishable") == 1100
+    assert algorithm("dbp").default_budget("lost_sales") == 400
+    assert algorithm("heuristic:base_stock").default_budget("lost_sales") is None
+    # A problem's SB3 overrides apply to every algorithm ("*") and to its own.
+    assert sb3_config("PPO", "dual_sourcing").max_episode_steps == 256
+    assert sb3_config("PPO", "lost_sales").max_episode_steps == 1000
+    config = sb3_config("SAC", "lost_sales", budget=5000, seed=3)
+    assert (config.timesteps, config.seed, config.threads) == (5000, 3, 1)
+    assert config.algo_kwargs["learning_starts"] == 5000
+    assert algorithms.dbp_config("perishable", 7).eval_every == 50
+
+
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("sb3:Nope", r"'sb3:Nope'.*choose from: .*PPO"),
+        ("sb3:RecurrentPPO", "not supported: its LSTM policy"),
+        ("heuristic:nope", r"no problem has a policy named 'nope'; choose from: .*base_stock"),
+        ("ppo", r"unknown algorithm spec 'ppo'; choose from: sb3:"),
+        ("", "non-empty string"),
+        ("no_such_package.module:train", "cannot import module 'no_such_package.module'"),
+        ("baselines.algorithms:nothing_here", "has no 'nothing_here'"),
+        ("baselines.algorithms:VALIDATION", "is not callable"),
+    ],
+)
+def test_bad_specs_are_named(spec, message):
+    with pytest.raises(ValueError, match=message):
+        algorithm(spec)
+
+
+def test_env_factory_makes_single_and_vector_envs():
+    env = LOST.make(max_episode_steps=5)
+    assert env.unwrapped.params.lead_time == 1 and env.spec.max_episode_steps in (5, None)
+    vec = LOST.make_vec(3)
+    obs, _ = vec.reset(seed=0)
+    assert obs.shape == (3, 1)
+    assert LOST.problem == "lost_sales"
+
+
+@pytest.mark.parametrize(
+    "spec, envs",
+    [
+        ("sb3:PPO", LOST),
+        ("sb3:A2C", LOST),
+        ("sb3:SAC", LOST),
+        ("sb3:DQN", DUAL),  # two decisions: one discrete action per order vector
+    ],
+)
+def test_tiny_sb3_training_gives_a_harness_policy(tiny, spec, envs):
+    policy = algorithm(spec).train(envs, 256, 0)
+    assert np.isfinite(score(policy, envs))
+    assert policy.algo == spec.split(":")[1]
+
+
+def test_dqn_orders_are_order_vectors(tiny):
+    policy = algorithm("sb3:DQN").train(DUAL, 256, 0)
+    orders = policy(np.array([[-3.0, 1.0], [5.0, 2.0]], np.float32))
+    assert orders.shape == (2, 2)
+    assert np.all((orders >= 0) & (orders <= 8)) and np.array_equal(orders, np.round(orders))
+
+
+@pytest.fixture
+def quick_fit(monkeypatch):
+    from baselines.fitting import FitConfig
+
+    monkeypatch.setattr(
+        algorithms, "_fit_config", lambda seed: FitConfig(num_paths=20, periods=60, burn_in=10)
+    )
+
+
+def test_a_named_heuristic(quick_fit):
+    base = algorithm("heuristic:base_stock").train(LOST, None, 0)
+    assert np.isfinite(score(base, LOST))
+    with pytest.raises(ValueError, match="not available for DualSourcing-v0"):
+        algorithm("heuristic:base_stock").train(DUAL, None, 0)
+
+
+@pytest.mark.slow
+def test_tiny_dbp_and_the_best_heuristic(tiny, quick_fit):
+    policy = algorithm("dbp").train(LOST, 3, 0)
+    assert np.isfinite(score(policy, LOST))
+    best = algorithm("best-heuristic").train(LOST, None, 0)
+    chosen = best.best_heuristic
+    assert chosen["chosen"] in chosen["val_costs"] and "optimal" not in chosen["val_costs"]
+    assert chosen["val_costs"][chosen["chosen"]] == min(chosen["val_costs"].values())
+
+
+def test_a_users_function_is_an_algorithm(tmp_path, monkeypatch):
+    (tmp_path / "my_algo.py").write_text(
+        "import numpy as np\n"
+        "def train(envs, budget, seed):\n"
+        '    """Order the budget every period."""\n'
+        "    return lambda obs: np.full(len(obs), float(budget))\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    found = algorithm("my_algo:train")
+    assert found.budget_unit == "user" and found.summary == "Order the budget every period."
+    assert found.default_budget("lost_sales") is None
+    policy = found.train(LOST, 5, 0)
+    assert score(policy, LOST) > 0
