@@ -51,7 +51,6 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 from inventory_gym.core.validation import check_int, jsonable
@@ -163,8 +162,8 @@ class SuiteInstance:
     def __post_init__(self) -> None:
         if not self.name or not isinstance(self.name, str):
             raise ValueError(f"SuiteInstance: name must be a non-empty string, got {self.name!r}")
-        object.__setattr__(self, "kwargs", MappingProxyType(dict(self.kwargs)))
-        object.__setattr__(self, "details", MappingProxyType(dict(self.details)))
+        object.__setattr__(self, "kwargs", dict(self.kwargs))
+        object.__setattr__(self, "details", dict(self.details))
 
     def _need(self, attribute: str) -> float:
         value = getattr(self, attribute)
@@ -260,7 +259,7 @@ class Suite:
         if dupes:
             raise ValueError(f"{owner}: instance names must be unique, repeated: {dupes}")
         object.__setattr__(self, "instances", instances)
-        object.__setattr__(self, "computed", MappingProxyType(dict(self.computed)))
+        object.__setattr__(self, "computed", dict(self.computed))
 
     def __len__(self) -> int:
         return len(self.instances)
@@ -306,6 +305,30 @@ class Suite:
     def cached(self) -> bool:
         """Whether every instance has its optimum and reference cost from the cache."""
         return all(i.optimum is not None and i.reference_cost is not None for i in self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The suite as JSON-ready values, cached ones included (for a results file: a
+        result is comparable with another only under the same name, version and
+        fingerprint)."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "fingerprint": self.fingerprint,
+            "problem": self.problem,
+            "description": self.description,
+            "evaluation": self.evaluation.definition(),
+            "stale": self.stale,
+            "instances": [
+                {
+                    **inst.definition(),
+                    "optimum": inst.optimum,
+                    "published": inst.published,
+                    "reference_cost": inst.reference_cost,
+                    "note": inst.note,
+                }
+                for inst in self.instances
+            ],
+        }
 
     def evaluate(self, policy: Any, instance: SuiteInstance | str, **overrides: Any) -> Any:
         """Score a harness policy on one instance with the suite's evaluation
@@ -442,6 +465,7 @@ def get_suite(name: str) -> Suite:
         ValueError: for an unknown name (the message lists the suites).
     """
     suite, path = definition(name)
+    suite = suite.with_values({})  # a registered suite may carry values of its own
     entry = read_cache(path).get(name)
     if entry is None:
         return replace(suite, stale=f"no cached values in {path}" if path else "no cache file")

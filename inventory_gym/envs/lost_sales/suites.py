@@ -47,6 +47,7 @@ def _zipkin(name: str, demand: str, published: bool, description: str) -> Suite:
                 env_id=ENV,
                 kwargs={"lead_time": lead, "lost_sales_cost": p, "demand": demand},
                 published=ZIPKIN_TABLE3[p][lead - 1] if published else None,
+                tolerance=PUBLISHED_TOLERANCE if published else None,
                 reference="base_stock",
                 note=f"{demand} demand, h = 1, p = {p}, L = {lead}",
             )
