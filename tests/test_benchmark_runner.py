@@ -74,9 +74,12 @@ class Constant:
 
 def _log(envs, seed) -> None:
     path = os.environ.get(LOG)
-    if path:
-        with open(path, "a") as f:
-            f.write(f"L{envs.kwargs['lead_time']} {seed}\n")
+    if path:  # one write call: a worker terminated meanwhile cannot leave half a line
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+        try:
+            os.write(fd, f"L{envs.kwargs['lead_time']} {seed}\n".encode())
+        finally:
+            os.close(fd)
 
 
 def constant(envs, budget, seed):
@@ -116,9 +119,9 @@ def spec(name: str) -> str:
     return f"{Path(__file__).stem}:{name}"
 
 
-@pytest.fixture
-def logs(tmp_path, monkeypatch):
-    """The training log and the marker folder of the fake algorithms."""
+def make_logs(tmp_path, monkeypatch):
+    """Set up the training log and the marker folder of the fake algorithms; return a reader
+    of the log (one ``instance seed`` line per training)."""
     log = tmp_path / "trained.log"
     markers = tmp_path / "markers"
     markers.mkdir()
@@ -129,6 +132,11 @@ def logs(tmp_path, monkeypatch):
         return log.read_text().splitlines() if log.exists() else []
 
     return read
+
+
+@pytest.fixture
+def logs(tmp_path, monkeypatch):
+    return make_logs(tmp_path, monkeypatch)
 
 
 def trial_files(out: Path) -> set[str]:
@@ -271,6 +279,28 @@ def test_pool_sweep_survives_killed_workers_and_resumes(tmp_path, logs):
     assert list(result.failed) == [again[0].key]
     assert "died" in result.failed[again[0].key]
     assert len(result.done) == 3
+
+
+@pytest.mark.slow
+def test_pool_sweep_interrupted_in_a_worker_resumes(tmp_path, logs):
+    """--jobs 2: Ctrl-C in a worker stops the sweep; the rerun runs each missing trial once."""
+    suite = tiny_suite()
+    trials = plan(suite, [spec("interrupt_at_seed_1")], seeds=3)
+    first = run_sweep(trials, tmp_path, suite, jobs=2, progress=False)
+    assert first.interrupted and 0 < len(first.done) < len(trials)
+    assert trial_files(tmp_path) == {str(t.relpath) for t in trials if t.key in set(first.done)}
+    again = run_sweep(trials, tmp_path, suite, jobs=2, progress=False)
+    assert not again.interrupted and again.remaining == 0
+    assert again.skipped == len(first.done)
+    assert trial_files(tmp_path) == {str(t.relpath) for t in trials}
+    # Each trial trained once, except those that were running when the sweep stopped.
+    trained = logs()
+    assert set(trained) == {f"{t.instance} {t.seed}" for t in trials}
+    repeated = [t for t in set(trained) if trained.count(t) > 1]
+    assert all(
+        key not in {f"{t.instance} {t.seed}" for t in trials if t.key in first.done}
+        for key in repeated
+    )
 
 
 # -- the folder ---------------------------------------------------------------------------------

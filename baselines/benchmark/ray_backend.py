@@ -68,12 +68,11 @@ def run_ray(
         started = True
     try:
         suite_ref = ray.put(suite)
-        refs: dict[Any, Trial] = {}
-        for trial in trials:
-            task = ray.remote(
-                num_cpus=trial.threads, max_retries=max_retries, retry_exceptions=False
-            )(_task)
-            refs[task.remote(trial, suite_ref)] = trial
+        task = ray.remote(max_retries=max_retries, retry_exceptions=False)(_task)
+        refs: dict[Any, Trial] = {
+            task.options(num_cpus=trial.threads).remote(trial, suite_ref): trial
+            for trial in trials
+        }
         try:
             while refs:
                 ready, _ = ray.wait(list(refs), num_returns=1)

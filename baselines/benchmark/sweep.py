@@ -10,10 +10,10 @@ Backends (nothing about a trial changes between them, :func:`~baselines.benchmar
 runs in each):
 
 - ``jobs=1`` runs the trials one after the other in this process;
-- ``jobs>1`` runs them on a pool of ``jobs`` worker processes started with ``forkserver``
-  (``spawn`` where there is none), so that no worker inherits the parent's torch threads; a
-  worker that dies (killed, out of memory) breaks the pool: the pool is started again and the
-  trials it held are run again, each up to ``max_retries`` times;
+- ``jobs>1`` runs them on ``jobs`` worker processes started with ``forkserver`` (``spawn``
+  where there is none), so that no worker inherits the parent's torch threads; each worker
+  runs one trial at a time, and one that dies (killed, out of memory) loses only its own
+  trial, which runs again on a new worker, up to ``max_retries`` times;
 - ``backend="ray"`` runs them as Ray tasks (:mod:`baselines.benchmark.ray_backend`).
 """
 
@@ -21,9 +21,8 @@ from __future__ import annotations
 
 import multiprocessing
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -282,12 +281,30 @@ def start_method() -> str:
     return "forkserver" if "forkserver" in methods else "spawn"
 
 
-def _init_worker() -> None:
-    # Before the worker imports torch or numpy: one thread each until the trial sets its own.
+def _worker(conn: Any) -> None:
+    """A pool worker: run the trials it is sent, one at a time, and send back each result."""
     import os
 
+    # Before the worker imports torch or numpy: one thread each until the trial sets its own.
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(name, "1")
+    try:
+        while True:
+            task = conn.recv()
+            if task is None:
+                return
+            trial, suite = task
+            try:
+                conn.send(("ok", run_trial(trial, suite)))
+            except Exception as err:
+                conn.send(("error", f"{type(err).__name__}: {err}"))
+    except KeyboardInterrupt:  # Ctrl-C reaches every process of the terminal's group
+        try:
+            conn.send(("interrupt", None))
+        except OSError:
+            pass
+    except EOFError:  # the sweep has gone
+        pass
 
 
 def run_pool(
@@ -299,47 +316,67 @@ def run_pool(
     jobs: int,
     max_retries: int = MAX_RETRIES,
 ) -> None:
-    """The trials on a pool of ``jobs`` processes; a broken pool is restarted (module doc)."""
+    """The trials on ``jobs`` worker processes, one trial per worker at a time.
+
+    Each worker is a process of its own with a pipe to this one: a worker that dies shows up
+    as the end of its pipe, so the one trial it held is known, run again on a new worker (up
+    to ``max_retries`` times) and no other trial is disturbed.
+    """
+    from multiprocessing.connection import wait as wait_any
+
     context = multiprocessing.get_context(start_method())
+    queue = deque(trials)
     attempts: dict[str, int] = {}
-    queue = list(trials)
-    while queue:
-        pool = ProcessPoolExecutor(
-            max_workers=min(jobs, len(queue)), mp_context=context, initializer=_init_worker
-        )
-        futures: dict[Future, Trial] = {pool.submit(run_trial, t, suite): t for t in queue}
-        queue = []
-        try:
-            running = set(futures)
-            while running:
-                finished, running = wait(running, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    trial = futures[future]
-                    try:
-                        record = future.result()
-                    except BrokenProcessPool:
-                        count = attempts.get(trial.key, 0) + 1
-                        attempts[trial.key] = count
-                        if count > max_retries:
-                            on_failure(trial, f"its worker died {count} times")
-                        else:
-                            queue.append(trial)
-                    except Exception as err:
-                        on_failure(trial, f"{type(err).__name__}: {err}")
+    idle: list[tuple[Any, Any]] = []
+    busy: dict[Any, tuple[tuple[Any, Any], Trial]] = {}
+
+    def start() -> tuple[Any, Any]:
+        mine, theirs = context.Pipe()
+        process = context.Process(target=_worker, args=(theirs,), name="benchmark-worker")
+        process.start()
+        theirs.close()
+        return process, mine
+
+    try:
+        while queue or busy:
+            while queue and len(busy) < jobs:
+                worker = idle.pop() if idle else start()
+                trial = queue.popleft()
+                worker[1].send((trial, suite))
+                busy[worker[1]] = (worker, trial)
+            for conn in wait_any(list(busy)):
+                worker, trial = busy.pop(conn)
+                try:
+                    kind, value = conn.recv()
+                except (EOFError, OSError):  # the worker died with the trial
+                    worker[0].join()
+                    conn.close()
+                    count = attempts.get(trial.key, 0) + 1
+                    attempts[trial.key] = count
+                    if count > max_retries:
+                        code = worker[0].exitcode
+                        on_failure(trial, f"its worker died {count} times (exit code {code})")
                     else:
-                        on_record(record)
-        except BaseException:
-            _stop(pool)
-            raise
-        pool.shutdown(wait=True)
-
-
-def _stop(pool: ProcessPoolExecutor) -> None:
-    """Cancel what is queued and end the workers now (their trials are lost, not written)."""
-    processes = list(getattr(pool, "_processes", {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        if process.is_alive():
-            process.terminate()
-    for process in processes:
-        process.join(timeout=5)
+                        queue.appendleft(trial)
+                    continue
+                if kind == "interrupt":
+                    raise KeyboardInterrupt
+                idle.append(worker)
+                if kind == "ok":
+                    on_record(value)
+                else:
+                    on_failure(trial, value)
+    finally:
+        for _process, conn in idle:
+            try:
+                conn.send(None)
+            except OSError:
+                pass
+        for (process, _), _trial in busy.values():
+            process.terminate()  # its trial is lost, not written: it runs again next time
+        for process, conn in [*idle, *(w for w, _ in busy.values())]:
+            process.join(timeout=10)
+            if process.is_alive():
+                process.kill()
+                process.join()
+            conn.close()
