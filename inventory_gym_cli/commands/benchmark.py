@@ -8,7 +8,9 @@ writes its own result file; running the same command again skips the finished tr
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +50,7 @@ def epilog() -> str:
         "  A user's algorithm is package.module:function, a function (envs, budget, seed) ->\n"
         "  policy that receives an EnvFactory (envs.make(), envs.make_vec(n)), the budget\n"
         "  (None: --budget not given) and the seed, and returns a harness policy (batched\n"
-        "  observations -> orders). The module must be importable (on PYTHONPATH).\n\n"
+        "  observations -> orders), in a module of the current folder or on PYTHONPATH.\n\n"
         "files (in --out): trials/<algo>/<instance>/b<budget>-s<seed>.json, one per trial,\n"
         "written atomically; results.md, results.csv (one row per instance: optimum,\n"
         "published, each algorithm's mean gap with its interval over seeds and its score),\n"
@@ -180,6 +182,21 @@ def parse_budget(text: str | None, algos: list[str]) -> int | dict[str, int] | N
     return out
 
 
+def import_from_cwd(algos: list[str]) -> None:
+    """Let a user's ``module:function`` be found in the current folder, as ``python -m`` finds
+    it: the folder goes first on ``sys.path`` and on ``PYTHONPATH`` (which the pool's workers
+    and a local Ray started by the command inherit)."""
+    builtin = ("sb3:", "heuristic:")
+    if not any(":" in a and not a.startswith(builtin) for a in algos):
+        return
+    cwd = os.getcwd()
+    if cwd not in sys.path:
+        sys.path.insert(0, cwd)
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if cwd not in paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join([cwd, *paths])
+
+
 def _split(text: str | None) -> list[str]:
     return [part.strip() for part in (text or "").split(",") if part.strip()]
 
@@ -206,6 +223,7 @@ def run(args: argparse.Namespace) -> int:
     algos = _split(args.algo)
     if not algos:
         raise o.CLIError("--algo: give at least one algorithm spec")
+    import_from_cwd(algos)
     out = o.check_out_folder("--out", args.out or DEFAULT_OUT / f"{suite.name}-v{suite.version}")
     from baselines.benchmark import plan, run_sweep, write_report
 
