@@ -398,7 +398,9 @@ def test_aggregates_use_the_instances_every_algorithm_finished():
         aggregate([])
 
 
+@pytest.mark.slow
 def test_report_writes_tables_and_figures(tmp_path, logs):
+    """(Slow: matplotlib and two figures.)"""
     suite = tiny_suite()
     algos = [spec("constant"), spec("interrupt_at_seed_1")]
     (Path(os.environ[MARKERS]) / "interrupted").touch()  # never interrupts here
@@ -435,7 +437,9 @@ def tiny_registered(monkeypatch):
     return suite
 
 
+@pytest.mark.slow
 def test_cli_benchmark_end_to_end_and_resume(tmp_path, logs, tiny_registered, capsys):
+    """(Slow: two sweeps, the report and its figures, about 5 s.)"""
     from inventory_gym_cli.main import main
 
     out = tmp_path / "bench"
@@ -473,6 +477,8 @@ def test_cli_benchmark_errors(tmp_path, tiny_registered, capsys):
         (["--suite", "tiny", "--algo", spec("constant"), "--budget", "x"], "--budget"),
         (["--suite", "tiny", "--algo", spec("constant"), "--instances", "L7"], "L7"),
         (["--suite", "tiny", "--algo", spec("constant"), "--address", "auto"], "--backend ray"),
+        (["--suite", "tiny", "--algo", spec("constant"), "--threads", "0"], "--threads N >= 1"),
+        (["--suite", "tiny", "--algo", spec("constant"), "--budget", "dbp=5"], "not among"),
     ]
     for args, message in cases:
         with pytest.raises(SystemExit) as stop:

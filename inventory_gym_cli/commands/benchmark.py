@@ -227,7 +227,12 @@ def run(args: argparse.Namespace) -> int:
     out = o.check_out_folder("--out", args.out or DEFAULT_OUT / f"{suite.name}-v{suite.version}")
     from baselines.benchmark import plan, run_sweep, write_report
 
-    threads = o.threads(args) or 1
+    threads = o.threads(args)
+    if threads is None:
+        raise o.CLIError(
+            "--threads 0 (the libraries' defaults) is not for a benchmark: every trial records "
+            "its thread count; give --threads N >= 1"
+        )
     if not args.report_only:
         budget = parse_budget(args.budget, algos)
         instances = _split(args.instances) or None
