@@ -22,6 +22,16 @@ what ``gym.make`` / ``gym.make_vec`` take. What it is scored on is fixed by the 
 :meth:`Suite.evaluate` (or :func:`inventory_gym.evaluation.evaluate` with
 ``**suite.evaluation.harness()``), whose cost is the same quantity as ``optimum``.
 
+**Scoring a trial.** ``inst.gap(cost)`` is the percent above the exact optimum;
+``inst.paired_gap(cost)`` the same gap measured against the optimal policy simulated on the
+suite's own paths (common random numbers: far less noise, valid only for a cost from
+:meth:`Suite.evaluate`); ``inst.score(cost)`` is 0 at the reference heuristic's cost and 100 at
+the optimum. The reference heuristic itself is fitted with
+``baselines.registry.fit_policy(inst.reference, inst.env_id, inst.kwargs,
+baselines.suites.fit_config(suite))``. A result file should record ``suite.name``,
+``suite.version`` and ``suite.fingerprint`` (:meth:`Suite.to_dict`): results are comparable
+only under the same three. ``python -m baselines.suites --list`` lists the suites.
+
 **Where suites come from.** Each problem declares its suites in its own folder,
 ``inventory_gym/envs/<problem>/suites.py`` exporting ``SUITES`` (a tuple of :class:`Suite`
 whose computed values are not filled in), found here from the problem's package; there is no
@@ -153,6 +163,9 @@ class SuiteInstance:
     tolerance: float | None = None
     """How far the exact optimum may be from ``published`` (absolute): the published rounding,
     or the bias SCENARIOS.md documents for the value; ``None`` when nothing is published."""
+    reference_published: float | None = None
+    """The literature's cost of the reference heuristic, where one exists (it must agree with
+    ``reference_cost`` within ``tolerance``)."""
     details: Mapping[str, Any] = field(default_factory=dict, compare=False)
     """Everything else the cache records: how the optimum was computed (solver, bounds,
     seconds), the reference's fitted parameters and whether its cost is exact."""
@@ -164,6 +177,9 @@ class SuiteInstance:
             raise ValueError(f"SuiteInstance: name must be a non-empty string, got {self.name!r}")
         object.__setattr__(self, "kwargs", dict(self.kwargs))
         object.__setattr__(self, "details", dict(self.details))
+
+    def __hash__(self) -> int:  # kwargs is a dict: hash what defines the instance
+        return hash(json.dumps(self.definition(), sort_keys=True))
 
     def _need(self, attribute: str) -> float:
         value = getattr(self, attribute)
@@ -200,6 +216,26 @@ class SuiteInstance:
                 f"{reference!r}, not above the optimum {optimum!r}: no scale for a score"
             )
         return 100.0 * (reference - float(cost)) / span
+
+    def paired_gap(self, cost: float) -> float:
+        """Percent above the optimal policy's simulated cost on the suite's own test paths
+        (``details["optimum_simulated"]``), over the exact optimum.
+
+        Only for a ``cost`` measured by the suite's evaluation (:meth:`Suite.evaluate`: the
+        same seed, hence the same demand paths): the two costs then share their path noise
+        (common random numbers), so this gap has a far smaller spread than :meth:`gap`, whose
+        ``cost`` carries the whole simulation error. Both estimate the same gap.
+
+        Raises:
+            ValueError: when the simulated optimum is not cached.
+        """
+        simulated = self.details.get("optimum_simulated")
+        if simulated is None:
+            raise ValueError(
+                f"instance {self.name!r}: no cached optimum_simulated (run python -m "
+                "baselines.suites)"
+            )
+        return 100.0 * (float(cost) - float(simulated)) / abs(self._need("optimum"))
 
     @property
     def reference_gap(self) -> float:
@@ -260,6 +296,9 @@ class Suite:
             raise ValueError(f"{owner}: instance names must be unique, repeated: {dupes}")
         object.__setattr__(self, "instances", instances)
         object.__setattr__(self, "computed", dict(self.computed))
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.version, self.fingerprint))
 
     def __len__(self) -> int:
         return len(self.instances)
@@ -324,6 +363,7 @@ class Suite:
                     "optimum": inst.optimum,
                     "published": inst.published,
                     "reference_cost": inst.reference_cost,
+                    "reference_published": inst.reference_published,
                     "note": inst.note,
                 }
                 for inst in self.instances

@@ -74,6 +74,9 @@ def test_published_values_agree_with_the_cached_optimum():
             assert abs(inst.optimum - inst.published) <= inst.tolerance, (name, inst.name)
             checked += 1
     assert checked == 16 + 5  # Zipkin's Table 3, Boettcher et al.'s l_r = 2 and 3
+    zipkin = get_suite("zipkin-poisson")
+    for inst in zipkin:  # the best base-stock policy, exact, against Zipkin's Table 3
+        assert abs(inst.reference_cost - inst.reference_published) <= inst.tolerance, inst.name
 
 
 def test_unknown_names_are_named_in_the_error():
@@ -200,4 +203,32 @@ def test_suites_pickle_for_worker_processes():
     suite = get_suite("boettcher")
     back = pickle.loads(pickle.dumps(suite))
     assert back == suite and back.fingerprint == suite.fingerprint
+    assert len({suite, back}) == 1 and len(set(suite.instances)) == len(suite)
     assert back.instances[0].optimum == suite.instances[0].optimum
+
+
+def test_paired_gap_uses_the_optimum_simulated_on_the_suite_paths():
+    inst = get_suite("procurement-removal").instance("default")
+    simulated = inst.details["optimum_simulated"]
+    assert inst.paired_gap(simulated) == 0.0
+    assert inst.paired_gap(simulated + inst.optimum / 100) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="optimum_simulated"):
+        SuiteInstance("a", "LostSales-v0", {}, optimum=1.0).paired_gap(1.0)
+
+
+def test_recomputing_an_instance_reproduces_its_cached_values():
+    """The whole computation (solve, simulate on the suite's paths, fit and score the
+    reference) is deterministic: a cheap instance comes back with the cached numbers."""
+    from baselines.suites import compute_suite_values
+
+    suite = get_suite("procurement-removal")
+    entry = compute_suite_values(
+        suite.name, instances=["default"], write=False, progress=False, threads=None
+    )
+    assert entry["fingerprint"] == suite.fingerprint
+    got, cached = entry["instances"]["default"], suite.instance("default")
+    assert got["optimum"] == pytest.approx(cached.optimum, rel=1e-9)
+    assert got["reference_cost"] == pytest.approx(cached.reference_cost, rel=1e-9)
+    assert got["optimum_simulated"] == pytest.approx(cached.details["optimum_simulated"])
+    with pytest.raises(ValueError, match="no instance 'nope'"):
+        compute_suite_values(suite.name, instances=["nope"], write=False, progress=False)
