@@ -234,7 +234,8 @@ def _sb3_algorithm(spec: str, algo: str) -> Algorithm:
         spec,
         train,
         "env steps",
-        f"stable-baselines3 {algo} ({kind}, {cls.__module__.split('.')[0]})",
+        f"{'sb3-contrib' if cls.__module__.startswith('sb3_contrib') else 'stable-baselines3'}"
+        f" {algo} ({kind})",
         lambda problem: _sb3_budget(algo, problem),
     )
 

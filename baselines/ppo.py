@@ -231,6 +231,14 @@ class SB3Config:
     """``mean_demand``: the untrained actor orders about the mean demand in its first
     decision and next to nothing in the others (actor-based algorithms with [-1, 1] actions);
     ``None``: the middle of the action range."""
+    initial_policy: str | None = None
+    """A named policy of the problem (``baselines.registry``, e.g. ``"capped_dual_index"``)
+    whose orders the actor imitates before training (behaviour cloning on states the policy
+    visits, some of its orders perturbed by one unit to widen them); the imitating policy is
+    validated at step 0. ``None``: start from ``initial_order``. Actor-based algorithms with
+    [-1, 1] actions only."""
+    imitation_steps: int = 3000
+    """Gradient steps (Adam, 512 states each) of the behaviour cloning."""
     normalize_observations: bool = True
     """Normalise the observations by running statistics (frozen into the saved policy)."""
     normalize_rewards: bool = True
@@ -261,6 +269,12 @@ class SB3Config:
         if not isinstance(self.algo, str) or not self.algo:
             raise ValueError(f"{owner}: algo must be an algorithm's class name, got {self.algo!r}")
         _check_common(owner, self)
+        if self.initial_policy is not None and not isinstance(self.initial_policy, str):
+            raise ValueError(
+                f"{owner}: initial_policy must be a policy name or None, "
+                f"got {self.initial_policy!r}"
+            )
+        check_int(owner, "imitation_steps", self.imitation_steps, low=0)
         if not isinstance(self.algo_kwargs, Mapping):
             raise ValueError(f"{owner}: algo_kwargs must be a mapping, got {self.algo_kwargs!r}")
         reserved = sorted(set(self.algo_kwargs) & _RESERVED)
@@ -955,6 +969,14 @@ def _train(
         )
         start = tracker.start
         done = 0
+        if previous is None and config.initial_policy is not None:
+            if not base.unit_actions:
+                raise ValueError(
+                    f"{caller}: initial_policy imitates orders with [-1, 1] actions; "
+                    f"{config.algo} here has {base.action_space}"
+                )
+            meta["imitation"] = _imitate(model, venv, base, env_id, env_kwargs, config)
+            tracker.validate(0)
         if previous is not None:
             done = int(model.num_timesteps)
             tracker.resume(previous, SB3Policy.load(out_path / BEST_DIR), done)
@@ -1015,6 +1037,78 @@ def _train(
         out=out_path,
         model=model,
     )
+
+
+def _imitate(
+    model: Any, venv: Any, base: Any, env_id: str, env_kwargs: Mapping[str, Any], config: SB3Config
+) -> dict[str, Any]:
+    """Behaviour cloning of ``config.initial_policy``'s orders into the actor's deterministic
+    action (see :attr:`SB3Config.initial_policy`); the observation statistics of
+    ``VecNormalize`` start from the states seen. Returns what was done (for ``run.json``)."""
+    import gymnasium as gym
+    import torch
+
+    from baselines.registry import fit_policy
+
+    teacher = fit_policy(config.initial_policy, env_id, env_kwargs)
+    rows, periods, burn_in = 256, 300, 50
+    vec = gym.make_vec(
+        env_id,
+        num_envs=rows,
+        vectorization_mode="vector_entry_point",
+        max_episode_steps=periods + 1,
+        **env_kwargs,
+    )
+    rng = np.random.default_rng(config.seed)
+    obs, _ = vec.reset(seed=config.seed + 1)
+    high = base.action_high
+    states, targets = [], []
+    for t in range(periods):
+        orders = np.asarray(teacher(obs), np.float64).reshape(rows, -1)
+        if t >= burn_in:
+            states.append(obs.copy())
+            targets.append(orders)
+        nudge = rng.integers(-1, 2, size=orders.shape) * (rng.random(orders.shape) < 0.2)
+        executed = np.clip(np.round(orders) + nudge, 0.0, high)
+        obs, *_ = vec.step(executed[:, 0] if executed.shape[1] == 1 else executed)
+    vec.close()
+    x = np.concatenate(states).astype(np.float64)
+    y = np.concatenate(targets)
+    if config.normalize_observations:
+        venv.obs_rms.update(x)
+        x = np.clip(
+            (x - venv.obs_rms.mean) / np.sqrt(venv.obs_rms.var + venv.epsilon),
+            -venv.clip_obs,
+            venv.clip_obs,
+        )
+    a = np.clip(2.0 * y / np.maximum(high, 1e-12) - 1.0, -1.0, 1.0)
+    policy = model.policy
+    device = policy.device
+    xt = torch.as_tensor(x, dtype=torch.float32, device=device)
+    at = torch.as_tensor(a, dtype=torch.float32, device=device)
+    params = [p for p in policy.parameters() if p.requires_grad]
+    optimizer = torch.optim.Adam(params, lr=1e-3)
+    gen = torch.Generator().manual_seed(config.seed)
+    loss = torch.zeros(())
+    policy.set_training_mode(True)
+    for _ in range(config.imitation_steps):
+        idx = torch.randint(0, len(xt), (512,), generator=gen).to(device)
+        pred = policy._predict(xt[idx], deterministic=True).reshape(at[idx].shape)
+        loss = torch.mean((pred - at[idx]) ** 2)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    policy.set_training_mode(False)
+    target_actor = getattr(policy, "actor_target", None)
+    if target_actor is not None:
+        target_actor.load_state_dict(policy.actor.state_dict())
+    return {
+        "teacher": config.initial_policy,
+        "teacher_params": jsonable(getattr(teacher, "params", lambda: None)()),
+        "states": len(x),
+        "steps": config.imitation_steps,
+        "final_mse": float(loss.detach()),
+    }
 
 
 def _chunk(model: Any) -> int:

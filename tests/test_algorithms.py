@@ -162,3 +162,37 @@ def test_a_users_function_is_an_algorithm(tmp_path, monkeypatch):
     assert found.default_budget("lost_sales") is None
     policy = found.train(LOST, 5, 0)
     assert score(policy, LOST) > 0
+
+
+def test_imitation_needs_continuous_actions(tiny):
+    config = sb3_config("DQN", "dual_sourcing", budget=256).replace(
+        initial_policy="capped_dual_index"
+    )
+    from baselines.ppo import train_sb3
+
+    with pytest.raises(ValueError, match="initial_policy imitates orders with \\[-1, 1\\] actions"):
+        train_sb3(DUAL.env_id, DUAL.kwargs, config, progress=False)
+
+
+@pytest.mark.slow
+def test_imitation_starts_ppo_at_the_teachers_cost():
+    """Behaviour cloning of the capped dual index: the policy validated at step 0 orders as
+    the teacher does (its exact cost is the teacher's to 0.5%)."""
+    from baselines.exact import policy_cost
+    from baselines.ppo import train_sb3
+    from baselines.registry import fit_policy
+
+    inst = DUAL.instance()
+    config = sb3_config("PPO", "dual_sourcing", budget=2048).replace(
+        initial_policy="capped_dual_index",
+        num_envs=16,
+        algo_kwargs={"n_steps": 64, "batch_size": 256, "n_epochs": 1},
+        learning_rate=1e-9,
+    )
+    result = train_sb3(DUAL.env_id, DUAL.kwargs, config, progress=False)
+    assert result.evaluations[0]["timesteps"] == 0
+    assert result.policy.meta["imitation"]["teacher"] == "capped_dual_index"
+    teacher = fit_policy("capped_dual_index", DUAL.env_id, DUAL.kwargs)
+    ours = policy_cost(inst.problem, inst.params, result.policy)
+    theirs = policy_cost(inst.problem, inst.params, teacher)
+    assert ours == pytest.approx(theirs, rel=5e-3)

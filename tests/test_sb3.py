@@ -197,3 +197,37 @@ def test_sb3_make_vec_env_works_on_the_registered_ids():
     env = make_vec_env(ENV, n_envs=2, env_kwargs={"lead_time": 2})
     obs = env.reset()
     assert obs.shape == (2, 2)
+
+
+def test_flat_discrete_actions_enumerate_the_order_vectors():
+    env = InventorySB3VecEnv("DualSourcing-v0", 3, flat_discrete=True, max_order=3, seed=0)
+    assert env.action_space == gym.spaces.Discrete(16) and env.action_counts == (4, 4)
+    np.testing.assert_array_equal(env.orders(np.array([0, 6, 15])), [[0, 0], [1, 2], [3, 3]])
+    env.reset()
+    env.step(np.array([0, 6, 15]))
+    np.testing.assert_array_equal(env.env._last_info["order"], [[0, 0], [1, 2], [3, 3]])
+    one = InventorySB3VecEnv(ENV, 2, flat_discrete=True, max_order=4)
+    assert one.action_space == gym.spaces.Discrete(5)
+    np.testing.assert_array_equal(one.orders(np.array([1, 4])), [1.0, 4.0])
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"flat_discrete": True, "unit_actions": True}, "exclude each other"),
+        ({"flat_discrete": True, "max_order": 2.5}, "integer max orders"),
+        ({"flat_discrete": True, "discrete_actions": True}, "enumerates Box actions"),
+        ({"flat_discrete": 1}, "flat_discrete must be True or False"),
+    ],
+)
+def test_flat_discrete_errors(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        InventorySB3VecEnv(ENV, 2, **kwargs)
+
+
+def test_flat_discrete_refuses_too_many_order_vectors():
+    from inventory_gym.sb3 import flat_action_counts
+
+    assert flat_action_counts([2.0, 3.0]) == (3, 4)
+    with pytest.raises(ValueError, match="301 x 301 = 90601 order vectors"):
+        flat_action_counts([300.0, 300.0])
