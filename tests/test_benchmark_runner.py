@@ -154,6 +154,7 @@ def test_trial_record_has_what_a_paper_needs(logs):
     assert record["gap"] == pytest.approx(100 * (record["cost"] - 4.0) / 4.0)
     assert record["score"] == pytest.approx(100 * (5.0 - record["cost"]) / (5.0 - 4.0))
     assert record["gap"] == pytest.approx(inst.gap(record["cost"]))
+    assert record["paired_gap"] is None  # the tiny suite has no simulated optimum
     assert (record["optimum"], record["published"], record["reference_cost"]) == (4.0, 4.04, 5.0)
     assert (record["budget"], record["budget_unit"], record["seed"], record["threads"]) == (
         100,
@@ -396,6 +397,10 @@ def test_aggregates_use_the_instances_every_algorithm_finished():
     assert agg.cells[("i0", "A")].gap_ci is None  # one seed: no interval
     with pytest.raises(ValueError, match="no trial records"):
         aggregate([])
+    # With a paired gap in every record, the numbers use it (common random numbers).
+    paired = [{**r, "paired_gap": r["gap"] / 2} for r in records]
+    agg = aggregate(paired, reps=100)
+    assert agg.gap_field == "paired_gap" and agg.cells[("i0", "B")].gap == pytest.approx(1.0)
 
 
 @pytest.mark.slow

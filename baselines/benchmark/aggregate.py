@@ -112,6 +112,9 @@ class Aggregates:
     """Per instance: ``optimum``, ``published``, ``reference``, ``reference_cost``."""
     cells: dict[tuple[str, str], Cell]
     """``(instance, label) -> Cell``."""
+    gap_field: str = "gap"
+    """The records' gap the numbers use: ``"paired_gap"`` (against the optimal policy
+    simulated on the same paths) or ``"gap"`` (against the exact optimum)."""
     instances_used: list[str] = field(default_factory=list)
     """Instances that every label has finished: the suite-wide numbers are over these."""
     summaries: dict[str, AlgoSummary] = field(default_factory=dict)
@@ -153,6 +156,7 @@ def aggregate(
     instance_order: Sequence[str] | None = None,
     reps: int = REPS,
     taus: Sequence[float] | None = None,
+    gap_field: str | None = None,
 ) -> Aggregates:
     """The aggregates of a folder's records (one suite version; see the module docstring).
 
@@ -160,8 +164,11 @@ def aggregate(
         records: trial records (:func:`~baselines.benchmark.store.load_records`).
         instance_order: the suite's instance order (default: the records' order).
         reps: bootstrap replications.
-        taus: gap thresholds (percent) of the performance profile (default: a log grid from
-            0.01% to the largest gap seen).
+        taus: gap thresholds (percent) of the performance profile (default: a log grid over
+            the gaps seen).
+        gap_field: the records' gap to use: ``"paired_gap"`` (against the optimal policy on
+            the same paths: common random numbers) or ``"gap"`` (against the exact optimum);
+            default: ``"paired_gap"`` when every record has one, else ``"gap"``.
 
     Raises:
         ValueError: for no records, or records of several suite versions.
@@ -169,7 +176,7 @@ def aggregate(
     with warnings.catch_warnings():
         # arch (under rliable) deprecates the RandomState that makes the intervals reproducible.
         warnings.filterwarnings("ignore", "random_state is deprecated", FutureWarning)
-        return _aggregate(records, instance_order, reps, taus)
+        return _aggregate(records, instance_order, reps, taus, gap_field)
 
 
 def _aggregate(
@@ -177,9 +184,20 @@ def _aggregate(
     instance_order: Sequence[str] | None,
     reps: int,
     taus: Sequence[float] | None,
+    gap_field: str | None,
 ) -> Aggregates:
     if not records:
         raise ValueError("aggregate: no trial records (has the sweep finished any trial?)")
+    if gap_field is None:
+        paired = all(r.get("paired_gap") is not None for r in records)
+        gap_field = "paired_gap" if paired else "gap"
+    if gap_field not in ("gap", "paired_gap"):
+        raise ValueError(f"aggregate: gap_field must be 'gap' or 'paired_gap', got {gap_field!r}")
+    missing = [r["instance"] for r in records if r.get(gap_field) is None]
+    if missing:
+        raise ValueError(
+            f"aggregate: records without {gap_field}: instances {sorted(set(missing))}"
+        )
     suites = {(r["suite"], r["suite_version"], r["suite_fingerprint"]) for r in records}
     if len(suites) > 1:
         raise ValueError(f"aggregate: records of several suite versions: {sorted(suites)}")
@@ -212,7 +230,7 @@ def _aggregate(
     for (lab, seeds), insts in groups.items():
         if len(seeds) < 2:
             continue
-        matrix = np.array([[by_cell[(i, lab)][s]["gap"] for i in insts] for s in seeds])
+        matrix = np.array([[by_cell[(i, lab)][s][gap_field] for i in insts] for s in seeds])
         _, band = library.get_interval_estimates(
             {lab: matrix}, lambda x: np.mean(x, axis=0), reps=reps, random_state=rng
         )
@@ -221,7 +239,7 @@ def _aggregate(
     cells: dict[tuple[str, str], Cell] = {}
     for (inst, lab), runs in by_cell.items():
         seeds = tuple(sorted(runs))
-        gaps = np.array([runs[s]["gap"] for s in seeds], dtype=float)
+        gaps = np.array([runs[s][gap_field] for s in seeds], dtype=float)
         cells[(inst, lab)] = Cell(
             seeds=seeds,
             gaps=tuple(float(g) for g in gaps),
@@ -240,6 +258,7 @@ def _aggregate(
         instances=names,
         info=info,
         cells=cells,
+        gap_field=gap_field,
     )
     used = [n for n in names if all((n, lab) in cells for lab in labels)]
     result.instances_used = used
@@ -257,7 +276,7 @@ def _aggregate(
             [[by_cell[(n, lab)][s]["score"] for n in used] for s in common[lab]], dtype=float
         )
         gap_runs[lab] = np.array(
-            [[by_cell[(n, lab)][s]["gap"] for n in used] for s in common[lab]], dtype=float
+            [[by_cell[(n, lab)][s][gap_field] for n in used] for s in common[lab]], dtype=float
         )
     if not scores:
         return result

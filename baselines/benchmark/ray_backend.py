@@ -70,8 +70,7 @@ def run_ray(
         suite_ref = ray.put(suite)
         task = ray.remote(max_retries=max_retries, retry_exceptions=False)(_task)
         refs: dict[Any, Trial] = {
-            task.options(num_cpus=trial.threads).remote(trial, suite_ref): trial
-            for trial in trials
+            task.options(num_cpus=trial.threads).remote(trial, suite_ref): trial for trial in trials
         }
         try:
             while refs:

@@ -122,8 +122,15 @@ def markdown(agg: Aggregates, settings: dict[str, Any] | None = None) -> str:
             f"{ev['periods']:,} periods after a burn-in of {ev['burn_in']:,} (evaluation seed "
             f"{ev['seed']}): common random numbers across algorithms and training seeds."
         )
+    if agg.gap_field == "paired_gap":
+        gap_text = (
+            "**gap**: cost above the optimal policy's cost on the same paths (common random "
+            "numbers, the precise estimate), in percent of the exact optimum"
+        )
+    else:
+        gap_text = "**gap**: cost above the exact optimum, in percent"
     lines += [
-        "**gap**: mean cost above the exact optimum, in percent (mean over training seeds; "
+        f"{gap_text} (mean over training seeds; "
         "[95% bootstrap interval over seeds], none with one seed). **score**: 0 = the "
         "instance's reference heuristic, 100 = the optimum. Intervals and aggregates by "
         "rliable (stratified bootstrap).",

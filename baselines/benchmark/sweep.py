@@ -10,8 +10,8 @@ Backends (nothing about a trial changes between them, :func:`~baselines.benchmar
 runs in each):
 
 - ``jobs=1`` runs the trials one after the other in this process;
-- ``jobs>1`` runs them on ``jobs`` worker processes started with ``forkserver`` (``spawn``
-  where there is none), so that no worker inherits the parent's torch threads; each worker
+- ``jobs>1`` runs them on ``jobs`` worker processes started with ``spawn`` (fresh
+  interpreters: no worker inherits the parent's torch threads); each worker
   runs one trial at a time, and one that dies (killed, out of memory) loses only its own
   trial, which runs again on a new worker, up to ``max_retries`` times;
 - ``backend="ray"`` runs them as Ray tasks (:mod:`baselines.benchmark.ray_backend`).
@@ -274,11 +274,12 @@ def run_inline(
             on_record(record)
 
 
-def start_method() -> str:
-    """``forkserver`` where the platform has it, else ``spawn``: never ``fork``, which would
-    copy the parent's torch thread pools and locks into the workers."""
-    methods = multiprocessing.get_all_start_methods()
-    return "forkserver" if "forkserver" in methods else "spawn"
+START_METHOD = "spawn"
+"""How the pool's workers start: ``spawn``, a fresh interpreter, never ``fork`` (which would
+copy the parent's torch thread pools and locks). Not ``forkserver`` either: its workers are
+forked from a server started once per process, with the environment of that moment, so a
+second sweep in the same process would not see its environment (``PYTHONPATH``, thread
+variables). The workers live as long as the sweep, so starting them costs once per job."""
 
 
 def _worker(conn: Any) -> None:
@@ -324,7 +325,7 @@ def run_pool(
     """
     from multiprocessing.connection import wait as wait_any
 
-    context = multiprocessing.get_context(start_method())
+    context = multiprocessing.get_context(START_METHOD)
     queue = deque(trials)
     attempts: dict[str, int] = {}
     idle: list[tuple[Any, Any]] = []

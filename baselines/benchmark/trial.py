@@ -106,7 +106,9 @@ def run_trial(trial: Trial, suite: Any = None) -> dict[str, Any]:
         The record: the trial's fields, then ``cost``, ``stderr`` and ``ci95`` of the policy,
         ``optimum`` and ``published`` (the exact and the published optimal cost),
         ``reference`` and ``reference_cost`` (the reference heuristic), ``gap`` (percent above
-        the optimum) and ``score`` (0 = the reference heuristic, 100 = the optimum),
+        the optimum), ``paired_gap`` (the same gap against the optimal policy simulated on the
+        same paths, far less noisy; ``None`` when the suite has no simulated optimum) and
+        ``score`` (0 = the reference heuristic, 100 = the optimum),
         ``budget_unit``, ``train_seconds``, ``eval_seconds``, the evaluation settings, the
         package versions and when it finished.
 
@@ -153,6 +155,10 @@ def run_trial(trial: Trial, suite: Any = None) -> dict[str, Any]:
         name=trial.algo,
     )
     eval_seconds = time.perf_counter() - start
+    try:  # the gap against the optimal policy on the same paths (common random numbers)
+        paired_gap = float(inst.paired_gap(result.cost))
+    except (AttributeError, ValueError):  # no simulated optimum cached
+        paired_gap = None
     return {
         "format": RECORD_FORMAT,
         **trial.to_dict(),
@@ -166,6 +172,7 @@ def run_trial(trial: Trial, suite: Any = None) -> dict[str, Any]:
         "reference": inst.reference,
         "reference_cost": inst.reference_cost,
         "gap": float(inst.gap(result.cost)),
+        "paired_gap": paired_gap,
         "score": float(inst.score(result.cost)),
         "budget_unit": algo.budget_unit,
         "train_seconds": train_seconds,
