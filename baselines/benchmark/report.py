@@ -226,15 +226,20 @@ def _colors(labels: Sequence[str]) -> dict[str, Any]:
     return {lab: cmap(i % 10) for i, lab in enumerate(labels)}
 
 
-def _log_ticks(ax: Any, low: float, high: float) -> None:
-    """Plain-number ticks (0.2, 0.5, 1, 2, 5...) on a log axis between ``low`` and ``high``."""
+def _log_ticks(ax: Any) -> None:
+    """Plain-number ticks on a log x axis: 0.2, 0.5, 1, 2, 5... over two decades or less,
+    powers of ten over more (their labels would collide)."""
+    import math as _math
+
     from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
-    ticks = [m * 10.0**e for e in range(-3, 4) for m in (1, 2, 5)]
-    ticks = [t for t in ticks if low <= t <= high]
-    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    low, high = ax.get_xlim()
+    wide = _math.log10(high / low) > 2.5
+    ticks = [m * 10.0**e for e in range(-4, 8) for m in ((1,) if wide else (1, 2, 5))]
+    ax.xaxis.set_major_locator(FixedLocator([t for t in ticks if low <= t <= high]))
     ax.xaxis.set_minor_locator(NullLocator())
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:,.10g}"))
+    ax.set_xlim(low, high)
 
 
 def profile_figure(agg: Aggregates) -> Any:
@@ -265,7 +270,7 @@ def profile_figure(agg: Aggregates) -> Any:
     ax.text(WITHIN, 1.0, f" {WITHIN:g}%", color="0.3", fontsize=9, va="top")
     ax.set_xscale("log")
     ax.set_xlim(taus[0], taus[-1])
-    _log_ticks(ax, taus[0], taus[-1])
+    _log_ticks(ax)
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel("gap to the optimal cost τ (%, log scale)")
     ax.set_ylabel("fraction of runs with gap ≤ τ")
@@ -290,7 +295,7 @@ def gaps_figure(agg: Aggregates) -> Any:
 
     names = agg.instances
     k = len(agg.labels)
-    fig, ax = plt.subplots(figsize=(7.5, 1.2 + 0.32 * len(names) * max(1, k / 2)))
+    fig, ax = plt.subplots(figsize=(7.5, max(3.0, 1.4 + 0.32 * len(names) * max(1, k / 2))))
     colors = _colors(agg.labels)
     offsets = np.linspace(-0.3, 0.3, k) if k > 1 else np.zeros(1)
     positive = [c.gap for c in agg.cells.values() if c.gap > 0]
@@ -326,10 +331,10 @@ def gaps_figure(agg: Aggregates) -> Any:
     ax.invert_yaxis()
     if log:
         ax.set_xscale("log")
-        _log_ticks(ax, floor, max(positive) * 2)
-        ax.set_xlabel(
-            f"gap to the optimal cost (%, log scale; gaps below {floor:.2g}% drawn at it)"
-        )
+        _log_ticks(ax)
+        clipped = any(min(c.gap, *(c.gap_ci or (c.gap,))) < floor for c in agg.cells.values())
+        note = f"; gaps below {floor:.2g}% drawn at it" if clipped else ""
+        ax.set_xlabel(f"gap to the optimal cost (%, log scale{note})")
     else:
         ax.set_xlabel("gap to the optimal cost (%)")
     seeds = max((c.n for c in agg.cells.values()), default=1)

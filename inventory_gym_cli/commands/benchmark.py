@@ -88,7 +88,6 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--suite", required=True, metavar="NAME", help="the suite (listed below)")
     p.add_argument(
         "--algo",
-        required=True,
         metavar="A[,B...]",
         help="algorithm specs, comma-separated (listed below), e.g. best-heuristic,dbp,sb3:PPO",
     )
@@ -221,8 +220,8 @@ def run(args: argparse.Namespace) -> int:
             raise o.CLIError(str(err)) from None
     suite = get_suite(args.suite)
     algos = _split(args.algo)
-    if not algos:
-        raise o.CLIError("--algo: give at least one algorithm spec")
+    if not algos and not args.report_only:
+        raise o.CLIError("--algo: give at least one algorithm spec (see --help)")
     import_from_cwd(algos)
     out = o.check_out_folder("--out", args.out or DEFAULT_OUT / f"{suite.name}-v{suite.version}")
     from baselines.benchmark import plan, run_sweep, write_report
