@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -469,9 +470,17 @@ def test_cli_benchmark_end_to_end_and_resume(tmp_path, logs, tiny_registered, ca
     assert main(argv) == 0  # the same command again: nothing to run
     assert "0 trials run, 4 done before" in capsys.readouterr().out
     assert len(logs()) == 4
+    # Ctrl-C: exit status 130, the trials finished are kept, and the command to resume.
+    argv = [*argv[:4], spec("interrupt_at_seed_1"), *argv[5:], "--no-plot"]
+    assert main(argv) == 130
+    text = capsys.readouterr().out
+    assert "3 trials run" in text and "rerun the same command to resume" in text
+    assert main(argv) == 0
+    assert "1 trials run, 3 done before" in capsys.readouterr().out
+    assert len(trial_files(out)) == 8
 
 
-def test_cli_benchmark_errors(tmp_path, tiny_registered, capsys):
+def test_cli_benchmark_errors(tmp_path, tiny_registered, capsys, monkeypatch):
     from inventory_gym_cli.main import main
 
     base = ["benchmark", "--out", str(tmp_path), "--quiet"]
@@ -485,6 +494,10 @@ def test_cli_benchmark_errors(tmp_path, tiny_registered, capsys):
         (["--suite", "tiny", "--algo", spec("constant"), "--threads", "0"], "--threads N >= 1"),
         (["--suite", "tiny", "--algo", spec("constant"), "--budget", "dbp=5"], "not among"),
     ]
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
+    cases.append(
+        (["--suite", "tiny", "--algo", spec("constant"), "--backend", "ray"], "inventory-gym[ray]")
+    )
     for args, message in cases:
         with pytest.raises(SystemExit) as stop:
             main(base + args)

@@ -269,13 +269,14 @@ def run(args: argparse.Namespace) -> int:
         )
         for key, error in result.failed.items():
             print(f"  FAILED {key}: {error}")
-    if not (Path(out) / "trials").is_dir():
+    interrupted = not args.report_only and result.interrupted
+    if any((Path(out) / "trials").glob("*/*/*.json")):
+        report = write_report(out, suite, plots=not args.no_plot)
+        print(_summary(report.aggregates))
+        print("files: " + ", ".join(str(p) for p in report.files.values()))
+    else:
         print(f"no trial files in {out} yet: nothing to report")
-        return 130 if not args.report_only and result.interrupted else 0
-    report = write_report(out, suite, plots=not args.no_plot)
-    print(_summary(report.aggregates))
-    print("files: " + ", ".join(str(p) for p in report.files.values()))
-    if not args.report_only and result.interrupted:
+    if interrupted:
         command = " ".join(shlex.quote(a) for a in [o.PROG, *getattr(args, "argv", [])])
         print(
             f"interrupted: {result.remaining} trials left; rerun the same command to "
