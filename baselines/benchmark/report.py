@@ -122,6 +122,7 @@ def markdown(agg: Aggregates, settings: dict[str, Any] | None = None) -> str:
             f"{ev['periods']:,} periods after a burn-in of {ev['burn_in']:,} (evaluation seed "
             f"{ev['seed']}): common random numbers across algorithms and training seeds."
         )
+        lines.append("")
     if agg.gap_field == "paired_gap":
         gap_text = (
             "**gap**: cost above the optimal policy's cost on the same paths (common random "

@@ -224,16 +224,15 @@ def run_sweep(
         write_record(out, record)
         result.done.append(trial.key)
         if meter is not None:
+            gap = record["paired_gap"] if record.get("paired_gap") is not None else record["gap"]
+            meter.set_postfix_str(f"{trial.algo} {trial.instance} s{trial.seed}: gap {gap:.2f}%")
             meter.update(1)
-            meter.set_postfix_str(
-                f"{trial.algo} {trial.instance} s{trial.seed}: gap {record['gap']:.2f}%"
-            )
 
     def on_failure(trial: Trial, error: str) -> None:
         result.failed[trial.key] = error
         if meter is not None:
-            meter.update(1)
             meter.set_postfix_str(f"{trial.key} FAILED")
+            meter.update(1)
 
     try:
         if backend == "ray":
