@@ -36,9 +36,13 @@ def _suites_text() -> str:
 
 def _algos_text() -> str:
     try:
+        import textwrap
+
         from baselines.algorithms import algorithm_specs
 
-        return "  " + ", ".join(algorithm_specs())
+        return textwrap.fill(
+            ", ".join(algorithm_specs()), width=90, initial_indent="  ", subsequent_indent="  "
+        )
     except Exception as err:
         return f"  (could not list the algorithms: {err})"
 
