@@ -390,6 +390,18 @@ def test_aggregates_match_hand_computed_values():
     assert agg.profiles["A"][k] == pytest.approx(np.mean(np.arange(8) / 10 <= tau))
 
 
+def test_one_algorithm_at_two_budgets_gets_two_labels():
+    from baselines.benchmark.aggregate import labels_of
+
+    records = [synthetic("A", "i0", 0, 1.0, 50.0), synthetic("B", "i0", 0, 1.0, 50.0)]
+    records.append({**records[0], "budget": 20})
+    assert labels_of(records) == {
+        ("A", 10): "A (10 env steps)",
+        ("A", 20): "A (20 env steps)",
+        ("B", 10): "B",
+    }
+
+
 def test_aggregates_use_the_instances_every_algorithm_finished():
     records = [synthetic("A", f"i{i}", 0, 1.0, 50.0) for i in range(3)]
     records += [synthetic("B", "i0", 0, 2.0, 40.0)]
