@@ -45,9 +45,21 @@ algorithm              lost_sales          perishable          dual_sourcing    
 =====================  ==================  ==================  ====================  ==========
 
 PPO's settings are :class:`baselines.ppo.PPOConfig`'s (256 envs x 64-step rollouts, 10 epochs
-of 1024-sample minibatches, 64x64 tanh networks, gamma 0.99, the first policy at the mean
-demand), with the problem's overrides: see each ``rl.py`` for what it changes and why
-(``benchmarks/README.md``, "PPO tuning (issue 18)", for the measurements).
+of 1024-sample minibatches, 64x64 tanh networks, gamma 0.99, log std -1, the first policy at
+the mean demand, 1000-period episodes), with the problems' overrides:
+
+=================  =========================================================================
+problem            ``SB3`` overrides (``baselines/<problem>/rl.py``)
+=================  =========================================================================
+lost_sales         none
+perishable         none (``DBP``: validation every 50 steps)
+dual_sourcing      every algorithm: 256-period episodes; PPO: ``initial_policy=
+                   "capped_dual_index"`` (the actor imitates the heuristic first)
+=================  =========================================================================
+
+Each ``rl.py`` says why; ``benchmarks/README.md``, "PPO tuning (issue 18)", has the
+measurements. At 2M steps PPO takes 72-94 s on an idle core of the 2-core machine (one
+thread), within the benchmark's 200 s per trial.
 """
 
 from __future__ import annotations
@@ -110,7 +122,12 @@ class EnvFactory:
 
 @dataclass(frozen=True)
 class Algorithm:
-    """A named way to train (or fit) a policy; see the module docstring for the specs."""
+    """A named way to train (or fit) a policy; see the module docstring for the specs.
+
+    The policies of ``sb3:*`` and ``dbp`` carry ``train_info`` (a dict: ``steps`` in the
+    budget unit, ``seconds``, ``best_val_cost``, ``stopped``, ``threads``, ``seed``,
+    ``config``); ``best-heuristic``'s carry ``best_heuristic`` (the chosen name and every
+    candidate's validation cost)."""
 
     spec: str
     """As given on the command line, e.g. ``"sb3:PPO"``."""
@@ -127,6 +144,16 @@ class Algorithm:
     def default_budget(self, problem: str) -> int | None:
         """The budget used when none is given, on the problem named ``problem``."""
         return self.budgets(problem)
+
+
+def _with_info(policy: Any, **info: Any) -> Any:
+    """Attach what the training did as ``policy.train_info`` (steps in the algorithm's budget
+    unit, seconds, validation cost, threads, seed, config), where the policy accepts it."""
+    try:
+        policy.train_info = info
+    except AttributeError:
+        pass
+    return policy
 
 
 # -- per-problem declarations -------------------------------------------------------------------
@@ -227,7 +254,17 @@ def _sb3_algorithm(spec: str, algo: str) -> Algorithm:
         from baselines.ppo import train_sb3
 
         config = sb3_config(algo, envs.problem, budget, seed)
-        return train_sb3(envs.env_id, envs.kwargs, config, progress=False).policy
+        result = train_sb3(envs.env_id, envs.kwargs, config, progress=False)
+        return _with_info(
+            result.policy,
+            steps=result.timesteps,
+            seconds=result.seconds,
+            best_val_cost=result.best_val_cost,
+            stopped=result.stopped,
+            threads=config.threads,
+            seed=config.seed,
+            config=config.to_dict(),
+        )
 
     kind = "on-policy" if _is_on_policy(cls) else "off-policy"
     return Algorithm(
@@ -270,7 +307,17 @@ def _dbp(envs: EnvFactory, budget: int | None, seed: int) -> Policy:
     from dbp import train
 
     config = dbp_config(envs.problem, budget, seed)
-    return train((envs.env_id, envs.kwargs), "mlp", config, progress=False).policy
+    result = train((envs.env_id, envs.kwargs), "mlp", config, progress=False)
+    return _with_info(
+        result.policy,
+        steps=result.steps,
+        seconds=result.seconds,
+        best_val_cost=result.best_val_cost,
+        stopped=result.stopped,
+        threads=result.threads,
+        seed=config.seed,
+        config=config.to_dict() if hasattr(config, "to_dict") else None,
+    )
 
 
 # -- heuristics ----------------------------------------------------------------------------------

@@ -231,6 +231,10 @@ class SB3Config:
     """``mean_demand``: the untrained actor orders about the mean demand in its first
     decision and next to nothing in the others (actor-based algorithms with [-1, 1] actions);
     ``None``: the middle of the action range."""
+    initial_order_scale: float = 1.0
+    """With ``initial_order="mean_demand"``: the first decision starts at this multiple of the
+    mean demand (above 1 where a backlog costs far more than stock: the system then drifts
+    into holding, not into a runaway backlog)."""
     initial_policy: str | None = None
     """A named policy of the problem (``baselines.registry``, e.g. ``"capped_dual_index"``)
     whose orders the actor imitates before training (behaviour cloning on states the policy
@@ -275,6 +279,7 @@ class SB3Config:
                 f"got {self.initial_policy!r}"
             )
         check_int(owner, "imitation_steps", self.imitation_steps, low=0)
+        check_real(owner, "initial_order_scale", self.initial_order_scale, strict=True)
         if not isinstance(self.algo_kwargs, Mapping):
             raise ValueError(f"{owner}: algo_kwargs must be a mapping, got {self.algo_kwargs!r}")
         reserved = sorted(set(self.algo_kwargs) & _RESERVED)
@@ -918,7 +923,9 @@ def _train(
         else:
             model = _new_model(algo_cls, venv, config, lr)
             if config.initial_order == "mean_demand" and base.unit_actions:
-                _start_at_mean_demand(model.policy, base)
+                _start_at_mean_demand(
+                    model.policy, base, getattr(config, "initial_order_scale", 1.0)
+                )
         if out_path is not None:
             out_path.mkdir(parents=True, exist_ok=True)
             old_progress = _read_csv(out_path / PROGRESS_FILE) if previous is not None else []
@@ -1238,7 +1245,7 @@ def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
     tmp.replace(path)
 
 
-def _start_at_mean_demand(policy: Any, venv: Any) -> None:
+def _start_at_mean_demand(policy: Any, venv: Any, scale: float = 1.0) -> None:
     """Shift the actor's output bias so that the first policy orders about the mean demand
     per period in its first decision (the problem's primary order: the only one of lost
     sales, the regular supplier of dual sourcing) and next to nothing in the others. An
@@ -1253,7 +1260,7 @@ def _start_at_mean_demand(policy: Any, venv: Any) -> None:
 
     env = venv.env
     orders = np.zeros(env.problem.action_dim)
-    orders[0] = float(env.problem.demand(env.params).mean)
+    orders[0] = scale * float(env.problem.demand(env.params).mean)
     target = np.clip(2.0 * orders / np.maximum(venv.action_high, 1e-12) - 1.0, -0.95, 0.95)
     layer, squashed = getattr(policy, "action_net", None), False
     if layer is None:

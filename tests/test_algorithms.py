@@ -68,6 +68,9 @@ def test_default_budgets_come_from_the_problem():
     # A problem's SB3 overrides apply to every algorithm ("*") and to its own.
     assert sb3_config("PPO", "dual_sourcing").max_episode_steps == 256
     assert sb3_config("PPO", "lost_sales").max_episode_steps == 1000
+    assert sb3_config("PPO", "dual_sourcing").initial_policy == "capped_dual_index"
+    assert sb3_config("A2C", "dual_sourcing").initial_policy is None
+    assert sb3_config("PPO", "lost_sales").initial_policy is None
     config = sb3_config("SAC", "lost_sales", budget=5000, seed=3)
     assert (config.timesteps, config.seed, config.threads) == (5000, 3, 1)
     assert config.algo_kwargs["learning_starts"] == 5000
@@ -114,6 +117,9 @@ def test_tiny_sb3_training_gives_a_harness_policy(tiny, spec, envs):
     policy = algorithm(spec).train(envs, 256, 0)
     assert np.isfinite(score(policy, envs))
     assert policy.algo == spec.split(":")[1]
+    info = policy.train_info
+    assert info["steps"] >= 256 and (info["threads"], info["seed"]) == (1, 0)
+    assert info["config"]["algo"] == spec.split(":")[1]
 
 
 def test_dqn_orders_are_order_vectors(tiny):
@@ -143,6 +149,7 @@ def test_a_named_heuristic(quick_fit):
 def test_tiny_dbp_and_the_best_heuristic(tiny, quick_fit):
     policy = algorithm("dbp").train(LOST, 3, 0)
     assert np.isfinite(score(policy, LOST))
+    assert policy.train_info["steps"] == 3 and policy.train_info["threads"] == 1
     best = algorithm("best-heuristic").train(LOST, None, 0)
     chosen = best.best_heuristic
     assert chosen["chosen"] in chosen["val_costs"] and "optimal" not in chosen["val_costs"]
