@@ -86,7 +86,9 @@ def _log(envs, seed) -> None:
 def constant(envs, budget, seed):
     """Order 5 + seed / 10 units every period (no training)."""
     _log(envs, seed)
-    return Constant(5.0 + seed / 10)
+    policy = Constant(5.0 + seed / 10)
+    policy.train_info = {"steps": budget, "note": Path("kept as text")}
+    return policy
 
 
 def interrupt_at_seed_1(envs, budget, seed):
@@ -156,6 +158,8 @@ def test_trial_record_has_what_a_paper_needs(logs):
     assert record["score"] == pytest.approx(100 * (5.0 - record["cost"]) / (5.0 - 4.0))
     assert record["gap"] == pytest.approx(inst.gap(record["cost"]))
     assert record["paired_gap"] is None  # the tiny suite has no simulated optimum
+    assert record["train_info"] == {"steps": 100, "note": "kept as text"}
+    assert record["best_heuristic"] is None
     assert (record["optimum"], record["published"], record["reference_cost"]) == (4.0, 4.04, 5.0)
     assert (record["budget"], record["budget_unit"], record["seed"], record["threads"]) == (
         100,

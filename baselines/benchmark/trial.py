@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import importlib.metadata
+import json
 import math
 import platform
 import re
@@ -109,8 +110,10 @@ def run_trial(trial: Trial, suite: Any = None) -> dict[str, Any]:
         the optimum), ``paired_gap`` (the same gap against the optimal policy simulated on the
         same paths, far less noisy; ``None`` when the suite has no simulated optimum) and
         ``score`` (0 = the reference heuristic, 100 = the optimum),
-        ``budget_unit``, ``train_seconds``, ``eval_seconds``, the evaluation settings, the
-        package versions and when it finished.
+        ``budget_unit``, ``train_seconds``, ``eval_seconds``, the evaluation settings,
+        ``train_info`` and ``best_heuristic`` (what the policy says of its training: steps
+        taken, validation cost; the heuristic chosen), the package versions and when it
+        finished.
 
     Raises:
         ValueError: for a suite whose version or fingerprint is not the trial's, or an
@@ -183,9 +186,20 @@ def run_trial(trial: Trial, suite: Any = None) -> dict[str, Any]:
             "burn_in": ev.burn_in,
             "seed": ev.seed,
         },
+        # What the algorithm says it did (steps taken, validation cost, the heuristic chosen),
+        # where its policy carries it.
+        "train_info": _json_ready(getattr(policy, "train_info", None)),
+        "best_heuristic": _json_ready(getattr(policy, "best_heuristic", None)),
         "versions": versions(),
         "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
+
+
+def _json_ready(value: Any) -> Any:
+    """A JSON round trip of ``value`` (what JSON cannot hold becomes its ``str``)."""
+    if value is None:
+        return None
+    return json.loads(json.dumps(value, default=str))
 
 
 def _plain(value: Any) -> Any:
