@@ -418,6 +418,9 @@ def test_aggregates_use_the_instances_every_algorithm_finished():
     paired = [{**r, "paired_gap": r["gap"] / 2} for r in records]
     agg = aggregate(paired, reps=100)
     assert agg.gap_field == "paired_gap" and agg.cells[("i0", "B")].gap == pytest.approx(1.0)
+    # ... and so does the score: the reference (cost 2) is 100% above the optimum (cost 1), so
+    # a paired gap of 1% is a score of 100 (1 - 1 / 100) = 99.
+    assert agg.cells[("i0", "B")].score == pytest.approx(99.0)
 
 
 @pytest.mark.slow

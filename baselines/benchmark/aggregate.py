@@ -130,6 +130,22 @@ class Aggregates:
     """``(x, y) -> (P(x better than y), 95% interval)``, averaged over the instances used."""
 
 
+def score_of(record: dict[str, Any], gap_field: str) -> float:
+    """A record's normalised score, from the gap the aggregates use.
+
+    The score is linear in the cost: ``100 (reference - cost) / (reference - optimum) = 100
+    (1 - gap / reference gap)``. With ``gap_field="gap"`` it is the record's ``score``; with
+    ``"paired_gap"`` the same formula on the paired gap (the reference gap is exact), which
+    removes the simulation noise that makes a score of 150 possible on an instance whose
+    reference heuristic is within 0.1% of the optimum.
+    """
+    if gap_field == "gap":
+        return float(record["score"])
+    optimum, reference = float(record["optimum"]), float(record["reference_cost"])
+    reference_gap = 100.0 * (reference - optimum) / abs(optimum)
+    return 100.0 * (1.0 - float(record[gap_field]) / reference_gap)
+
+
 def labels_of(records: Sequence[dict[str, Any]]) -> dict[tuple[str, Any], str]:
     """``(algo, budget) -> label``: the spec, with the budget where one spec has several."""
     budgets: dict[str, list[Any]] = {}
@@ -243,11 +259,11 @@ def _aggregate(
         cells[(inst, lab)] = Cell(
             seeds=seeds,
             gaps=tuple(float(g) for g in gaps),
-            scores=tuple(float(runs[s]["score"]) for s in seeds),
+            scores=tuple(score_of(runs[s], gap_field) for s in seeds),
             costs=tuple(float(runs[s]["cost"]) for s in seeds),
             gap=float(gaps.mean()),
             gap_ci=intervals.get((inst, lab)),
-            score=float(np.mean([runs[s]["score"] for s in seeds])),
+            score=float(np.mean([score_of(runs[s], gap_field) for s in seeds])),
             cost=float(np.mean([runs[s]["cost"] for s in seeds])),
             train_seconds=float(np.mean([runs[s].get("train_seconds", math.nan) for s in seeds])),
         )
@@ -273,7 +289,8 @@ def _aggregate(
             continue
         common[lab] = tuple(sorted(seeds))
         scores[lab] = np.array(
-            [[by_cell[(n, lab)][s]["score"] for n in used] for s in common[lab]], dtype=float
+            [[score_of(by_cell[(n, lab)][s], gap_field) for n in used] for s in common[lab]],
+            dtype=float,
         )
         gap_runs[lab] = np.array(
             [[by_cell[(n, lab)][s][gap_field] for n in used] for s in common[lab]], dtype=float

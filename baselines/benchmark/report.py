@@ -133,8 +133,8 @@ def markdown(agg: Aggregates, settings: dict[str, Any] | None = None) -> str:
     lines += [
         f"{gap_text} (mean over training seeds; "
         "[95% bootstrap interval over seeds], none with one seed). **score**: 0 = the "
-        "instance's reference heuristic, 100 = the optimum. Intervals and aggregates by "
-        "rliable (stratified bootstrap).",
+        "instance's reference heuristic, 100 = the optimum, from the same gap (100 (1 - gap / "
+        "the reference's gap)). Intervals and aggregates by rliable (stratified bootstrap).",
         "",
     ]
     head = ["instance", "optimum", "published"]
