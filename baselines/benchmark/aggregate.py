@@ -324,7 +324,7 @@ def _aggregate(
         )
     if taus is None:
         every = np.concatenate([g.ravel() for g in gap_runs.values()])
-        top = max(float(every.max()), 0.1) * 1.1
+        top = max(float(every.max()) * 1.1, 1.5 * WITHIN)  # the 2% mark always shows
         positive = every[every > 0]
         low = min(float(positive.min()) / 1.5, top / 10) if positive.size else top / 100
         taus = np.geomspace(low, top, 200)

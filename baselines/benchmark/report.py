@@ -275,9 +275,11 @@ def profile_figure(agg: Aggregates) -> Any:
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel("gap to the optimal cost τ (%, log scale)")
     ax.set_ylabel("fraction of runs with gap ≤ τ")
+    several = any(len(s.seeds) > 1 for s in agg.summaries.values())
+    bands = " (95% bootstrap bands)" if several else ""
     ax.set_title(
         f"{agg.suite} v{agg.version}: performance profile over "
-        f"{len(agg.instances_used)} instances (95% bootstrap bands)",
+        f"{len(agg.instances_used)} instances{bands}",
         fontsize=10,
     )
     ax.grid(True, which="major", alpha=0.3)
