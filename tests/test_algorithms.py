@@ -203,3 +203,19 @@ def test_imitation_starts_ppo_at_the_teachers_cost():
     ours = policy_cost(inst.problem, inst.params, result.policy)
     theirs = policy_cost(inst.problem, inst.params, teacher)
     assert ours == pytest.approx(theirs, rel=5e-3)
+
+
+def test_sb3_config_round_trips_and_names_bad_fields():
+    import json
+
+    from baselines.ppo import SB3Config
+
+    for algo in ("PPO", "SAC", "DQN"):
+        config = sb3_config(algo, "dual_sourcing")
+        assert SB3Config.from_dict(json.loads(json.dumps(config.to_dict()))) == config
+    with pytest.raises(ValueError, match=r"SB3Config: algo_kwargs \['gamma'\] are set by"):
+        SB3Config(algo_kwargs={"gamma": 0.5})
+    with pytest.raises(ValueError, match="SB3Config: imitation_steps must be an integer"):
+        SB3Config(imitation_steps=-1)
+    with pytest.raises(ValueError, match="SB3Config: initial_policy must be a policy name"):
+        SB3Config(initial_policy=3)
