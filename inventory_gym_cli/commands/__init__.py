@@ -10,6 +10,7 @@ COMMANDS = (
     "solve",
     "train",
     "compare",
+    "benchmark",
     "backtest",
     "order",
     "plot_policy",
