@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import itertools
 
-LOST_SALES_COSTS = (4, 9, 19, 39)
-LEAD_TIMES = (1, 2, 3, 4)
+# Table 3's optimum and best base stock are declared once, with the benchmark suite that scores
+# against them (inventory_gym cannot import baselines, so the suite holds them).
+from inventory_gym.envs.lost_sales.suites import LEAD_TIMES, LOST_SALES_COSTS
+from inventory_gym.envs.lost_sales.suites import ZIPKIN_TABLE3 as OPTIMAL
+from inventory_gym.envs.lost_sales.suites import ZIPKIN_TABLE3_BASE_STOCK as BEST_BASE_STOCK
+
 INSTANCES: tuple[tuple[int, int], ...] = tuple(itertools.product(LOST_SALES_COSTS, LEAD_TIMES))
 """Every (p, L) pair of the table."""
 
-OPTIMAL = {
-    4: (4.04, 4.40, 4.60, 4.73),
-    9: (5.44, 6.09, 6.53, 6.84),
-    19: (6.68, 7.66, 8.36, 8.89),
-    39: (7.84, 9.11, 10.04, 10.79),
-}
 MYOPIC1 = {
     4: (4.11, 4.56, 4.84, 5.06),
     9: (5.45, 6.22, 6.80, 7.20),
@@ -33,12 +31,6 @@ MYOPIC2 = {
     9: (5.44, 6.10, 6.57, 6.92),
     19: (6.68, 7.67, 8.40, 8.96),
     39: (7.84, 9.12, 10.07, 10.84),
-}
-BEST_BASE_STOCK = {
-    4: (4.16, 4.64, 4.98, 5.20),
-    9: (5.55, 6.32, 6.86, 7.27),
-    19: (6.73, 7.84, 8.60, 9.23),
-    39: (7.86, 9.19, 10.22, 11.06),
 }
 BEST_CONSTANT_ORDER = {4: 5.27, 9: 10.27, 19: 15.78, 39: 18.21}
 """Independent of L."""
