@@ -125,6 +125,28 @@ def fit_config(args: argparse.Namespace) -> Any:
     )
 
 
+def check_policy_name(inst: Any, name: str) -> None:
+    """Refuse (:class:`CLIError`, listing the names) a ``--policy`` the instance's problem
+    does not offer."""
+    from baselines.registry import entries
+
+    available = entries(inst.problem)
+    if name not in available:
+        raise CLIError(
+            f"--policy {name!r} is not available for {inst.env_id} ({inst.problem.name}); "
+            f"choose from {', '.join(available) or 'none'}"
+        )
+
+
+def fit_named(args: argparse.Namespace, inst: Any, name: str) -> Any:
+    """The named policy fitted on the instance with the command's fitting options."""
+    from baselines.registry import fit_policy
+
+    check_policy_name(inst, name)
+    say(args, f"fitting {name} on {inst.label} ...")
+    return fit_policy(name, inst.env_id, inst.kwargs, fit_config(args))
+
+
 def progress(args: argparse.Namespace) -> bool:
     return not args.quiet and not args.json
 
@@ -218,9 +240,15 @@ def add_instance_args(
         action="store_false",
         help="skip the exact cost of integer policies (Markov chain, lost sales)",
     )
-    if not fit:
-        return
-    f = p.add_argument_group("fitting (on other paths than the evaluation)")
+    if fit:
+        add_fit_args(p)
+
+
+def add_fit_args(
+    p: argparse.ArgumentParser, title: str = "fitting (on other paths than the evaluation)"
+) -> None:
+    """The fitting paths of the named heuristics (read by :func:`fit_config`)."""
+    f = p.add_argument_group(title)
     f.add_argument("--fit-paths", type=int, default=500, help="paths per candidate (default 500)")
     f.add_argument(
         "--fit-periods", type=int, default=1000, help="periods per candidate (default 1000)"

@@ -91,12 +91,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         help="the image to write (.png, .pdf or .svg; default <ENV>_policy.png here)",
     )
     a.add_argument("--dpi", type=int, default=100, help="resolution of a .png (default 100)")
-    f = p.add_argument_group("fitting of named heuristics")
-    f.add_argument("--fit-paths", type=int, default=500, help="paths per candidate (default 500)")
-    f.add_argument(
-        "--fit-periods", type=int, default=1000, help="periods per candidate (default 1000)"
-    )
-    f.add_argument("--fit-seed", type=int, default=20261126, help="seed of the fitting paths")
+    o.add_fit_args(p, "fitting of named heuristics")
     p.set_defaults(func=run)
     return p
 
@@ -142,19 +137,9 @@ def policies_of(inst: Any, args: argparse.Namespace) -> dict[str, Any]:
     names = [n.strip() for n in (args.policy or "").split(",") if n.strip()]
     if not names and not args.load:
         raise o.CLIError("give --policy NAME[,NAME...] and/or --load PATH")
-    from baselines.registry import entries, fit_policy
-
-    available = entries(inst.problem)
-    for name in names:
-        if name not in available:
-            raise o.CLIError(
-                f"--policy {name!r} is not available for {inst.env_id} ({inst.problem.name}); "
-                f"choose from {', '.join(available) or 'none'}"
-            )
-    out: dict[str, Any] = {}
-    for name in names:
-        o.say(args, f"fitting {name} on {inst.label} ...")
-        out[name] = fit_policy(name, inst.env_id, inst.kwargs, o.fit_config(args))
+    for name in names:  # every name checked before the first fit
+        o.check_policy_name(inst, name)
+    out: dict[str, Any] = {name: o.fit_named(args, inst, name) for name in names}
     from inventory_gym_cli.commands.evaluate import load
 
     for path in [args.load] if args.load else []:

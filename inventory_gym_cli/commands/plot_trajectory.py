@@ -71,12 +71,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         help="the image to write (.png, .pdf or .svg; default <ENV>_trajectory.png here)",
     )
     e.add_argument("--dpi", type=int, default=100, help="resolution of a .png (default 100)")
-    f = p.add_argument_group("fitting of named heuristics")
-    f.add_argument("--fit-paths", type=int, default=500, help="paths per candidate (default 500)")
-    f.add_argument(
-        "--fit-periods", type=int, default=1000, help="periods per candidate (default 1000)"
-    )
-    f.add_argument("--fit-seed", type=int, default=20261126, help="seed of the fitting paths")
+    o.add_fit_args(p, "fitting of named heuristics")
     p.set_defaults(func=run)
     return p
 
@@ -104,16 +99,7 @@ def run(args: argparse.Namespace) -> int:
         if note:
             o.say(args, f"{label}: {note}")
     else:
-        from baselines.registry import entries, fit_policy
-
-        available = entries(inst.problem)
-        if args.policy not in available:
-            raise o.CLIError(
-                f"--policy {args.policy!r} is not available for {inst.env_id} "
-                f"({inst.problem.name}); choose from {', '.join(available) or 'none'}"
-            )
-        o.say(args, f"fitting {args.policy} on {inst.label} ...")
-        policy = fit_policy(args.policy, inst.env_id, inst.kwargs, o.fit_config(args))
+        policy = o.fit_named(args, inst, args.policy)
         label = args.policy
     traj = simulate_trajectory(
         policy, inst, periods=args.length, seed=args.seed, burn_in=args.burn_in, name=label
