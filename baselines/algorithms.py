@@ -66,7 +66,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import gymnasium as gym
@@ -140,10 +140,27 @@ class Algorithm:
     """One line for ``--help`` and result tables."""
     budgets: Callable[[str], int | None] = field(default=lambda problem: None, repr=False)
     """``problem name -> default budget``."""
+    settings: Callable[[str, int | None], dict[str, Any] | None] = field(
+        default=lambda problem, budget: None, repr=False
+    )
+    """``(problem name, budget) -> the settings it trains with`` (its config with the
+    problem's defaults, without the seed and the threads); ``None``: not known."""
 
     def default_budget(self, problem: str) -> int | None:
         """The budget used when none is given, on the problem named ``problem``."""
         return self.budgets(problem)
+
+    def settings_of(self, problem: str, budget: int | None) -> dict[str, Any] | None:
+        """What the algorithm trains with on ``problem`` at ``budget`` (``None``: its default),
+        the seed and the threads left out: the same dict means the same training, up to the
+        seed. A benchmark trial records its digest, so that a changed default is noticed."""
+        if budget is None:
+            budget = self.default_budget(problem)
+        return self.settings(problem, budget)
+
+
+def _without_seed(settings: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in settings.items() if k not in ("seed", "threads")}
 
 
 def _with_info(policy: Any, **info: Any) -> Any:
@@ -274,6 +291,7 @@ def _sb3_algorithm(spec: str, algo: str) -> Algorithm:
         f"{'sb3-contrib' if cls.__module__.startswith('sb3_contrib') else 'stable-baselines3'}"
         f" {algo} ({kind})",
         lambda problem: _sb3_budget(algo, problem),
+        lambda problem, budget: _without_seed(sb3_config(algo, problem, budget).to_dict()),
     )
 
 
@@ -441,6 +459,7 @@ def algorithm(spec: str) -> Algorithm:
             "gradient steps",
             "DirectBackprop, the default MLP (dbp.train)",
             _dbp_budget,
+            lambda problem, budget: _without_seed(asdict(dbp_config(problem, budget))),
         )
     if spec == "best-heuristic":
         return Algorithm(
@@ -448,6 +467,10 @@ def algorithm(spec: str) -> Algorithm:
             best_heuristic,
             "none",
             "the best named heuristic of the problem on validation paths",
+            settings=lambda problem, budget: {
+                "fit": _without_seed(asdict(_fit_config(0))),
+                "validation": dict(VALIDATION),
+            },
         )
     prefix, sep, rest = spec.partition(":")
     if sep and prefix == "sb3":
@@ -470,6 +493,7 @@ def algorithm(spec: str) -> Algorithm:
             _heuristic(rest),
             "none",
             f"the named policy {rest} (baselines.registry), fitted by simulation",
+            settings=lambda problem, budget: {"fit": _without_seed(asdict(_fit_config(0)))},
         )
     if sep and prefix and rest:
         return _user(spec)

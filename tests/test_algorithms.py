@@ -69,12 +69,15 @@ def test_default_budgets_come_from_the_problem():
     assert sb3_config("PPO", "dual_sourcing").max_episode_steps == 256
     assert sb3_config("PPO", "lost_sales").max_episode_steps == 1000
     assert sb3_config("PPO", "dual_sourcing").initial_policy == "capped_dual_index"
-    assert sb3_config("A2C", "dual_sourcing").initial_policy is None
+    assert sb3_config("A2C", "dual_sourcing").initial_policy == "capped_dual_index"
+    assert sb3_config("SAC", "dual_sourcing").initial_policy is None
     assert sb3_config("PPO", "lost_sales").initial_policy is None
     config = sb3_config("SAC", "lost_sales", budget=5000, seed=3)
     assert (config.timesteps, config.seed, config.threads) == (5000, 3, 1)
     assert config.algo_kwargs["learning_starts"] == 5000
     assert algorithms.dbp_config("perishable", 7).eval_every == 50
+    assert algorithms.dbp_config("dual_sourcing").first_burn_in == 16
+    assert algorithms.dbp_config("lost_sales").first_burn_in == 100
 
 
 @pytest.mark.parametrize(

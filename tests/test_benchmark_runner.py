@@ -28,6 +28,7 @@ from baselines.benchmark import (
     write_report,
 )
 from baselines.benchmark.store import write_json
+from baselines.benchmark.trial import Trial
 from inventory_gym.suites import Suite, SuiteEvaluation, SuiteInstance
 
 HERE = Path(__file__).resolve().parent
@@ -339,6 +340,47 @@ def test_a_file_recording_another_trial_is_refused(tmp_path, logs):
     path.write_text("{not json")
     with pytest.raises(FolderMismatch, match="unreadable"):
         run_sweep(trials, tmp_path, suite, progress=False)
+
+
+def test_a_changed_default_makes_another_trial(tmp_path, logs, monkeypatch):
+    import baselines.algorithms as algorithms
+
+    suite = tiny_suite()
+    before = {t.algo: t.settings for t in plan(suite, ["dbp", "best-heuristic"], 1, 5)}
+    assert all(isinstance(d, str) and len(d) == 16 for d in before.values())
+    assert plan(suite, [spec("constant")], seeds=1)[0].settings is None  # a user's: unknown
+    real = algorithms.problem_declaration
+    monkeypatch.setattr(
+        algorithms,
+        "problem_declaration",
+        lambda problem, what: {"first_burn_in": 7} if what == "DBP" else real(problem, what),
+    )
+    after = {t.algo: t.settings for t in plan(suite, ["dbp", "best-heuristic"], 1, 5)}
+    assert after["dbp"] != before["dbp"] and after["best-heuristic"] == before["best-heuristic"]
+
+    # A file of the old default is refused, with what to do; one of another algorithm is kept.
+    trial = plan(suite, ["dbp"], seeds=1, budget=5, instances=["L1"])[0]
+    stale = {**trial.to_dict(), "settings": before["dbp"], "gap": 0.0}
+    write_json(tmp_path / trial.relpath, stale)
+    with pytest.raises(FolderMismatch, match="trained with other settings of dbp"):
+        run_sweep([trial], tmp_path, suite, progress=False)
+    # A worker whose code has other defaults than the planner's refuses the trial.
+    with pytest.raises(ValueError, match="run every worker from the same code"):
+        run_trial(Trial(**{k: stale[k] for k in trial.to_dict()}), suite)
+    # Records written before settings were recorded read as None, and count for a user's
+    # algorithm; two settings of one algorithm in one folder are refused by the report.
+    user = plan(suite, [spec("constant")], seeds=2, instances=["L1"])
+    run_sweep(user, tmp_path, suite, progress=False)
+    old = tmp_path / user[0].relpath
+    record = json.loads(old.read_text())
+    del record["settings"]
+    old.write_text(json.dumps(record))
+    assert run_sweep(user, tmp_path, suite, progress=False).skipped == 2
+    (tmp_path / trial.relpath).unlink()
+    newer = tmp_path / user[1].relpath
+    newer.write_text(json.dumps({**json.loads(newer.read_text()), "settings": "abc"}))
+    with pytest.raises(FolderMismatch, match="trained with different settings"):
+        load_records(tmp_path, suite)
 
 
 # -- aggregates ---------------------------------------------------------------------------------

@@ -121,6 +121,10 @@ def _trial_files(out: Path) -> Iterable[Path]:
     return sorted(root.glob("*/*/*.json"))
 
 
+REQUIRED = tuple(k for k in IDENTITY if k != "settings")
+"""The fields every trial file has (``settings`` came later)."""
+
+
 def read_record(path: Path) -> dict[str, Any]:
     """A trial file's record.
 
@@ -134,8 +138,9 @@ def read_record(path: Path) -> dict[str, Any]:
         raise FolderMismatch(
             f"trial file {path} is unreadable ({err}); remove it and rerun to redo the trial"
         ) from None
-    if not isinstance(record, dict) or any(k not in record for k in IDENTITY):
+    if not isinstance(record, dict) or any(k not in record for k in REQUIRED):
         raise FolderMismatch(f"trial file {path} is not a trial record; remove it and rerun")
+    record.setdefault("settings", None)  # written before trials recorded their settings
     return record
 
 
@@ -151,6 +156,13 @@ def is_done(out: Path, trial: Trial) -> bool:
     record = read_record(path)
     want = trial.identity()
     differ = [k for k in IDENTITY if record.get(k) != want[k]]
+    if differ == ["settings"]:
+        raise FolderMismatch(
+            f"trial file {path} was trained with other settings of {trial.algo} (digest "
+            f"{record['settings']!r}; they are now {want['settings']!r}: a default changed, "
+            "see its train_info.config); remove the file to redo the trial with the new "
+            "settings, or give another --out"
+        )
     if differ:
         detail = ", ".join(f"{k}: {record.get(k)!r} vs {want[k]!r}" for k in differ)
         raise FolderMismatch(
@@ -171,7 +183,9 @@ def load_records(out: str | Path, suite: Any = None) -> list[dict[str, Any]]:
     """Every trial record of a results folder (checked against ``suite`` when given).
 
     Raises:
-        FolderMismatch: for a record of another suite version than ``suite``'s.
+        FolderMismatch: for a record of another suite version than ``suite``'s, or trials of
+            one algorithm and budget trained with different settings (they would be averaged
+            as one).
     """
     out = Path(out)
     records = [read_record(p) for p in _trial_files(out)]
@@ -179,4 +193,16 @@ def load_records(out: str | Path, suite: Any = None) -> list[dict[str, Any]]:
         want = manifest(suite)
         for r in records:
             _check_same(out, r["suite"], r["suite_version"], r["suite_fingerprint"], want)
+    seen: dict[tuple[Any, Any], set[Any]] = {}
+    for r in records:
+        seen.setdefault((r["algo"], r["budget"]), set()).add(r["settings"])
+    mixed = {k: v for k, v in seen.items() if len(v) > 1}
+    if mixed:
+        (algo, budget), digests = next(iter(mixed.items()))
+        raise FolderMismatch(
+            f"{out}: the trials of {algo} (budget {budget}) were trained with different "
+            f"settings ({', '.join(sorted(map(str, digests)))}): a default changed between "
+            "them; remove the older files (their train_info.config says what they ran) or "
+            "move them to another folder"
+        )
     return records

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from baselines.benchmark.store import is_done, open_folder, write_record
-from baselines.benchmark.trial import IDENTITY, Trial, run_trial
+from baselines.benchmark.trial import IDENTITY, Trial, run_trial, settings_digest
 
 BACKENDS = ("local", "ray")
 """``local``: this process (``jobs=1``) or a process pool; ``ray``: Ray tasks."""
@@ -136,6 +136,7 @@ def plan(
     for name in names:
         suite.instance(name)
     budgets: dict[str, int | None] = {}
+    settings: dict[str, str | None] = {}
     for spec in specs:
         algo = algorithm(spec)
         if algo.budget_unit in NO_BUDGET:
@@ -144,6 +145,7 @@ def plan(
             budgets[spec] = given[spec]
         else:
             budgets[spec] = algo.default_budget(suite.problem)
+        settings[spec] = settings_digest(algo.settings_of(suite.problem, budgets[spec]))
     return [
         Trial(
             suite=suite.name,
@@ -154,6 +156,7 @@ def plan(
             seed=seed,
             budget=budgets[spec],
             threads=threads,
+            settings=settings[spec],
         )
         for seed in seed_list
         for name in names

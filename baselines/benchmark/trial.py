@@ -9,6 +9,7 @@ sweep's job (:mod:`baselines.benchmark.store`).
 from __future__ import annotations
 
 import datetime
+import hashlib
 import importlib.metadata
 import json
 import math
@@ -22,10 +23,20 @@ from typing import Any
 RECORD_FORMAT = 1
 """Version of the record layout (bumped when its fields change meaning)."""
 
-IDENTITY = ("suite", "suite_version", "suite_fingerprint", "instance", "algo", "seed", "budget")
+IDENTITY = (
+    "suite",
+    "suite_version",
+    "suite_fingerprint",
+    "instance",
+    "algo",
+    "seed",
+    "budget",
+    "settings",
+)
 """The fields that make two records the same trial: a file whose fields differ from the
 trial's is another trial, never silently taken for it. ``threads`` is recorded but is not part
-of the identity (a thread count changes the speed, not the result)."""
+of the identity (a thread count changes the speed, not the result). ``settings`` came later:
+a record without it reads as ``None``."""
 
 PACKAGES = ("inventory-gym", "numpy", "gymnasium", "torch", "stable-baselines3", "sb3-contrib")
 """Packages whose versions every record carries."""
@@ -52,6 +63,12 @@ class Trial:
     for an algorithm without one (a heuristic)."""
     threads: int = 1
     """torch and BLAS threads of the trial's process."""
+    settings: str | None = None
+    """A digest of everything else the algorithm trains with on this problem at this budget
+    (its resolved defaults, :func:`settings_digest` of ``Algorithm.settings_of``; ``None``
+    where the algorithm cannot say, a user's function). A changed default makes the same
+    (instance, algorithm, seed, budget) another trial, so a sweep refuses the old file instead
+    of counting it."""
 
     @property
     def key(self) -> str:
@@ -72,6 +89,14 @@ class Trial:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def settings_digest(settings: Any) -> str | None:
+    """A short, stable digest of an algorithm's settings (``None`` for ``None``)."""
+    if settings is None:
+        return None
+    text = json.dumps(settings, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def slug(text: str) -> str:
@@ -141,6 +166,14 @@ def run_trial(trial: Trial, suite: Any = None) -> dict[str, Any]:
     from inventory_gym.evaluation import evaluate
 
     algo = algorithm(trial.algo)
+    if trial.settings is not None:
+        here = settings_digest(algo.settings_of(suite.problem, trial.budget))
+        if here != trial.settings:
+            raise ValueError(
+                f"trial {trial.key}: planned with settings {trial.settings}, but "
+                f"{trial.algo} here trains with settings {here} (another version of its "
+                "defaults: run every worker from the same code)"
+            )
     envs = EnvFactory(inst.env_id, dict(inst.kwargs))
     start = time.perf_counter()
     policy = algo.train(envs, trial.budget, trial.seed)
