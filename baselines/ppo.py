@@ -179,6 +179,11 @@ def _check_common(owner: str, config: Any) -> None:
         raise ValueError(
             f"{owner}: activation must be one of {sorted(ACTIVATIONS)}, got {config.activation!r}"
         )
+    if config.initial_policy is not None and not isinstance(config.initial_policy, str):
+        raise ValueError(
+            f"{owner}: initial_policy must be a policy name or None, got {config.initial_policy!r}"
+        )
+    check_int(owner, "imitation_steps", config.imitation_steps, low=0)
     if config.initial_order not in (None, "mean_demand"):
         raise ValueError(
             f"{owner}: initial_order must be 'mean_demand' or None, got {config.initial_order!r}"
@@ -273,12 +278,6 @@ class SB3Config:
         if not isinstance(self.algo, str) or not self.algo:
             raise ValueError(f"{owner}: algo must be an algorithm's class name, got {self.algo!r}")
         _check_common(owner, self)
-        if self.initial_policy is not None and not isinstance(self.initial_policy, str):
-            raise ValueError(
-                f"{owner}: initial_policy must be a policy name or None, "
-                f"got {self.initial_policy!r}"
-            )
-        check_int(owner, "imitation_steps", self.imitation_steps, low=0)
         check_real(owner, "initial_order_scale", self.initial_order_scale, strict=True)
         if not isinstance(self.algo_kwargs, Mapping):
             raise ValueError(f"{owner}: algo_kwargs must be a mapping, got {self.algo_kwargs!r}")
@@ -365,6 +364,12 @@ class PPOConfig:
     """Where the untrained policy's mean orders start: ``mean_demand`` (the mean demand per
     period in the first decision, the primary order, and close to nothing in the others) or
     ``None`` (the middle of the action range)."""
+    initial_policy: str | None = None
+    """A named policy of the problem (e.g. ``"capped_dual_index"``) whose orders the actor
+    imitates before training (see :attr:`SB3Config.initial_policy`); ``None``: start from
+    ``initial_order``."""
+    imitation_steps: int = 3000
+    """Gradient steps of that behaviour cloning."""
     normalize_observations: bool = True
     """Normalise the observations by running statistics (frozen into the saved policy)."""
     normalize_rewards: bool = True

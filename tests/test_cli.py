@@ -741,3 +741,30 @@ def test_compare_ctrl_c_writes_the_partial_table(capsys, tmp_path, monkeypatch):
     rows = next(tmp_path.glob("*_compare.csv")).read_text().splitlines()
     assert len(rows) == 2 and rows[1].startswith("optimal,")
     assert "partial (interrupted)" in next(tmp_path.glob("*_compare.md")).read_text()
+
+
+def test_train_takes_the_problems_training_defaults():
+    """``train`` trains with what baselines/<problem>/rl.py declares (as ``benchmark`` does);
+    flags given win."""
+    from inventory_gym_cli import options as o
+    from inventory_gym_cli.commands.train import dbp_config, ppo_config
+    from inventory_gym_cli.main import build_parser
+
+    parser = build_parser()
+    args = parser.parse_args(["train", "DualSourcing-v0", "--algo", "ppo"])
+    config = ppo_config(args, o.instance_of(args))
+    assert (config.initial_policy, config.max_episode_steps) == ("capped_dual_index", 256)
+    args = parser.parse_args(
+        ["train", "DualSourcing-v0", "--algo", "ppo", "--initial-policy", "none"]
+    )
+    assert ppo_config(args, o.instance_of(args)).initial_policy is None
+    args = parser.parse_args(["train", "DualSourcing-v0"])
+    config = dbp_config(args, o.instance_of(args))
+    assert (config.max_steps, config.first_burn_in) == (600, 16)
+    args = parser.parse_args(["train", "DualSourcing-v0", "--steps", "50", "--first-burn-in", "3"])
+    config = dbp_config(args, o.instance_of(args))
+    assert (config.max_steps, config.first_burn_in) == (50, 3)
+    args = parser.parse_args(["train", "DualSourcing-v0", "--seconds", "5"])
+    assert dbp_config(args, o.instance_of(args)).max_steps != 600  # a time budget: no steps
+    args = parser.parse_args(["train", "Perishable-v0", "--algo", "ppo"])
+    assert ppo_config(args, o.instance_of(args)).initial_policy is None

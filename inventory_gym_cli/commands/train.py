@@ -8,7 +8,9 @@ and help texts have one source. Options of one algorithm only are refused with t
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +55,11 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "checkpoint.pt) and the best policy (policy/) go to --out. --algo ppo: "
         "stable-baselines3's PPO on the native batched env for --timesteps environment "
         "steps; the run (run.json, eval.csv, progress.csv, model.zip) and the best policy "
-        "(policy/) go to --out. Options of one algorithm only are refused with the other. "
+        "(policy/) go to --out. Settings not given take the problem's training defaults "
+        "(baselines/<problem>/rl.py, those inventory-gym benchmark uses: on DualSourcing-v0 "
+        "DBP 600 steps from a 16-period burn-in, PPO 256-period episodes from a policy "
+        "cloned from the capped dual index), then the config's. "
+        "Options of one algorithm only are refused with the other. "
         "Every run reports the steps it took, its threads and its seeds. With --data SALES.csv "
         "(and --in-stock, --master, --until DATE): DirectBackprop across every series of the "
         "sales file on its periods up to DATE (dbp.panel; batch 128, horizon 24, burn-in 8 "
@@ -148,14 +154,46 @@ def dbp_config(args: argparse.Namespace, inst: Any = None) -> Any:
     if args.steps == 0 and args.seconds is None:
         raise o.CLIError("--steps 0 (none) needs a time budget: give --seconds S as well")
     season = o.season_training(inst) if inst is not None else {}
-    fixed = {k: v for k, v in season.items() if not configflags.given(args, [k])}
+    declared = problem_defaults(inst, TrainConfig, ("DBP",))
+    declared.update(problem_budget(inst, "dbp", "max_steps", args))
+    fixed = {k: v for k, v in {**declared, **season}.items() if not configflags.given(args, [k])}
     return configflags.config_from_args(
         TrainConfig, args, skip=SKIP, threads=o.threads(args), **fixed
     )
 
 
-def ppo_config(args: argparse.Namespace) -> Any:
-    """The :class:`baselines.ppo.PPOConfig` of the options given."""
+def problem_budget(inst: Any, spec: str, name: str, args: argparse.Namespace) -> dict[str, Any]:
+    """``{name: the budget the problem declares for spec}`` when it declares one and neither
+    a step nor a time budget was given."""
+    if inst is None or configflags.given(args, [name, "max_seconds"]):
+        return {}
+    from baselines.algorithms import problem_declaration
+
+    budget = problem_declaration(inst.problem, "BUDGETS").get(spec)
+    return {} if budget is None else {name: int(budget)}
+
+
+def problem_defaults(inst: Any, cls: type, layers: Sequence[Any]) -> dict[str, Any]:
+    """The training defaults the instance's problem declares in ``baselines/<problem>/rl.py``
+    (``DBP``; ``SB3["*"]`` then ``SB3["PPO"]``) that are fields of ``cls``: the same
+    defaults ``inventory-gym benchmark`` trains with. Flags given on the command line win."""
+    if inst is None:
+        return {}
+    from baselines.algorithms import problem_declaration
+
+    fields = {f.name for f in dataclasses.fields(cls)}
+    out: dict[str, Any] = {}
+    for layer in layers:
+        attribute, key = (layer, None) if isinstance(layer, str) else layer
+        declared = problem_declaration(inst.problem, attribute)
+        declared = declared.get(key, {}) if key is not None else declared
+        out.update({k: v for k, v in declared.items() if k in fields})
+    return out
+
+
+def ppo_config(args: argparse.Namespace, inst: Any = None) -> Any:
+    """The :class:`baselines.ppo.PPOConfig` of the options given (the rest keep the
+    problem's defaults, then :class:`~baselines.ppo.PPOConfig`'s)."""
     from baselines.ppo import PPOConfig
 
     wrong = configflags.given(args, _only("dbp"))
@@ -165,6 +203,9 @@ def ppo_config(args: argparse.Namespace) -> Any:
     if wrong:
         raise o.CLIError(f"{', '.join(wrong)}: only with --algo dbp")
     fixed: dict[str, Any] = {"threads": o.threads(args)}
+    declared = problem_defaults(inst, PPOConfig, (("SB3", "*"), ("SB3", "PPO")))
+    declared.update(problem_budget(inst, "sb3:PPO", "timesteps", args))
+    fixed.update({k: v for k, v in declared.items() if not configflags.given(args, [k])})
     hidden = o.int_list("--hidden", args.hidden)
     if hidden is not None:
         fixed["hidden"] = tuple(hidden)
@@ -272,7 +313,7 @@ def run(args: argparse.Namespace) -> int:
     if args.algo == "ppo":
         from baselines.ppo import EVAL_FILE, MODEL_FILE
 
-        config = ppo_config(args)
+        config = ppo_config(args, inst)
         out = Path(args.out) if args.out else Path("results") / "ppo" / o.slug(args.env, kwargs)
         resume = bool(args.resume)
         o.check_run_dir(
