@@ -86,16 +86,7 @@ def run(args: argparse.Namespace) -> int:
         if note:
             o.say(args, f"{label}: {note}")
     else:
-        from baselines.registry import entries, fit_policy
-
-        available = entries(inst.problem)
-        if args.policy not in available:
-            raise o.CLIError(
-                f"--policy {args.policy!r} is not available for {args.env} "
-                f"({inst.problem.name}); choose from {', '.join(available)}"
-            )
-        o.say(args, f"fitting {args.policy} on {args.env} ...")
-        policy = fit_policy(args.policy, args.env, inst.kwargs, o.fit_config(args))
+        policy = o.fit_named(args, inst, args.policy)
         label = args.policy
     result = Comparison(
         inst, scoring(args), {label: Entry(label, policy, time.perf_counter() - t0)}
