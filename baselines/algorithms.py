@@ -92,9 +92,25 @@ class EnvFactory:
 
     env_id: str
     kwargs: Mapping[str, Any] = field(default_factory=dict)
+    horizon: int | None = None
+    """The periods the policy is scored on, from the starting state (a suite whose metric is
+    ``"horizon"``); ``None``: a long-run average. Training then runs on episodes of this
+    length (:meth:`episode`)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kwargs", dict(self.kwargs or {}))
+        if self.horizon is not None and (
+            not isinstance(self.horizon, int) or isinstance(self.horizon, bool) or self.horizon < 1
+        ):
+            raise ValueError(f"EnvFactory: horizon must be an integer >= 1, got {self.horizon!r}")
+
+    def episode(self) -> int | None:
+        """The length of the episodes to train on: :attr:`horizon`, else the problem's selling
+        season (``Problem.season``), else ``None`` (a long-run problem)."""
+        if self.horizon is not None:
+            return self.horizon
+        inst = self.instance()
+        return inst.problem.season(inst.params)
 
     def make(self, **overrides: Any) -> gym.Env:
         """``gym.make(env_id, **kwargs)`` with ``overrides`` on top of the kwargs."""
@@ -140,23 +156,27 @@ class Algorithm:
     """One line for ``--help`` and result tables."""
     budgets: Callable[[str], int | None] = field(default=lambda problem: None, repr=False)
     """``problem name -> default budget``."""
-    settings: Callable[[str, int | None], dict[str, Any] | None] = field(
-        default=lambda problem, budget: None, repr=False
+    settings: Callable[[str, int | None, int | None], dict[str, Any] | None] = field(
+        default=lambda problem, budget, episode: None, repr=False
     )
-    """``(problem name, budget) -> the settings it trains with`` (its config with the
+    """``(problem name, budget, episode) -> the settings it trains with`` (its config with the
     problem's defaults, without the seed and the threads); ``None``: not known."""
 
     def default_budget(self, problem: str) -> int | None:
         """The budget used when none is given, on the problem named ``problem``."""
         return self.budgets(problem)
 
-    def settings_of(self, problem: str, budget: int | None) -> dict[str, Any] | None:
-        """What the algorithm trains with on ``problem`` at ``budget`` (``None``: its default),
-        the seed and the threads left out: the same dict means the same training, up to the
-        seed. A benchmark trial records its digest, so that a changed default is noticed."""
+    def settings_of(
+        self, problem: str, budget: int | None, episode: int | None = None
+    ) -> dict[str, Any] | None:
+        """What the algorithm trains with on ``problem`` at ``budget`` (``None``: its default)
+        with training episodes of ``episode`` periods (``EnvFactory.episode()``; ``None``:
+        long-run), the seed and the threads left out: the same dict means the same training,
+        up to the seed. A benchmark trial records its digest, so that a changed default is
+        noticed."""
         if budget is None:
             budget = self.default_budget(problem)
-        return self.settings(problem, budget)
+        return self.settings(problem, budget, episode)
 
 
 def _without_seed(settings: dict[str, Any]) -> dict[str, Any]:
@@ -228,12 +248,20 @@ SB3_BUDGETS = {"on-policy": 2_000_000, "off-policy": 200_000}
 much wall-clock time as PPO's 10 passes over 2M steps."""
 
 
-def sb3_config(algo: str, problem: str | None = None, budget: int | None = None, seed: int = 0):
+def sb3_config(
+    algo: str,
+    problem: str | None = None,
+    budget: int | None = None,
+    seed: int = 0,
+    episode: int | None = None,
+):
     """The :class:`baselines.ppo.SB3Config` ``sb3:<algo>`` trains with on ``problem``.
 
     Its domain defaults (PPO: ``PPOConfig()``; others :data:`SB3_DEFAULTS`), then the
     problem's ``SB3["*"]`` and ``SB3[algo]`` overrides, then ``budget`` (env steps; ``None``:
-    the default) and ``seed``, with one thread.
+    the default) and ``seed``, with one thread. With ``episode`` (a finite horizon or a
+    selling season: :meth:`EnvFactory.episode`), training episodes and validation run that
+    many periods from the starting state.
     """
     from baselines.ppo import PPOConfig, SB3Config, sb3_class
 
@@ -248,6 +276,10 @@ def sb3_config(algo: str, problem: str | None = None, budget: int | None = None,
             config = config.replace(**layer)
     if budget is None:
         budget = _sb3_budget(algo, problem)
+    if episode is not None:
+        config = config.replace(
+            max_episode_steps=int(episode), eval_periods=int(episode), eval_burn_in=0
+        )
     return config.replace(timesteps=int(budget), seed=int(seed), threads=1)
 
 
@@ -270,7 +302,7 @@ def _sb3_algorithm(spec: str, algo: str) -> Algorithm:
     def train(envs: EnvFactory, budget: int | None, seed: int) -> Policy:
         from baselines.ppo import train_sb3
 
-        config = sb3_config(algo, envs.problem, budget, seed)
+        config = sb3_config(algo, envs.problem, budget, seed, envs.episode())
         result = train_sb3(envs.env_id, envs.kwargs, config, progress=False)
         return _with_info(
             result.policy,
@@ -291,22 +323,33 @@ def _sb3_algorithm(spec: str, algo: str) -> Algorithm:
         f"{'sb3-contrib' if cls.__module__.startswith('sb3_contrib') else 'stable-baselines3'}"
         f" {algo} ({kind})",
         lambda problem: _sb3_budget(algo, problem),
-        lambda problem, budget: _without_seed(sb3_config(algo, problem, budget).to_dict()),
+        lambda problem, budget, episode: _without_seed(
+            sb3_config(algo, problem, budget, episode=episode).to_dict()
+        ),
     )
 
 
 # -- DirectBackprop ------------------------------------------------------------------------------
-def dbp_config(problem: str | None = None, budget: int | None = None, seed: int = 0) -> Any:
+def dbp_config(
+    problem: str | None = None,
+    budget: int | None = None,
+    seed: int = 0,
+    episode: int | None = None,
+) -> Any:
     """The :class:`dbp.TrainConfig` ``dbp`` trains with: ``TrainConfig()``, the problem's
     ``DBP`` overrides, ``budget`` gradient steps (``None``: the default), ``seed``, one
-    thread."""
+    thread; with ``episode`` (a finite horizon or a selling season), every step simulates
+    fresh episodes of that many periods from the starting state
+    (:func:`dbp.config.season_settings`)."""
     import dataclasses
 
-    from dbp.config import TrainConfig
+    from dbp.config import TrainConfig, season_settings
 
     config = TrainConfig()
     if problem is not None:
         config = dataclasses.replace(config, **problem_declaration(problem, "DBP"))
+    if episode is not None:
+        config = dataclasses.replace(config, **season_settings(int(episode)))
     steps = _dbp_budget(problem) if budget is None else int(budget)
     return dataclasses.replace(config, max_steps=steps, seed=int(seed), threads=1)
 
@@ -324,7 +367,7 @@ def _dbp_budget(problem: str | None) -> int:
 def _dbp(envs: EnvFactory, budget: int | None, seed: int) -> Policy:
     from dbp import train
 
-    config = dbp_config(envs.problem, budget, seed)
+    config = dbp_config(envs.problem, budget, seed, envs.episode())
     result = train((envs.env_id, envs.kwargs), "mlp", config, progress=False)
     return _with_info(
         result.policy,
@@ -339,18 +382,34 @@ def _dbp(envs: EnvFactory, budget: int | None, seed: int) -> Policy:
 
 
 # -- heuristics ----------------------------------------------------------------------------------
-def _fit_config(seed: int) -> Any:
+HORIZON_PATHS = 2000
+"""Fitting and validation paths of a heuristic on a finite horizon (whole horizons from the
+starting state, as ``baselines.suites`` fits a horizon suite's reference)."""
+
+
+def _fit_config(seed: int, episode: int | None = None) -> Any:
     from baselines.fitting import FitConfig
 
     # Seed 0 fits on the default paths; other seeds on other fitting paths.
-    return FitConfig(seed=FitConfig().seed + int(seed))
+    seed = FitConfig().seed + int(seed)
+    if episode is None:
+        return FitConfig(seed=seed)
+    return FitConfig(num_paths=HORIZON_PATHS, periods=int(episode), burn_in=0, seed=seed)
+
+
+def _validation(episode: int | None) -> dict[str, Any]:
+    """The validation paths ``best-heuristic`` chooses on: :data:`VALIDATION`, or whole
+    episodes from the starting state."""
+    if episode is None:
+        return dict(VALIDATION)
+    return {**VALIDATION, "num_paths": HORIZON_PATHS, "periods": int(episode), "burn_in": 0}
 
 
 def _heuristic(name: str) -> TrainFn:
     def train(envs: EnvFactory, budget: int | None, seed: int) -> Policy:
         from baselines.registry import fit_policy
 
-        return fit_policy(name, envs.env_id, envs.kwargs, _fit_config(seed))
+        return fit_policy(name, envs.env_id, envs.kwargs, _fit_config(seed, envs.episode()))
 
     return train
 
@@ -388,13 +447,14 @@ def best_heuristic(envs: EnvFactory, budget: int | None = None, seed: int = 0) -
     costs: dict[str, float] = {}
     skipped: dict[str, str] = {}
     best, best_cost, best_name = None, float("inf"), None
+    episode = envs.episode()
     for entry in candidates:
         try:
-            policy = entry.fit(inst.env_id, inst.kwargs, _fit_config(seed))
+            policy = entry.fit(inst.env_id, inst.kwargs, _fit_config(seed, episode))
         except ValueError as err:  # a heuristic that does not apply to this instance
             skipped[entry.name] = str(err)
             continue
-        cost = evaluate(policy, inst.env_id, inst.kwargs, **VALIDATION).cost
+        cost = evaluate(policy, inst.env_id, inst.kwargs, **_validation(episode)).cost
         costs[entry.name] = cost
         if cost < best_cost:
             best, best_cost, best_name = policy, cost, entry.name
@@ -459,7 +519,9 @@ def algorithm(spec: str) -> Algorithm:
             "gradient steps",
             "DirectBackprop, the default MLP (dbp.train)",
             _dbp_budget,
-            lambda problem, budget: _without_seed(asdict(dbp_config(problem, budget))),
+            lambda problem, budget, episode: _without_seed(
+                asdict(dbp_config(problem, budget, episode=episode))
+            ),
         )
     if spec == "best-heuristic":
         return Algorithm(
@@ -467,9 +529,9 @@ def algorithm(spec: str) -> Algorithm:
             best_heuristic,
             "none",
             "the best named heuristic of the problem on validation paths",
-            settings=lambda problem, budget: {
-                "fit": _without_seed(asdict(_fit_config(0))),
-                "validation": dict(VALIDATION),
+            settings=lambda problem, budget, episode: {
+                "fit": _without_seed(asdict(_fit_config(0, episode))),
+                "validation": _validation(episode),
             },
         )
     prefix, sep, rest = spec.partition(":")
@@ -493,7 +555,9 @@ def algorithm(spec: str) -> Algorithm:
             _heuristic(rest),
             "none",
             f"the named policy {rest} (baselines.registry), fitted by simulation",
-            settings=lambda problem, budget: {"fit": _without_seed(asdict(_fit_config(0)))},
+            settings=lambda problem, budget, episode: {
+                "fit": _without_seed(asdict(_fit_config(0, episode)))
+            },
         )
     if sep and prefix and rest:
         return _user(spec)

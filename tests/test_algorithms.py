@@ -137,7 +137,9 @@ def quick_fit(monkeypatch):
     from baselines.fitting import FitConfig
 
     monkeypatch.setattr(
-        algorithms, "_fit_config", lambda seed: FitConfig(num_paths=20, periods=60, burn_in=10)
+        algorithms,
+        "_fit_config",
+        lambda seed, episode=None: FitConfig(num_paths=20, periods=60, burn_in=10),
     )
 
 
@@ -222,3 +224,33 @@ def test_sb3_config_round_trips_and_names_bad_fields():
         SB3Config(imitation_steps=-1)
     with pytest.raises(ValueError, match="SB3Config: initial_policy must be a policy name"):
         SB3Config(initial_policy=3)
+
+
+def test_finite_horizons_train_on_whole_episodes():
+    """A suite scored on a horizon from the start (or a problem whose episode is a season)
+    trains and fits on episodes of that length, not on a carried long-run state."""
+    from baselines.algorithms import EnvFactory, _fit_config, _validation
+    from baselines.benchmark import plan
+    from inventory_gym.suites import get_suite
+
+    assert EnvFactory("LostSalesLeadTime-v0").episode() is None
+    assert EnvFactory("LostSalesLeadTime-v0", horizon=52).episode() == 52
+    season = EnvFactory("ProcurementRemoval-v0").episode()
+    assert isinstance(season, int) and season > 1
+    with pytest.raises(ValueError, match="horizon must be an integer >= 1, got 0"):
+        EnvFactory("LostSalesLeadTime-v0", horizon=0)
+    config = algorithms.dbp_config("lost_sales", 10, episode=52)
+    assert (config.horizon, config.burn_in, config.carry_state, config.eval_periods) == (
+        52,
+        0,
+        False,
+        52,
+    )
+    config = sb3_config("PPO", "lost_sales", 1000, episode=52)
+    assert (config.max_episode_steps, config.eval_periods, config.eval_burn_in) == (52, 52, 0)
+    fit = _fit_config(0, 52)
+    assert (fit.periods, fit.burn_in) == (52, 0) and _validation(52)["periods"] == 52
+    # The suite's horizon is part of what a trial's settings digest says.
+    horizon = {t.algo: t.settings for t in plan(get_suite("nonstationary"), ["dbp"], 1, 5)}
+    long_run = {t.algo: t.settings for t in plan(get_suite("zipkin-poisson"), ["dbp"], 1, 5)}
+    assert horizon["dbp"] != long_run["dbp"]

@@ -28,7 +28,13 @@ from pathlib import Path
 from typing import Any
 
 from baselines.benchmark.store import is_done, open_folder, write_record
-from baselines.benchmark.trial import IDENTITY, Trial, run_trial, settings_digest
+from baselines.benchmark.trial import (
+    IDENTITY,
+    Trial,
+    run_trial,
+    settings_digest,
+    suite_horizon,
+)
 
 BACKENDS = ("local", "ray")
 """``local``: this process (``jobs=1``) or a process pool; ``ray``: Ray tasks."""
@@ -145,7 +151,9 @@ def plan(
             budgets[spec] = given[spec]
         else:
             budgets[spec] = algo.default_budget(suite.problem)
-        settings[spec] = settings_digest(algo.settings_of(suite.problem, budgets[spec]))
+        settings[spec] = settings_digest(
+            algo.settings_of(suite.problem, budgets[spec], suite_horizon(suite))
+        )
     return [
         Trial(
             suite=suite.name,

@@ -91,6 +91,13 @@ class Trial:
         return asdict(self)
 
 
+def suite_horizon(suite: Any) -> int | None:
+    """The periods a suite scores from the starting state (its metric is ``"horizon"``), which
+    its trials train on as episodes; ``None`` for a long-run average."""
+    ev = suite.evaluation
+    return int(ev.periods) if ev.metric == "horizon" else None
+
+
 def settings_digest(settings: Any) -> str | None:
     """A short, stable digest of an algorithm's settings (``None`` for ``None``)."""
     if settings is None:
@@ -166,15 +173,16 @@ def run_trial(trial: Trial, suite: Any = None) -> dict[str, Any]:
     from inventory_gym.evaluation import evaluate
 
     algo = algorithm(trial.algo)
+    horizon = suite_horizon(suite)
     if trial.settings is not None:
-        here = settings_digest(algo.settings_of(suite.problem, trial.budget))
+        here = settings_digest(algo.settings_of(suite.problem, trial.budget, horizon))
         if here != trial.settings:
             raise ValueError(
                 f"trial {trial.key}: planned with settings {trial.settings}, but "
                 f"{trial.algo} here trains with settings {here} (another version of its "
                 "defaults: run every worker from the same code)"
             )
-    envs = EnvFactory(inst.env_id, dict(inst.kwargs))
+    envs = EnvFactory(inst.env_id, dict(inst.kwargs), horizon=horizon)
     start = time.perf_counter()
     policy = algo.train(envs, trial.budget, trial.seed)
     train_seconds = time.perf_counter() - start
