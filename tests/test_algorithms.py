@@ -240,6 +240,7 @@ def test_finite_horizons_train_on_whole_episodes():
     with pytest.raises(ValueError, match="horizon must be an integer >= 1, got 0"):
         EnvFactory("LostSalesLeadTime-v0", horizon=0)
     config = algorithms.dbp_config("lost_sales", 10, episode=52)
+    assert config.eval_every == 25
     assert (config.horizon, config.burn_in, config.carry_state, config.eval_periods) == (
         52,
         0,
