@@ -212,6 +212,29 @@ def problem_declaration(problem: Any, attribute: str) -> dict[str, Any]:
     return dict(declared(target, attribute, "rl", {}) or {})
 
 
+def problem_overrides(problem: Any, spec: str) -> dict[str, Any]:
+    """What ``baselines/<problem>/rl.py`` declares for the algorithm ``spec`` on top of its
+    domain defaults: ``DBP`` for ``"dbp"``, ``SB3["*"]`` then ``SB3[NAME]`` for
+    ``"sb3:NAME"`` (``{}`` for anything else or nothing declared)."""
+    if problem is None:
+        return {}
+    if spec == "dbp":
+        return problem_declaration(problem, "DBP")
+    prefix, _, name = spec.partition(":")
+    if prefix != "sb3":
+        return {}
+    declared = problem_declaration(problem, "SB3")
+    return {**declared.get("*", {}), **declared.get(name, {})}
+
+
+def declared_budget(problem: Any, spec: str) -> int | None:
+    """The budget ``baselines/<problem>/rl.py`` declares for ``spec`` (``None``: none)."""
+    if problem is None:
+        return None
+    budget = problem_declaration(problem, "BUDGETS").get(spec)
+    return None if budget is None else int(budget)
+
+
 # -- stable-baselines3 ---------------------------------------------------------------------------
 OFF_POLICY = {
     "num_envs": 4,
@@ -267,11 +290,7 @@ def sb3_config(
 
     sb3_class(algo)  # a clear error for an unknown name
     config = PPOConfig().to_sb3() if algo == "PPO" else SB3Config(algo=algo)
-    layers = [SB3_DEFAULTS.get(algo, {})]
-    if problem is not None:
-        declared = problem_declaration(problem, "SB3")
-        layers += [declared.get("*", {}), declared.get(algo, {})]
-    for layer in layers:
+    for layer in (SB3_DEFAULTS.get(algo, {}), problem_overrides(problem, f"sb3:{algo}")):
         if layer:
             config = config.replace(**layer)
     if budget is None:
@@ -286,10 +305,9 @@ def sb3_config(
 def _sb3_budget(algo: str, problem: str | None) -> int:
     from baselines.ppo import _is_on_policy, sb3_class
 
-    if problem is not None:
-        declared = problem_declaration(problem, "BUDGETS")
-        if f"sb3:{algo}" in declared:
-            return int(declared[f"sb3:{algo}"])
+    declared = declared_budget(problem, f"sb3:{algo}")
+    if declared is not None:
+        return declared
     kind = "on-policy" if _is_on_policy(sb3_class(algo)) else "off-policy"
     return SB3_BUDGETS[kind]
 
@@ -354,12 +372,13 @@ def dbp_config(
 
     from dbp.config import TrainConfig, season_settings
 
-    config = TrainConfig()
-    if problem is not None:
-        config = dataclasses.replace(config, **problem_declaration(problem, "DBP"))
+    config = dataclasses.replace(TrainConfig(), **problem_overrides(problem, "dbp"))
     if episode is not None:
-        config = dataclasses.replace(config, **season_settings(int(episode)))
-        config = dataclasses.replace(config, eval_every=min(config.eval_every, EPISODE_EVAL_EVERY))
+        config = dataclasses.replace(
+            config,
+            **season_settings(int(episode)),
+            eval_every=min(config.eval_every, EPISODE_EVAL_EVERY),
+        )
     steps = _dbp_budget(problem) if budget is None else int(budget)
     return dataclasses.replace(config, max_steps=steps, seed=int(seed), threads=1)
 
@@ -367,11 +386,8 @@ def dbp_config(
 def _dbp_budget(problem: str | None) -> int:
     from dbp.config import DEFAULT_STEPS
 
-    if problem is not None:
-        declared = problem_declaration(problem, "BUDGETS")
-        if "dbp" in declared:
-            return int(declared["dbp"])
-    return DEFAULT_STEPS
+    declared = declared_budget(problem, "dbp")
+    return DEFAULT_STEPS if declared is None else declared
 
 
 def _dbp(envs: EnvFactory, budget: int | None, seed: int) -> Policy:

@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 import inventory_gym  # noqa: F401
-from baselines.algorithms import problem_declaration
+from baselines.algorithms import problem_overrides
 from baselines.fitting import FitConfig
 from baselines.ppo import PPOConfig
 from inventory_gym import make_instance
@@ -48,8 +48,8 @@ from inventory_gym_cli.pipeline import (
 
 ENV = "DualSourcing-v0"
 RESULTS = Path(__file__).parent / "results"
-DBP_DEFAULTS = problem_declaration("dual_sourcing", "DBP")
-PPO_DEFAULTS = problem_declaration("dual_sourcing", "SB3")["PPO"]
+DBP_DEFAULTS = problem_overrides("dual_sourcing", "dbp")
+PPO_DEFAULTS = problem_overrides("dual_sourcing", "sb3:PPO")
 """The problem's training defaults (baselines/dual_sourcing/rl.py), which the command-line
 defaults repeat."""
 PUBLISHED = {(2, 5): 16.77, (2, 10): 19.73, (2, 20): 23.07}
@@ -86,9 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--ppo-episode-steps",
         type=int,
-        default=256,
-        help="PPO's training episodes (256: with 1000, a backlog that runs away early in "
-        "training dominates the returns)",
+        default=PPO_DEFAULTS["max_episode_steps"],
+        help=f"PPO's training episodes ({PPO_DEFAULTS['max_episode_steps']}: with 1000, a "
+        "backlog that runs away early in training dominates the returns)",
     )
     parser.add_argument(
         "--ppo-initial-policy",

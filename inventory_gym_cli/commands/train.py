@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -154,7 +153,7 @@ def dbp_config(args: argparse.Namespace, inst: Any = None) -> Any:
     if args.steps == 0 and args.seconds is None:
         raise o.CLIError("--steps 0 (none) needs a time budget: give --seconds S as well")
     season = o.season_training(inst) if inst is not None else {}
-    declared = problem_defaults(inst, TrainConfig, ("DBP",))
+    declared = problem_defaults(inst, TrainConfig, "dbp")
     declared.update(problem_budget(inst, "dbp", "max_steps", args))
     fixed = {k: v for k, v in {**declared, **season}.items() if not configflags.given(args, [k])}
     return configflags.config_from_args(
@@ -167,28 +166,23 @@ def problem_budget(inst: Any, spec: str, name: str, args: argparse.Namespace) ->
     a step nor a time budget was given."""
     if inst is None or configflags.given(args, [name, "max_seconds"]):
         return {}
-    from baselines.algorithms import problem_declaration
+    from baselines.algorithms import declared_budget
 
-    budget = problem_declaration(inst.problem, "BUDGETS").get(spec)
-    return {} if budget is None else {name: int(budget)}
+    budget = declared_budget(inst.problem, spec)
+    return {} if budget is None else {name: budget}
 
 
-def problem_defaults(inst: Any, cls: type, layers: Sequence[Any]) -> dict[str, Any]:
-    """The training defaults the instance's problem declares in ``baselines/<problem>/rl.py``
-    (``DBP``; ``SB3["*"]`` then ``SB3["PPO"]``) that are fields of ``cls``: the same
-    defaults ``inventory-gym benchmark`` trains with. Flags given on the command line win."""
+def problem_defaults(inst: Any, cls: type, spec: str) -> dict[str, Any]:
+    """The training defaults the instance's problem declares for ``spec`` in
+    ``baselines/<problem>/rl.py`` (:func:`baselines.algorithms.problem_overrides`) that are
+    fields of ``cls``: the same defaults ``inventory-gym benchmark`` trains with. Flags given
+    on the command line win."""
     if inst is None:
         return {}
-    from baselines.algorithms import problem_declaration
+    from baselines.algorithms import problem_overrides
 
     fields = {f.name for f in dataclasses.fields(cls)}
-    out: dict[str, Any] = {}
-    for layer in layers:
-        attribute, key = (layer, None) if isinstance(layer, str) else layer
-        declared = problem_declaration(inst.problem, attribute)
-        declared = declared.get(key, {}) if key is not None else declared
-        out.update({k: v for k, v in declared.items() if k in fields})
-    return out
+    return {k: v for k, v in problem_overrides(inst.problem, spec).items() if k in fields}
 
 
 def ppo_config(args: argparse.Namespace, inst: Any = None) -> Any:
@@ -203,7 +197,7 @@ def ppo_config(args: argparse.Namespace, inst: Any = None) -> Any:
     if wrong:
         raise o.CLIError(f"{', '.join(wrong)}: only with --algo dbp")
     fixed: dict[str, Any] = {"threads": o.threads(args)}
-    declared = problem_defaults(inst, PPOConfig, (("SB3", "*"), ("SB3", "PPO")))
+    declared = problem_defaults(inst, PPOConfig, "sb3:PPO")
     declared.update(problem_budget(inst, "sb3:PPO", "timesteps", args))
     fixed.update({k: v for k, v in declared.items() if not configflags.given(args, [k])})
     hidden = o.int_list("--hidden", args.hidden)
