@@ -664,25 +664,22 @@ def policy_grids(
     for name in fix or {}:
         _check_component("fix", name, names, run)
     typical = typical_states(list(drawn.values()), run)
-    out: dict[str, DecisionGrid] = {}
-    first: DecisionGrid | None = None
-    for label, policy in drawn.items():
-        if first is None:
-            first = decision_grid(
-                policy,
-                run,
-                x=x,
-                y=y,
-                fix=fix,
-                x_values=x_values,
-                y_values=y_values,
-                slice_only=slice_only,
-                period=period,
-                typical=typical,
-                name=label,
-            )
-            out[label] = first
-            continue
+    (label, policy), *rest = drawn.items()
+    first = decision_grid(
+        policy,
+        run,
+        x=x,
+        y=y,
+        fix=fix,
+        x_values=x_values,
+        y_values=y_values,
+        slice_only=slice_only,
+        period=period,
+        typical=typical,
+        name=label,
+    )
+    out: dict[str, DecisionGrid] = {label: first}
+    for label, policy in rest:  # the same axes and fixed values as the first
         out[label] = decision_grid(
             policy,
             run,
