@@ -179,8 +179,22 @@ class Algorithm:
         return self.settings(problem, budget, episode)
 
 
+NEUTRAL_SETTINGS: dict[str, Any] = {"initial_spread": None}
+"""Settings added after benchmark trials were first recorded, each with the value at which
+training is exactly what it was before the field existed. At that value a field is left out
+of an algorithm's settings, so that adding a field does not make every earlier trial another
+one; at any other value it is kept, and the trial is a different one (``sb3:*`` on lost sales,
+whose ``rl.py`` sets ``initial_spread``)."""
+
+
 def _without_seed(settings: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in settings.items() if k not in ("seed", "threads")}
+    """``settings`` without the seed, the threads and the :data:`NEUTRAL_SETTINGS` at their
+    neutral value: what identifies a benchmark trial's training, up to its seed."""
+    return {
+        k: v
+        for k, v in settings.items()
+        if k not in ("seed", "threads") and not (k in NEUTRAL_SETTINGS and v == NEUTRAL_SETTINGS[k])
+    }
 
 
 def _with_info(policy: Any, **info: Any) -> Any:

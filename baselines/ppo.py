@@ -184,6 +184,8 @@ def _check_common(owner: str, config: Any) -> None:
             f"{owner}: initial_policy must be a policy name or None, got {config.initial_policy!r}"
         )
     check_int(owner, "imitation_steps", config.imitation_steps, low=0)
+    if config.initial_spread is not None:
+        check_real(owner, "initial_spread", config.initial_spread, strict=True)
     if config.initial_order not in (None, "mean_demand"):
         raise ValueError(
             f"{owner}: initial_order must be 'mean_demand' or None, got {config.initial_order!r}"
@@ -240,6 +242,12 @@ class SB3Config:
     """With ``initial_order="mean_demand"``: the first decision starts at this multiple of the
     mean demand (above 1 where a backlog costs far more than stock: the system then drifts
     into holding, not into a runaway backlog)."""
+    initial_spread: float | None = None
+    """With ``initial_order="mean_demand"``: the first decision's exploration noise starts at
+    a standard deviation of at most this multiple of the mean demand, the first entry of the
+    Gaussian's log standard deviation lowered below ``log_std_init`` where the order range is
+    wide against the mean demand (a heavy-tailed demand's order cap); on-policy actors with a
+    state-independent log standard deviation only. ``None``: ``log_std_init`` everywhere."""
     initial_policy: str | None = None
     """A named policy of the problem (``baselines.registry``, e.g. ``"capped_dual_index"``)
     whose orders the actor imitates before training (behaviour cloning on states the policy
@@ -364,6 +372,10 @@ class PPOConfig:
     """Where the untrained policy's mean orders start: ``mean_demand`` (the mean demand per
     period in the first decision, the primary order, and close to nothing in the others) or
     ``None`` (the middle of the action range)."""
+    initial_spread: float | None = None
+    """With ``initial_order="mean_demand"``: the first decision's exploration noise starts at
+    a standard deviation of at most this multiple of the mean demand (see
+    :attr:`SB3Config.initial_spread`); ``None``: ``log_std_init`` everywhere."""
     initial_policy: str | None = None
     """A named policy of the problem (e.g. ``"capped_dual_index"``) whose orders the actor
     imitates before training (see :attr:`SB3Config.initial_policy`); ``None``: start from
@@ -929,7 +941,10 @@ def _train(
             model = _new_model(algo_cls, venv, config, lr)
             if config.initial_order == "mean_demand" and base.unit_actions:
                 _start_at_mean_demand(
-                    model.policy, base, getattr(config, "initial_order_scale", 1.0)
+                    model.policy,
+                    base,
+                    getattr(config, "initial_order_scale", 1.0),
+                    config.initial_spread,
                 )
         if out_path is not None:
             out_path.mkdir(parents=True, exist_ok=True)
@@ -1250,7 +1265,9 @@ def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
     tmp.replace(path)
 
 
-def _start_at_mean_demand(policy: Any, venv: Any, scale: float = 1.0) -> None:
+def _start_at_mean_demand(
+    policy: Any, venv: Any, scale: float = 1.0, spread: float | None = None
+) -> None:
     """Shift the actor's output bias so that the first policy orders about the mean demand
     per period in its first decision (the problem's primary order: the only one of lost
     sales, the regular supplier of dual sourcing) and next to nothing in the others. An
@@ -1260,12 +1277,26 @@ def _start_at_mean_demand(policy: Any, venv: Any, scale: float = 1.0) -> None:
     On-policy actors (``action_net``) start with near-zero output weights, so their output is
     their bias; the squashed actors of SAC/TD3-like algorithms (``actor.mu``) get their output
     weights scaled down to the same effect and the bias at the target's ``atanh``. Policies
-    without either (Q-networks) are left as they are."""
+    without either (Q-networks) are left as they are.
+
+    ``spread`` (``SB3Config.initial_spread``) caps the first decision's starting noise at that
+    multiple of the mean demand, in orders: the action range is set by the demand's tail, so
+    the same ``log_std_init`` is a wider noise against the mean where the tail is heavy
+    (geometric demand of mean 5: an order cap of 50, and a noise of 9 units, against 2.8 under
+    Poisson(5) with its cap of 15). Only a state-independent ``log_std`` (PPO, A2C) is lowered,
+    never raised."""
     import torch
 
     env = venv.env
+    mean = float(env.problem.demand(env.params).mean)
     orders = np.zeros(env.problem.action_dim)
-    orders[0] = scale * float(env.problem.demand(env.params).mean)
+    orders[0] = scale * mean
+    log_std = getattr(policy, "log_std", None)
+    if spread is not None and isinstance(log_std, torch.nn.Parameter) and log_std.ndim == 1:
+        # orders = (a + 1) / 2 * high: a noise of s in a is s * high / 2 in orders.
+        limit = math.log(max(2.0 * spread * mean / max(float(venv.action_high[0]), 1e-12), 1e-12))
+        with torch.no_grad():
+            log_std[0] = min(float(log_std[0]), limit)
     target = np.clip(2.0 * orders / np.maximum(venv.action_high, 1e-12) - 1.0, -0.95, 0.95)
     layer, squashed = getattr(policy, "action_net", None), False
     if layer is None:

@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 import inventory_gym  # noqa: F401  (registers the envs)
 from baselines import algorithms
 from baselines.algorithms import EnvFactory, algorithm, algorithm_specs, sb3_config
+from baselines.ppo import SB3Config
 from inventory_gym.evaluation import evaluate
 
 LOST = EnvFactory("LostSalesLeadTime-v0", {"lead_time": 1})
@@ -78,6 +81,20 @@ def test_default_budgets_come_from_the_problem():
     assert algorithms.dbp_config("perishable", 7).eval_every == 50
     assert algorithms.dbp_config("dual_sourcing").first_burn_in == 16
     assert algorithms.dbp_config("lost_sales").first_burn_in == 100
+    assert sb3_config("PPO", "lost_sales").initial_spread == 1.0
+    assert sb3_config("A2C", "perishable").initial_spread is None
+
+
+def test_a_setting_at_its_neutral_value_is_left_out_of_the_trial_identity():
+    """A field added after trials were recorded (``initial_spread``) leaves the settings of
+    every problem that keeps its neutral value as they were (their old trial files stay
+    valid), and is part of them where a problem sets it."""
+    ppo = algorithm("sb3:PPO")
+    assert "initial_spread" not in ppo.settings_of("perishable", None)
+    assert ppo.settings_of("lost_sales", None)["initial_spread"] == 1.0
+    assert set(algorithms.NEUTRAL_SETTINGS) <= {f.name for f in dataclasses.fields(SB3Config)} | {
+        f.name for f in dataclasses.fields(algorithms.dbp_config("lost_sales"))
+    }
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -109,6 +111,13 @@ def killed_once(envs, budget, seed):
         if not marker.exists():
             marker.touch()
             os.kill(os.getpid(), signal.SIGKILL)
+    return constant(envs, budget, seed)
+
+
+def sleeps(envs, budget, seed):
+    """A long trial: leaves ``worker-<pid>`` in the marker folder, then sleeps a minute."""
+    (Path(os.environ[MARKERS]) / f"worker-{os.getpid()}").touch()
+    time.sleep(60)
     return constant(envs, budget, seed)
 
 
@@ -308,6 +317,54 @@ def test_pool_sweep_interrupted_in_a_worker_resumes(tmp_path, logs):
         key not in {f"{t.instance} {t.seed}" for t in trials if t.key in first.done}
         for key in repeated
     )
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (exited, not yet reaped by its new parent) is gone for this purpose.
+    status = Path(f"/proc/{pid}/status")
+    return not (status.exists() and "zombie" in status.read_text())
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_killed_sweep_leaves_no_worker_running(tmp_path, logs):
+    """--jobs 2, the sweep's own process killed (SIGKILL: no chance to stop its workers) while
+    both workers are in a trial: the workers exit within seconds instead of training on for
+    a result nobody receives. (Slow: worker start-up.)"""
+    markers = Path(os.environ[MARKERS])
+    script = (
+        f"import sys; sys.path.insert(0, {str(HERE)!r})\n"
+        "from test_benchmark_runner import plan, run_sweep, spec, tiny_suite\n"
+        "suite = tiny_suite()\n"
+        f"run_sweep(plan(suite, [spec('sleeps')], seeds=1), {str(tmp_path / 'out')!r}, suite,"
+        " jobs=2, progress=False)\n"
+    )
+    driver = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        deadline = time.monotonic() + 120
+        while len(list(markers.glob("worker-*"))) < 2 and time.monotonic() < deadline:
+            assert driver.poll() is None, "the sweep ended before its trials started"
+            time.sleep(0.2)
+        workers = [int(p.name.split("-")[1]) for p in markers.glob("worker-*")]
+        assert len(workers) == 2
+        driver.kill()
+        driver.wait()
+        deadline = time.monotonic() + 20
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not any(_alive(pid) for pid in workers)
+    finally:
+        driver.kill()
+        for path in markers.glob("worker-*"):
+            try:
+                os.kill(int(path.name.split("-")[1]), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    assert not (tmp_path / "out" / "trials").exists() or not trial_files(tmp_path / "out")
 
 
 # -- the folder ---------------------------------------------------------------------------------

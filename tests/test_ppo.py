@@ -114,6 +114,31 @@ def test_untrained_policy_orders_the_mean_demand():
     np.testing.assert_allclose(middle.policy(obs), high / 2, atol=0.3)
 
 
+@pytest.mark.parametrize(
+    "demand, spread, log_std",
+    [
+        ("geometric(5)", 1.0, np.log(2 * 5 / 50)),  # order cap 50: lowered to a noise of 5 units
+        ("geometric(5)", None, -1.0),  # no cap: log_std_init, a noise of 9.2 units
+        ("poisson(5)", 1.0, -1.0),  # order cap 15: -1 is a noise of 2.8 units, under the cap
+        ("poisson(5)", 0.25, np.log(2 * 0.25 * 5 / 15)),
+    ],
+)
+def test_initial_spread_caps_the_first_noise_at_a_multiple_of_the_mean_demand(
+    demand, spread, log_std
+):
+    """``initial_spread``: the first order's starting noise is at most that multiple of the mean
+    demand, in orders; ``log_std_init`` is only ever lowered, and the mean order stays the
+    mean demand."""
+    config = PPOConfig(
+        **{**TINY, "timesteps": 512, "learning_rate": 1e-12, "initial_spread": spread}
+    )
+    kwargs = {"lead_time": 1, "lost_sales_cost": 4, "demand": demand}
+    result = train_ppo(ENV, kwargs, config, progress=False)
+    np.testing.assert_allclose(result.model.policy.log_std.detach().numpy(), [log_std], atol=1e-5)
+    obs = np.array([[0.0], [5.0], [30.0]], np.float32)
+    np.testing.assert_allclose(result.policy(obs), 5.0, atol=0.3)
+
+
 def test_discrete_actions_train_a_categorical_policy():
     result = train_ppo(
         ENV, {"lead_time": 1, "discrete_actions": True}, PPOConfig(**TINY), progress=False
@@ -162,6 +187,7 @@ def test_a_policy_that_reads_history_needs_it_from_the_env():
         ("schedule", "cosine", "schedule must be one of"),
         ("batch_size", 10**6, "larger than a rollout"),
         ("initial_order", "max", "initial_order must be"),
+        ("initial_spread", 0.0, "initial_spread must be positive"),
         ("normalize_rewards", 1, "normalize_rewards must be True or False"),
         ("max_seconds", -1.0, "max_seconds must be positive"),
         ("device", "", "device must be a string"),

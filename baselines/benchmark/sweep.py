@@ -299,6 +299,7 @@ def _worker(conn: Any) -> None:
     # Before the worker imports torch or numpy: one thread each until the trial sets its own.
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(name, "1")
+    _exit_with_parent()
     try:
         while True:
             task = conn.recv()
@@ -316,6 +317,30 @@ def _worker(conn: Any) -> None:
             pass
     except EOFError:  # the sweep has gone
         pass
+
+
+PARENT_CHECK_SECONDS = 1.0
+"""How often a pool worker checks that the sweep that started it is still there."""
+
+
+def _exit_with_parent() -> None:
+    """End this worker soon after the sweep's process is gone. A sweep killed without the
+    chance to stop its workers (``kill``, SIGTERM, a closed terminal) would otherwise leave
+    each one training its trial to the end, on a core the next sweep wants, for a result
+    nobody receives. A daemon thread checks the parent's pid: a new parent means the old one
+    has died."""
+    import os
+    import threading
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(PARENT_CHECK_SECONDS)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def run_pool(
