@@ -51,10 +51,12 @@ the mean demand, 1000-period episodes), with the problems' overrides:
 =================  =========================================================================
 problem            ``SB3`` overrides (``baselines/<problem>/rl.py``)
 =================  =========================================================================
-lost_sales         none
+lost_sales         every algorithm: ``initial_spread=1.0`` (the first order's starting noise
+                   at most the mean demand: geometric demand's wide order cap)
 perishable         none (``DBP``: validation every 50 steps)
-dual_sourcing      every algorithm: 256-period episodes; PPO: ``initial_policy=
-                   "capped_dual_index"`` (the actor imitates the heuristic first)
+dual_sourcing      every algorithm: 256-period episodes; PPO and A2C: ``initial_policy=
+                   "capped_dual_index"`` (the actor imitates the heuristic first; ``DBP``:
+                   a 16-period first burn-in)
 =================  =========================================================================
 
 Each ``rl.py`` says why; ``benchmarks/README.md``, "PPO tuning (issue 18)", has the
