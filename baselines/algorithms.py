@@ -189,7 +189,7 @@ one; at any other value it is kept, and the trial is a different one (``sb3:*`` 
 whose ``rl.py`` sets ``initial_spread``)."""
 
 
-def _without_seed(settings: dict[str, Any]) -> dict[str, Any]:
+def _trial_settings(settings: dict[str, Any]) -> dict[str, Any]:
     """``settings`` without the seed, the threads and the :data:`NEUTRAL_SETTINGS` at their
     neutral value: what identifies a benchmark trial's training, up to its seed."""
     return {
@@ -357,7 +357,7 @@ def _sb3_algorithm(spec: str, algo: str) -> Algorithm:
         f"{'sb3-contrib' if cls.__module__.startswith('sb3_contrib') else 'stable-baselines3'}"
         f" {algo} ({kind})",
         lambda problem: _sb3_budget(algo, problem),
-        lambda problem, budget, episode: _without_seed(
+        lambda problem, budget, episode: _trial_settings(
             sb3_config(algo, problem, budget, episode=episode).to_dict()
         ),
     )
@@ -561,7 +561,7 @@ def algorithm(spec: str) -> Algorithm:
             "gradient steps",
             "DirectBackprop, the default MLP (dbp.train)",
             _dbp_budget,
-            lambda problem, budget, episode: _without_seed(
+            lambda problem, budget, episode: _trial_settings(
                 asdict(dbp_config(problem, budget, episode=episode))
             ),
         )
@@ -572,7 +572,7 @@ def algorithm(spec: str) -> Algorithm:
             "none",
             "the best named heuristic of the problem on validation paths",
             settings=lambda problem, budget, episode: {
-                "fit": _without_seed(asdict(_fit_config(0, episode))),
+                "fit": _trial_settings(asdict(_fit_config(0, episode))),
                 "validation": _validation(episode),
             },
         )
@@ -598,7 +598,7 @@ def algorithm(spec: str) -> Algorithm:
             "none",
             f"the named policy {rest} (baselines.registry), fitted by simulation",
             settings=lambda problem, budget, episode: {
-                "fit": _without_seed(asdict(_fit_config(0, episode)))
+                "fit": _trial_settings(asdict(_fit_config(0, episode)))
             },
         )
     if sep and prefix and rest:
