@@ -10,7 +10,8 @@
   nothing, 4 x 5) on p = 4 with L = 1 and L = 3, 104% and 91% above the optimum, after
   validating 11.0 at 33k steps and 20.0 from 66k on (L = 1). With a noise of at most the mean
   demand (log std -1.61 there), the same run has no collapse: 10.1 at 311k steps (optimum
-  9.82). Measurements: ``benchmarks/README.md``, "The suites at the default budgets".
+  9.82). Measurements: ``benchmarks/README.md``, "PPO tuning (issue 18)", "Lost sales with
+  geometric demand".
 """
 
 SB3 = {"*": {"initial_spread": 1.0}}
